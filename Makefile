@@ -1,0 +1,42 @@
+# Integrations Portal: `make run` serves the portal on SQLite, `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: run test test-sqlite test-postgres bench screenshots clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	$(PY) manage.py ensuredemo
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "Serving the portal on http://$(HOST):$(PORT)/"
+	$(VENV)/bin/gunicorn portal.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+
+# Runs the suite on SQLite, then again on PostgreSQL when TEST_POSTGRES_URL is set.
+test: $(VENV)/.test-installed
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(MAKE) test-sqlite
+	@if [ -n "$$TEST_POSTGRES_URL" ]; then $(MAKE) test-postgres; else echo "TEST_POSTGRES_URL is not set: PostgreSQL run skipped."; fi
+
+test-sqlite:
+	DATABASE_URL=sqlite:///db.sqlite3 $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres:
+	DATABASE_URL="$$TEST_POSTGRES_URL" $(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,110 @@
+import pytest
+
+from applications.services import create_application
+from applications.tests.oauth_helpers import request_token
+from portal.models import Membership
+from portal.tests.factories import MembershipFactory, OrganizationFactory
+
+
+@pytest.fixture(autouse=True)
+def fast_user_passwords(settings):
+    # Tests sign users in many times; PBKDF2's million rounds would dominate the suite.
+    # The client secret hasher is untouched (the toolkit finds it by name).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+
+
+@pytest.fixture
+def organization(db):
+    return OrganizationFactory(name="Acme Corp", slug="acme-corp")
+
+
+@pytest.fixture
+def other_organization(db):
+    return OrganizationFactory(name="Globex", slug="globex")
+
+
+@pytest.fixture
+def admin_membership(organization):
+    return MembershipFactory(organization=organization, role=Membership.Role.ADMIN)
+
+
+@pytest.fixture
+def member_membership(organization):
+    return MembershipFactory(organization=organization, role=Membership.Role.MEMBER)
+
+
+@pytest.fixture
+def admin_user(admin_membership):
+    return admin_membership.user
+
+
+@pytest.fixture
+def make_application(organization):
+    """Create an application through the service; returns (application, plaintext secret)."""
+
+    def make(name="Nightly sync", scopes=("read:credentials", "create:credentials"), organization=organization, **kwargs):
+        return create_application(organization=organization, name=name, scopes=list(scopes), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def get_token(client):
+    """An access token for (application, secret), issued by the real endpoint."""
+
+    def get(application, secret, **params):
+        response = request_token(client, application, secret, **params)
+        assert response.status_code == 200, response.content
+        return response.json()["access_token"]
+
+    return get
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium, driven by Playwright (never a downloaded browser)."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls tests make
+    # next to it are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def signed_in_page(page, admin_user):
+    """A page signed in as the organization's admin."""
+    from portal.tests.factories import PASSWORD
+
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(admin_user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/integrations/applications/")
+    return page

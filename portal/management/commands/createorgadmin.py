@@ -1,0 +1,27 @@
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from portal.services import ensure_org_admin, ensure_organization
+
+
+class Command(BaseCommand):
+    help = "Create (or update) an organization, a user and the user's admin membership in it. Safe to run twice."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--organization", required=True, help="The organization's name or slug.")
+        parser.add_argument("--username", required=True)
+        parser.add_argument("--email", default="")
+        parser.add_argument("--password", required=True)
+
+    def handle(self, *args, organization, username, email, password, **options):
+        try:
+            validate_password(password)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages))
+        org, org_created = ensure_organization(name_or_slug=organization)
+        user, user_created = ensure_org_admin(organization=org, username=username, email=email, password=password)
+        self.stdout.write(
+            f"{'Created' if org_created else 'Found'} organization {org.name!r} ({org.slug}); "
+            f"{'created' if user_created else 'updated'} user {user.username!r} as its admin."
+        )

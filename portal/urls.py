@@ -1,0 +1,15 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from applications.token import token_view
+from portal import views
+
+urlpatterns = [
+    path("", views.home_view, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("organizations/switch/", views.switch_organization_view, name="switch-organization"),
+    path("integrations/applications/", include("applications.urls")),
+    path("oauth/token", token_view, name="oauth-token"),
+    path("api/", include("api.urls")),
+]
