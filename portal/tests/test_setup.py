@@ -1,0 +1,79 @@
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from portal.settings import _secret_key_from_file
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def manage(*args, **env):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DEBUG="false", SECURE="true", SECRET_KEY="k" * 20 + "-Zq8#x!p2@vL9$mN4&bR7^tY1*wE6(uI3)oP0_aS5+dF",
+        ALLOWED_HOSTS="portal.example", PUBLIC_BASE_URL="https://portal.example",
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_generated_secret_key_is_kept(tmp_path):
+    path = tmp_path / "secret"
+
+    first = _secret_key_from_file(path)
+
+    assert len(first) >= 50
+    assert _secret_key_from_file(path) == first
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.django_db
+def test_every_model_change_has_its_migration():
+    out = StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+
+
+@pytest.mark.django_db
+def test_the_test_database_was_migrated_from_empty_to_the_latest_state():
+    executor = MigrationExecutor(connection)
+    assert executor.migration_plan(executor.loader.graph.leaf_nodes()) == []
+
+
+def test_embedded_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
+    probe = (
+        "from django.db import connection;"
+        "c = connection.cursor();"
+        "print(c.execute('PRAGMA journal_mode').fetchone()[0], c.execute('PRAGMA busy_timeout').fetchone()[0],"
+        " connection.settings_dict['OPTIONS']['transaction_mode'])"
+    )
+
+    result = manage("shell", "-v", "0", "-c", probe, DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}")
+
+    journal_mode, busy_timeout_ms, transaction_mode = result.stdout.split()
+    assert journal_mode == "wal"
+    assert int(busy_timeout_ms) >= 5000
+    assert transaction_mode == "IMMEDIATE"
+
+
+def test_the_default_cache_is_shared_between_processes():
+    assert "LocMem" not in settings.CACHES["default"]["BACKEND"]
