@@ -20,6 +20,9 @@ class Application(AbstractApplication):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # The one-time token of the portal form that created this row: a resubmitted form finds it
+    # here, and the unique constraint settles two submissions racing each other.
+    form_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
 
     class Meta(AbstractApplication.Meta):
         constraints = [

@@ -49,12 +49,39 @@ def _clean_scopes(scopes) -> list[str]:
     return catalog.in_catalog_order(scopes)
 
 
+class FormAlreadySubmitted(Exception):
+    """The one-time form token already created an application; `application` is it, when in this organization."""
+
+    def __init__(self, application: Application | None):
+        super().__init__("This form was already submitted.")
+        self.application = application
+
+
+def _refuse_spent_form_token(*, organization, form_token: str) -> None:
+    earlier = Application.objects.filter(form_token=form_token).first()
+    if earlier is not None:
+        raise FormAlreadySubmitted(earlier if earlier.organization_id == organization.pk else None)
+
+
 @transaction.atomic
 def create_application(
-    *, organization, name: str, description: str = "", scopes, created_by=None, membership=None
+    *,
+    organization,
+    name: str,
+    description: str = "",
+    scopes,
+    created_by=None,
+    membership=None,
+    form_token: str | None = None,
 ) -> tuple[Application, str]:
-    """Create an Application; the plaintext secret is returned here once and stored only as a hash."""
+    """Create an Application; the plaintext secret is returned here once and stored only as a hash.
+
+    With `form_token`, a second call with the same token creates nothing and raises FormAlreadySubmitted.
+    """
     _require_admin(membership, organization)
+    if form_token is not None:
+        # Before the name check: a resubmitted form repeats the name it already used.
+        _refuse_spent_form_token(organization=organization, form_token=form_token)
     application = Application(
         organization=organization,
         name=_clean_name(organization=organization, name=name),
@@ -64,6 +91,7 @@ def create_application(
         client_type=Application.CLIENT_CONFIDENTIAL,
         authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
         hash_client_secret=True,
+        form_token=form_token,
     )
     secret = generate_client_secret()
     # ClientSecretField hashes on save; this is the only copy of the plaintext.
@@ -72,6 +100,9 @@ def create_application(
         with transaction.atomic():
             application.save()
     except IntegrityError:
+        if form_token is not None:
+            # The same form submitted twice at once: the other submission's insert won.
+            _refuse_spent_form_token(organization=organization, form_token=form_token)
         # A concurrent create took the name between the check and the insert.
         raise ValidationError({"name": "An application with this name already exists in the organization."})
     return application, secret
