@@ -16,10 +16,12 @@ ROOT = Path(settings.BASE_DIR)
 
 
 def manage(*args, **env):
+    # The browser tests' async-safety opt-out must not leak into a deployment-like process.
+    inherited = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**inherited, **env},
         capture_output=True,
         text=True,
         timeout=120,
