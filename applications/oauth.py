@@ -20,6 +20,10 @@ from oauthlib.oauth2.rfc6749 import errors
 from applications import scopes as catalog
 from applications.services import record_use
 from portal.origin import public_origin, token_audience
+from portal.throttle import Limit, record_failure, retry_after
+
+PER_CLIENT = Limit("token-client", "TOKEN_PER_CLIENT")
+PER_ADDRESS = Limit("token-address", "TOKEN_PER_ADDRESS")
 
 
 class ClientSecretHasher(BasePasswordHasher):
@@ -184,6 +188,19 @@ class TokenRequestBackend(OAuthLibCore):
         except MalformedTokenRequest as error:
             failure = errors.InvalidRequestError(description=str(error))
             return None, failure.headers, failure.json, failure.status_code
+
+        client_id = _basic_client_id(request) or dict(params).get("client_id")
+        checks = [(PER_ADDRESS, request.META.get("REMOTE_ADDR", ""))]
+        if client_id:
+            checks.append((PER_CLIENT, client_id))
+        wait = retry_after(checks)
+        if wait:
+            # Locked out: even a correct secret fails until the window ends.
+            body = json.dumps(
+                {"error": "too_many_attempts", "error_description": f"Too many failed client authentications; retry in {wait} seconds."}
+            )
+            return None, {"Retry-After": str(wait)}, body, 429
+
         uri, http_method, _, headers = self._extract_params(request)
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
@@ -191,5 +208,7 @@ class TokenRequestBackend(OAuthLibCore):
                 public_origin(request) + uri, http_method, urlencode(params), headers
             )
         except OAuth2Error as error:
-            return None, error.headers, error.json, error.status_code
+            headers, body, status = error.headers, error.json, error.status_code
+        if status == 401:
+            record_failure(checks)
         return None, headers, body, status

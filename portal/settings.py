@@ -169,6 +169,15 @@ OAUTH2_PROVIDER = {
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 
+# Failed client authentications (token endpoint) and sign-ins (portal) allowed per
+# subject and window before it is locked out until the window ends: (count, seconds).
+FAILURE_LIMITS = {
+    "TOKEN_PER_CLIENT": env.tuple("TOKEN_FAILURE_LIMIT_PER_CLIENT", cast=int, default=(10, 300)),
+    "TOKEN_PER_ADDRESS": env.tuple("TOKEN_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(50, 300)),
+    "SIGNIN_PER_USERNAME": env.tuple("SIGNIN_FAILURE_LIMIT_PER_USERNAME", cast=int, default=(5, 900)),
+    "SIGNIN_PER_ADDRESS": env.tuple("SIGNIN_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(50, 900)),
+}
+
 # Token requests are a handful of short fields; anything larger is refused before parsing.
 TOKEN_REQUEST_MAX_BYTES = 16 * 1024
 
@@ -176,17 +185,29 @@ TOKEN_REQUEST_MAX_BYTES = 16 * 1024
 # --- REST API ----------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
+    # Secure by default: every API view needs a bearer token holding the scope the catalog names for it.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasRequiredScope"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Integrations Portal API",
+    "DESCRIPTION": (
+        "The organization's verifiable credentials, applications and profile. Get an access token from "
+        "`POST /oauth/token` with the client credentials grant, then send `Authorization: Bearer <token>`; "
+        "each operation needs the scope it names. In this page: Authorize, enter the client ID and secret, "
+        "then Try it out."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
