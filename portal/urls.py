@@ -3,10 +3,11 @@ from django.urls import include, path
 
 from applications.token import token_view
 from portal import views
+from portal.forms import SignInForm
 
 urlpatterns = [
     path("", views.home_view, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(form_class=SignInForm, redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organizations/switch/", views.switch_organization_view, name="switch-organization"),
     path("integrations/applications/", include("applications.urls")),
