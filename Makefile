@@ -24,7 +24,11 @@ run: $(VENV)/.installed
 	$(PY) manage.py ensuredemo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving the portal on http://$(HOST):$(PORT)/"
-	$(VENV)/bin/gunicorn portal.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+	$(VENV)/bin/gunicorn portal.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--access-logfile - --access-logformat '$(ACCESS_LOG_FORMAT)'
+
+# The path without its query string and no referrer: a token sent in a URL never reaches the log.
+ACCESS_LOG_FORMAT := %(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms
 
 # Runs the suite on SQLite, then again on PostgreSQL when TEST_POSTGRES_URL is set.
 test: $(VENV)/.test-installed
