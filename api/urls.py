@@ -1,9 +1,36 @@
-from django.urls import path
+from django.urls import path, re_path
+from django.views.generic import RedirectView
+from drf_spectacular.renderers import OpenApiJsonRenderer, OpenApiJsonRenderer2, OpenApiYamlRenderer
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api import views
 
 app_name = "api"
 
+# The contract's URLs carry no trailing slash; the schema and docs pages do.
 urlpatterns = [
-    path("postman-collection.json", views.postman_collection_view, name="postman-collection"),
+    path("credentials", views.CredentialListApi.as_view(), name="credentials"),
+    path("credentials/<uuid:public_id>", views.CredentialDetailApi.as_view(), name="credential"),
+    path("applications", views.ApplicationListApi.as_view(), name="applications"),
+    path("applications/<uuid:public_id>", views.ApplicationDetailApi.as_view(), name="application"),
+    path("organization", views.OrganizationDetailApi.as_view(), name="organization"),
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(
+            # application/json unless YAML is asked for (?format=yaml or an Accept header naming it).
+            renderer_classes=[OpenApiJsonRenderer2, OpenApiJsonRenderer, OpenApiYamlRenderer],
+            authentication_classes=[],
+            permission_classes=[views.AllowAny],
+        ),
+        name="schema",
+    ),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api:schema", authentication_classes=[], permission_classes=[views.AllowAny]),
+        name="docs",
+    ),
+    path("schema", RedirectView.as_view(pattern_name="api:schema", query_string=True)),
+    path("docs", RedirectView.as_view(pattern_name="api:docs")),
+    path("postman-collection.json", views.PostmanCollectionApi.as_view(), name="postman-collection"),
+    re_path(r"^.*$", views.not_found_view),
 ]

@@ -1,0 +1,49 @@
+import hashlib
+
+from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+from oauth2_provider.models import get_access_token_model
+from rest_framework.exceptions import AuthenticationFailed
+
+from applications.services import record_use
+
+
+def active_access_token(token: str):
+    """The unexpired access token with this value, its application and organization loaded in one query."""
+    if not token:
+        return None
+    # RFC 9700 token storage keeps only the SHA-256 checksum of each token.
+    checksum = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+    access_token = (
+        get_access_token_model()
+        .objects.select_related("application__organization")
+        .filter(token_checksum=checksum)
+        .first()
+    )
+    if access_token is None or access_token.application is None or access_token.is_expired():
+        return None
+    return access_token
+
+
+class BearerTokenAuthentication(OAuth2Authentication):
+    """`Authorization: Bearer` only: a token in the query string or the body never authenticates.
+
+    A client-credentials token has no user, so this yields (None, token) and the
+    token's application names the tenant.
+    """
+
+    def authenticate(self, request):
+        scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        access_token = active_access_token(credentials.strip())
+        if access_token is None or not access_token.application.is_usable(request):
+            request.oauth2_error = {"error": "invalid_token"}
+            raise AuthenticationFailed("The access token is invalid, expired or revoked.", code="invalid_token")
+        record_use(access_token.application)
+        return None, access_token
+
+    def authenticate_header(self, request):
+        # RFC 6750 §3: the error attribute only when a token was sent and refused.
+        challenge = f'Bearer realm="{self.www_authenticate_realm}"'
+        error = getattr(request, "oauth2_error", {}).get("error")
+        return f'{challenge}, error="{error}"' if error else challenge

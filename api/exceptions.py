@@ -1,0 +1,26 @@
+from rest_framework import exceptions, status
+
+
+class InsufficientScope(exceptions.PermissionDenied):
+    default_code = "insufficient_scope"
+
+    def __init__(self, scope: str):
+        self.scope = scope
+        super().__init__(f"This operation needs the {scope} scope." if scope else "No scope grants this operation.")
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+def exception_handler(exc, context):
+    # Imported here: rest_framework.views loads the permission classes, which import this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, InsufficientScope):
+        # DRF's 403 carries no challenge; RFC 6750 §3.1 wants one naming the missing scope.
+        response["WWW-Authenticate"] = f'Bearer error="insufficient_scope", scope="{exc.scope}"'
+    return response

@@ -1,0 +1,45 @@
+import hashlib
+
+import pytest
+from oauth2_provider.models import AccessToken
+
+from api.models import Credential
+from api.examples import VERIFIABLE_CREDENTIAL
+from applications import scopes as catalog
+
+ALL_SCOPES = tuple(catalog.SCOPES)
+
+
+def access_token_row(token: str) -> AccessToken:
+    return AccessToken.objects.get(token_checksum=hashlib.sha256(token.encode()).hexdigest())
+
+
+def bearer(token: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+@pytest.fixture
+def token_with(make_application, get_token):
+    """An access token of a new application of the organization holding exactly `scopes`."""
+    made = []
+
+    def make(*scopes, organization=None):
+        kwargs = {"organization": organization} if organization is not None else {}
+        application, secret = make_application(name=f"Client {len(made) + 1}", scopes=scopes, **kwargs)
+        made.append(application)
+        return get_token(application, secret)
+
+    return make
+
+
+@pytest.fixture
+def full_token(token_with):
+    return token_with(*ALL_SCOPES)
+
+
+@pytest.fixture
+def make_credential(organization):
+    def make(organization=organization, **fields):
+        return Credential.objects.create(organization=organization, document=fields.pop("document", VERIFIABLE_CREDENTIAL), **fields)
+
+    return make
