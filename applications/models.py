@@ -36,3 +36,38 @@ class Application(AbstractApplication):
     def scope_list(self) -> list[str]:
         return self.scopes.split()
 
+
+
+class AuditEvent(models.Model):
+    """Who did what to an application, when and from where. Outlives the application it names."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        DELETED = "deleted", "Deleted"
+        LOCKED_OUT = "locked_out", "Token endpoint locked out"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_events")
+    application = models.ForeignKey(
+        Application, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    # Copies, so the record still names the application after it is deleted.
+    application_public_id = models.UUIDField()
+    application_name = models.CharField(max_length=255)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(max_length=255)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    # {"field": [old, new]} for updates.
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="audit_org_created"),
+            models.Index(fields=["application_public_id", "-created_at"], name="audit_application_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.application_name} {self.action} by {self.actor_label}"

@@ -18,7 +18,7 @@ from oauthlib.oauth2 import BackendApplicationServer, OAuth2Error
 from oauthlib.oauth2.rfc6749 import errors
 
 from applications import scopes as catalog
-from applications.services import record_use
+from applications.services import record_lockout, record_use
 from portal.origin import public_origin, token_audience
 from portal.throttle import Limit, record_failure, retry_after
 
@@ -209,6 +209,6 @@ class TokenRequestBackend(OAuthLibCore):
             )
         except OAuth2Error as error:
             headers, body, status = error.headers, error.json, error.status_code
-        if status == 401:
-            record_failure(checks)
+        if status == 401 and PER_CLIENT in record_failure(checks):
+            record_lockout(client_id=client_id, address=request.META.get("REMOTE_ADDR"))
         return None, headers, body, status

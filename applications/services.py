@@ -6,7 +6,8 @@ from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 
 from applications import scopes as catalog
-from applications.models import Application
+from applications.audit import Actor, record_event
+from applications.models import Application, AuditEvent
 
 NAME_MAX_LENGTH = 100
 DESCRIPTION_MAX_LENGTH = 1000
@@ -18,6 +19,14 @@ def _require_admin(membership, organization) -> None:
     # None means a trusted caller (management command); a person must be the organization's admin.
     if membership is not None and (membership.organization_id != organization.pk or not membership.is_admin):
         raise PermissionDenied("Only the organization's admins may change its applications.")
+
+
+def _actor(actor: Actor | None, user_or_membership) -> Actor | None:
+    """The given actor, else one named after the user (or membership's user) acting."""
+    if actor is not None or user_or_membership is None:
+        return actor
+    user = getattr(user_or_membership, "user", user_or_membership)
+    return Actor(label=user.get_username(), user=user)
 
 
 def _clean_name(*, organization, name: str, exclude_pk=None) -> str:
@@ -73,6 +82,7 @@ def create_application(
     created_by=None,
     membership=None,
     form_token: str | None = None,
+    actor: Actor | None = None,
 ) -> tuple[Application, str]:
     """Create an Application; the plaintext secret is returned here once and stored only as a hash.
 
@@ -105,28 +115,56 @@ def create_application(
             _refuse_spent_form_token(organization=organization, form_token=form_token)
         # A concurrent create took the name between the check and the insert.
         raise ValidationError({"name": "An application with this name already exists in the organization."})
+    record_event(
+        application=application,
+        action=AuditEvent.Action.CREATED,
+        actor=_actor(actor, created_by),
+        changes={"scopes": [None, application.scopes]},
+    )
     return application, secret
 
 
-def update_application(*, application: Application, membership=None, name=None, description=None) -> Application:
+@transaction.atomic
+def update_application(
+    *, application: Application, membership=None, name=None, description=None, actor: Actor | None = None
+) -> Application:
     """Rename or redescribe an application; scopes are fixed at creation and never change."""
     _require_admin(membership, application.organization)
-    fields = ["updated"]
+    new_values = {}
     if name is not None:
-        application.name = _clean_name(organization=application.organization, name=name, exclude_pk=application.pk)
-        fields.append("name")
+        new_values["name"] = _clean_name(organization=application.organization, name=name, exclude_pk=application.pk)
     if description is not None:
-        application.description = _clean_description(description)
-        fields.append("description")
-    application.save(update_fields=fields)
+        new_values["description"] = _clean_description(description)
+    changes = {
+        field: [getattr(application, field), value]
+        for field, value in new_values.items()
+        if getattr(application, field) != value
+    }
+    if not changes:
+        return application
+    for field, (_, value) in changes.items():
+        setattr(application, field, value)
+    application.save(update_fields=[*changes, "updated"])
+    record_event(
+        application=application, action=AuditEvent.Action.UPDATED, actor=_actor(actor, membership), changes=changes
+    )
     return application
 
 
 @transaction.atomic
-def delete_application(*, application: Application, membership=None) -> None:
+def delete_application(*, application: Application, membership=None, actor: Actor | None = None) -> None:
     """Delete an application; its tokens go with it (cascade), so they fail from the next request on."""
     _require_admin(membership, application.organization)
+    record_event(application=application, action=AuditEvent.Action.DELETED, actor=_actor(actor, membership))
     application.delete()
+
+
+def record_lockout(*, client_id: str, address: str | None) -> None:
+    """Audit the moment failed authentications lock an application's client ID out of the token endpoint."""
+    application = Application.objects.filter(client_id=client_id).first()
+    if application is not None:
+        actor = Actor(label="token endpoint", address=address)
+        record_event(application=application, action=AuditEvent.Action.LOCKED_OUT, actor=actor)
 
 
 def record_use(application: Application) -> None:

@@ -1,0 +1,79 @@
+import pytest
+
+from applications.audit import Actor
+from applications.models import AuditEvent
+from applications.selectors import audit_events_for, audit_events_for_application
+from applications.services import create_application, delete_application, update_application
+from applications.tests.oauth_helpers import request_token
+
+
+def test_create_update_delete_are_recorded_with_who_when_and_where(organization, admin_membership):
+    actor = Actor(label=admin_membership.user.username, user=admin_membership.user, address="192.0.2.7")
+    application, _ = create_application(
+        organization=organization, name="Sync", scopes=["read:credentials"], membership=admin_membership, actor=actor
+    )
+    update_application(application=application, membership=admin_membership, name="Sync 2", description="d", actor=actor)
+    public_id = application.public_id
+    delete_application(application=application, membership=admin_membership, actor=actor)
+
+    deleted, updated, created = audit_events_for(organization)
+    assert [created.action, updated.action, deleted.action] == ["created", "updated", "deleted"]
+    assert updated.changes == {"name": ["Sync", "Sync 2"], "description": ["", "d"]}
+    assert created.changes == {"scopes": [None, "read:credentials"]}
+    for event in (created, updated, deleted):
+        assert event.actor == admin_membership.user
+        assert event.address == "192.0.2.7"
+        assert event.application_public_id == public_id
+        assert event.application is None  # the application is gone, its record is not
+    assert deleted.application_name == "Sync 2"
+
+
+def test_without_an_actor_the_acting_user_is_named(make_application, admin_membership):
+    application, _ = make_application(created_by=admin_membership.user, membership=admin_membership)
+
+    update_application(application=application, membership=admin_membership, description="x")
+
+    assert {event.actor_label for event in audit_events_for_application(application)} == {admin_membership.user.username}
+
+
+def test_the_command_line_is_named_when_nobody_signed_in_acts(make_application):
+    application, _ = make_application()
+
+    assert audit_events_for_application(application).get().actor_label == "command line"
+
+
+def test_an_update_that_changes_nothing_records_nothing(make_application):
+    application, _ = make_application(name="Same")
+
+    update_application(application=application, name="Same")
+
+    assert audit_events_for_application(application).count() == 1
+
+
+def test_a_failing_audit_write_does_not_fail_the_action(make_application, monkeypatch, caplog):
+    from django.db import DatabaseError
+
+    application, _ = make_application()
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("audit table unavailable")
+
+    monkeypatch.setattr(AuditEvent.objects, "create", broken)
+    update_application(application=application, description="still saved")
+
+    application.refresh_from_db()
+    assert application.description == "still saved"
+    assert "Could not record" in caplog.text
+
+
+def test_a_token_endpoint_lockout_is_recorded(client, make_application, settings):
+    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT": (2, 300)}
+    application, _ = make_application()
+
+    for _ in range(3):
+        request_token(client, application, "wrong")
+
+    lockouts = AuditEvent.objects.filter(action=AuditEvent.Action.LOCKED_OUT)
+    assert lockouts.count() == 1
+    assert lockouts.get().actor_label == "token endpoint"
+    assert lockouts.get().address == "127.0.0.1"
