@@ -1,8 +1,39 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+import base64
 
-from applications.selectors import applications_for
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.text import slugify
+from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods
+
+from applications.downloads import api_variables, render_env, render_postman_environment
+from applications.forms import ApplicationForm, NewApplicationForm
+from applications.scopes import SCOPES
+from applications.selectors import applications_for, get_application
+from applications.services import (
+    FormAlreadySubmitted,
+    create_application,
+    delete_application,
+    update_application,
+)
 from portal.decorators import member_required
+from portal.origin import public_origin
+
+
+def _admins_only(request) -> None:
+    # The services enforce this too; checking first spares members a form they could never submit.
+    if not request.membership.is_admin:
+        raise PermissionDenied("Only the organization's admins may change its applications.")
+
+
+def _described_scopes(application) -> list[tuple[str, str]]:
+    return [(name, SCOPES.get(name, "")) for name in application.scope_list]
+
+
+def _data_url(content: str, media_type: str) -> str:
+    return f"data:{media_type};base64,{base64.b64encode(content.encode()).decode()}"
 
 
 @require_GET
@@ -10,3 +41,102 @@ from portal.decorators import member_required
 def list_view(request):
     applications = applications_for(request.membership.organization)
     return render(request, "applications/list.html", {"applications": applications})
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def create_view(request):
+    _admins_only(request)
+    if request.method == "GET":
+        response = render(request, "applications/new.html", {"form": NewApplicationForm()})
+        # Not no-store: Back must bring this very page (and its one-time token) back from the history cache.
+        patch_cache_control(response, private=True, max_age=0)
+        return response
+    response = _create(request, NewApplicationForm(request.POST))
+    # Every answer to the creating POST: the reveal above all, but also whatever a reload repeats.
+    add_never_cache_headers(response)
+    return response
+
+
+@sensitive_variables("secret")
+def _create(request, form):
+    if not form.is_valid():
+        return render(request, "applications/new.html", {"form": form})
+    try:
+        application, secret = create_application(
+            organization=request.membership.organization,
+            membership=request.membership,
+            created_by=request.user,
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+            scopes=form.cleaned_data["scopes"],
+            form_token=form.cleaned_data["form_token"],
+        )
+    except FormAlreadySubmitted as spent:
+        return render(request, "applications/already_created.html", {"application": spent.application})
+    except ValidationError as error:
+        form.add_error(None, error)
+        return render(request, "applications/new.html", {"form": form})
+    return _reveal(request, application, secret)
+
+
+@sensitive_variables("secret", "variables")
+def _reveal(request, application, secret):
+    # The plaintext lives only in this response: on the page and inside the two data: links.
+    variables = api_variables(
+        origin=public_origin(request), organization=application.organization, application=application, secret=secret
+    )
+    basename = slugify(application.name) or "application"
+    postman = render_postman_environment(variables, name=f"{application.name} · {application.organization.name}")
+    context = {
+        "application": application,
+        "secret": secret,
+        "token_endpoint": variables["TOKEN_ENDPOINT"],
+        "scopes": _described_scopes(application),
+        # octet-stream: a text type would let the browser append .txt to the file name.
+        "env_href": _data_url(render_env(variables), "application/octet-stream"),
+        "env_filename": f"{basename}.env",
+        "postman_href": _data_url(postman, "application/json"),
+        "postman_filename": f"{basename}.postman_environment.json",
+    }
+    return render(request, "applications/reveal.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def detail_view(request, public_id):
+    application = get_application(organization=request.membership.organization, public_id=public_id)
+    if request.method == "POST":
+        _admins_only(request)
+        form = ApplicationForm(request.POST)
+        if form.is_valid():
+            try:
+                update_application(
+                    application=application,
+                    membership=request.membership,
+                    name=form.cleaned_data["name"],
+                    description=form.cleaned_data["description"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, f"Application “{application.name}” updated.")
+                return redirect("applications:detail", public_id=application.public_id)
+    else:
+        form = ApplicationForm(initial={"name": application.name, "description": application.description})
+    context = {"application": application, "form": form, "scopes": _described_scopes(application)}
+    return render(request, "applications/detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def delete_view(request, public_id):
+    application = get_application(organization=request.membership.organization, public_id=public_id)
+    _admins_only(request)
+    if request.method == "POST":
+        delete_application(application=application, membership=request.membership)
+        messages.success(
+            request, f"Application “{application.name}” deleted. Its client credentials and tokens no longer work."
+        )
+        return redirect("applications:list")
+    return render(request, "applications/confirm_delete.html", {"application": application})
