@@ -1,0 +1,140 @@
+"""Screenshots of the applications list and the one-time reveal for the README.
+
+Starts the portal with gunicorn on a throwaway SQLite database, fills it through the
+management commands and drives Debian's Chromium with Playwright, so every client
+secret in the pictures belongs to a database deleted a moment later.
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+"""
+
+import argparse
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ORGANIZATION = "Acme Corp"
+USERNAME = "alice"
+APPLICATIONS = [
+    ("Nightly credential sync", "Copies newly issued credentials to the archive every night.", "read:credentials"),
+    ("Partner onboarding", "Stores the credentials partners submit through the onboarding form.", "create:credentials read:organizations"),
+    ("Cleanup job", "", "read:credentials delete:credentials"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(env, *args) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return result.stdout
+
+
+def wait_until_up(url: str, server: subprocess.Popen) -> None:
+    for _ in range(100):
+        if server.poll() is not None:
+            raise SystemExit("The portal did not start.")
+        try:
+            urllib.request.urlopen(url, timeout=5)
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"The portal did not answer at {url}.")
+
+
+def issue_token(origin: str, client_id: str, secret: str) -> None:
+    # Gives the application a "last used" time, as a working integration would.
+    request = urllib.request.Request(
+        f"{origin}/oauth/token",
+        data=f"grant_type=client_credentials&client_id={client_id}&client_secret={secret}".encode(),
+        method="POST",
+    )
+    urllib.request.urlopen(request, timeout=5).read()
+
+
+def seed(env, origin: str) -> str:
+    password = secrets.token_urlsafe(16)
+    manage(env, "createorgadmin", "--organization", ORGANIZATION, "--username", USERNAME,
+           "--email", "alice@example.com", "--password", password)
+    for name, description, scopes in APPLICATIONS:
+        created = json.loads(manage(env, "createapplication", "--organization", ORGANIZATION, "--name", name,
+                                    "--description", description, "--scopes", scopes, "--json"))
+        if name != "Cleanup job":
+            issue_token(origin, created["client_id"], created["client_secret"])
+    return password
+
+
+def shoot(origin: str, password: str, out: Path) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(base_url=origin, viewport={"width": 1200, "height": 720})
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill(USERNAME)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/integrations/applications/")
+        page.locator("details.menu").first.evaluate("menu => menu.open = true")
+        page.screenshot(path=out / "applications-list.png", full_page=True)
+
+        page.goto("/integrations/applications/new/")
+        page.get_by_label("Name", exact=True).fill("Billing export")
+        page.get_by_role("textbox", name="Description").fill("Reads credentials for the monthly billing run.")
+        page.get_by_label("read:credentials").check()
+        page.get_by_label("read:organizations").check()
+        page.get_by_role("button", name="Create Application").click()
+        page.get_by_test_id("client-secret").wait_for()
+        page.screenshot(path=out / "reveal.png", full_page=True)
+        browser.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    out = parser.parse_args().out
+    out.mkdir(parents=True, exist_ok=True)
+
+    with tempfile.TemporaryDirectory() as workdir:
+        port = free_port()
+        origin = f"http://127.0.0.1:{port}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{workdir}/db.sqlite3",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "DEBUG": "false",
+            "PUBLIC_BASE_URL": "https://portal.example",
+            "CACHE_URL": "dbcache://django_cache",
+        }
+        manage(env, "migrate", "--noinput")
+        manage(env, "createcachetable")
+        manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_until_up(f"{origin}/accounts/login/", server)
+            shoot(origin, seed(env, origin), out)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    for name in ("applications-list.png", "reveal.png"):
+        print(out / name)
+
+
+if __name__ == "__main__":
+    main()
