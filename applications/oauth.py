@@ -8,6 +8,7 @@ import json
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from django.conf import settings
+from django.db import IntegrityError
 from django.contrib.auth.hashers import BasePasswordHasher, mask_hash
 from django.utils.crypto import constant_time_compare
 from oauth2_provider.oauth2_backends import OAuthLibCore
@@ -124,7 +125,12 @@ class ClientCredentialsServer(BackendApplicationServer):
 
 class ApplicationValidator(OAuth2Validator):
     def save_bearer_token(self, token, request, *args, **kwargs):
-        super().save_bearer_token(token, request, *args, **kwargs)
+        try:
+            super().save_bearer_token(token, request, *args, **kwargs)
+        except IntegrityError:
+            # The application was deleted between authenticating and storing the token:
+            # it issues no token after its deletion commits.
+            raise errors.InvalidClientError(request=request)
         record_use(request.client)
 
 

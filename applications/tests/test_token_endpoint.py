@@ -364,3 +364,23 @@ def test_the_token_endpoint_needs_no_csrf_token(db, app_and_secret):
     response = request_token(Client(enforce_csrf_checks=True), application, secret)
 
     assert response.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_application_deleted_while_its_grant_runs_issues_no_token(client, make_application, monkeypatch):
+    from applications.oauth import ApplicationValidator
+
+    application, secret = make_application()
+    create = ApplicationValidator._create_access_token
+
+    def deleted_meanwhile(self, *args, **kwargs):
+        # Another process deletes the application after this grant authenticated it.
+        type(application).objects.filter(pk=application.pk).delete()
+        return create(self, *args, **kwargs)
+
+    monkeypatch.setattr(ApplicationValidator, "_create_access_token", deleted_meanwhile)
+
+    response = request_token(client, application, secret)
+
+    assert_error(response, 401, "invalid_client")
+    assert AccessToken.objects.count() == 0

@@ -1,0 +1,170 @@
+"""50 clients at once against a real multi-worker gunicorn, on the suite's database engine.
+
+The server runs in its own processes on its own database (a SQLite file, or a
+PostgreSQL database made for the test), so writes really contend.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+import requests
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+CLIENTS = 50
+SECONDS = 4.0
+
+pytestmark = pytest.mark.load
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_env(database_url: str) -> dict:
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY="load-test-" + "x" * 40,
+        DEBUG="false",
+        ALLOWED_HOSTS="127.0.0.1",
+        # Every client shares 127.0.0.1; only failures count, and this test has none by design.
+        TOKEN_FAILURE_LIMIT_PER_ADDRESS="100000,60",
+    )
+    return env
+
+
+def _manage(env, *args) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        yield f"sqlite:///{tmp_path / 'load.sqlite3'}"
+        return
+    base = urlsplit(os.environ["DATABASE_URL"])
+    name = f"portal_load_{os.getpid()}"
+    admin = urlunsplit(base._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield urlunsplit(base._replace(path=f"/{name}"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def server(database_url, tmp_path):
+    """A migrated database with two applications, served by gunicorn with two workers."""
+    env = _server_env(database_url)
+    _manage(env, "migrate", "--noinput", "-v", "0")
+    _manage(env, "createcachetable")
+    _manage(env, "createorgadmin", "--organization", "Load", "--username", "load", "--password", "Load-test-password-1")
+    every_scope = "read:credentials create:credentials read:applications delete:applications"
+    apps = {
+        name: json.loads(_manage(env, "createapplication", "--organization", "Load", "--name", name, "--scopes", every_scope, "--json"))
+        for name in ("survivor", "doomed")
+    }
+    port = _free_port()
+    log = (tmp_path / "gunicorn.log").open("w+")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            requests.get(base + "/accounts/login/", timeout=2)
+            break
+        except requests.RequestException:
+            time.sleep(0.1)
+    try:
+        yield base, apps, log
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def test_fifty_clients_get_working_tokens_and_a_deleted_application_stops_at_once(server):
+    base, apps, log = server
+    results = []  # (app name, kind, status, started_at)
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def client(n):
+        name = "doomed" if n % 2 else "survivor"
+        app = apps[name]
+        session = requests.Session()
+        while not stop.is_set():
+            started = time.monotonic()
+            grant = session.post(
+                base + "/oauth/token", data={"grant_type": "client_credentials"},
+                auth=(app["client_id"], app["client_secret"]), timeout=30,
+            )
+            outcome = [(name, "grant", grant.status_code, started)]
+            if grant.status_code == 200:
+                token = grant.json()["access_token"]
+                started = time.monotonic()
+                call = session.get(base + "/api/credentials", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+                outcome.append((name, "api", call.status_code, started))
+            with lock:
+                results.extend(outcome)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+
+    time.sleep(SECONDS / 2)
+    survivor = apps["survivor"]
+    token = requests.post(
+        base + "/oauth/token", data={"grant_type": "client_credentials"},
+        auth=(survivor["client_id"], survivor["client_secret"]), timeout=30,
+    ).json()["access_token"]
+    doomed_id = next(
+        item["id"] for item in requests.get(
+            base + "/api/applications", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ).json()["results"] if item["name"] == "doomed"
+    )
+    delete_started = time.monotonic()
+    deleted = requests.delete(base + f"/api/applications/{doomed_id}", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    deleted_at = time.monotonic()  # the deletion has committed once its response is here
+    assert deleted.status_code == 204
+    time.sleep(SECONDS / 2)
+    stop.set()
+
+    for thread in threads:
+        thread.join(timeout=60)
+
+    log.seek(0)
+    server_log = log.read()
+    assert "database is locked" not in server_log
+    assert "Traceback" not in server_log, server_log[server_log.find("Traceback") - 500:][:6000]
+    assert all(status < 500 for *_, status, _ in results), sorted({r[2] for r in results})
+    assert len(results) > 100
+    survivor_statuses = {status for name, _, status, _ in results if name == "survivor"}
+    assert survivor_statuses == {200}
+    after = [(kind, status) for name, kind, status, started in results if name == "doomed" and started > deleted_at]
+    assert after, "the doomed application's clients kept trying after its deletion"
+    # Refused from then on: 401, and 429 once its failures lock the client ID out.
+    assert {status for kind, status in after if kind == "grant"} <= {401, 429}
+    assert {status for kind, status in after if kind == "api"} <= {401}
+    before = [status for name, _, status, started in results if name == "doomed" and started < delete_started - 0.5]
+    assert set(before) == {200}
