@@ -1,0 +1,171 @@
+"""Property-based hostile input: whatever arrives, never a 5xx, never HTML from the API,
+never a secret echoed back."""
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from applications.tests.oauth_helpers import basic_auth
+
+EXAMPLES = hypothesis_settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+CONTENT_TYPES = st.sampled_from(
+    [
+        "application/x-www-form-urlencoded",
+        "application/json",
+        "application/json; charset=latin-1",
+        "multipart/form-data; boundary=xyz",
+        "multipart/form-data",
+        "text/plain",
+        "application/xml",
+        "",
+        "application/x-www-form-urlencoded; charset=utf-16",
+    ]
+)
+TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=300)
+HEADER_VALUES = st.one_of(
+    TEXT.map(lambda value: value.encode("utf-8", "ignore").decode("latin-1")),
+    st.sampled_from(["Basic", "Basic ===", "Bearer", "Bearer  x", "Basic Og==", "Digest x"]),
+    st.binary(max_size=60).map(lambda raw: "Basic " + raw.hex()),
+)
+TOKEN_KEYS = st.sampled_from(["grant_type", "scope", "client_id", "client_secret", "audience", "resource", "device_code", "code"])
+TOKEN_VALUES = st.one_of(
+    st.sampled_from(["client_credentials", "password", "authorization_code", "urn:ietf:params:oauth:grant-type:device_code"]),
+    TEXT,
+    st.text(alphabet="read:credentials create:applications \t", min_size=1000, max_size=5000),
+)
+
+
+@pytest.fixture
+def app_and_secret(make_application, settings):
+    # Lockouts are a fine answer, but they would hide every later path from the search.
+    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT": (10**9, 60), "TOKEN_PER_ADDRESS": (10**9, 60)}
+    return make_application(scopes=["read:credentials", "create:credentials"])
+
+
+def assert_json_error_without_secrets(response, secret):
+    assert response.status_code < 500, response.content[:500]
+    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    assert secret.encode() not in response.content
+
+
+@EXAMPLES
+@given(body=st.binary(max_size=2000), content_type=CONTENT_TYPES, authorization=HEADER_VALUES)
+def test_token_endpoint_survives_random_bytes(client, app_and_secret, body, content_type, authorization):
+    _, secret = app_and_secret
+
+    response = client.generic("POST", "/oauth/token", body, content_type=content_type, HTTP_AUTHORIZATION=authorization)
+
+    assert_json_error_without_secrets(response, secret)
+    assert response.status_code in (400, 401)
+
+
+@EXAMPLES
+@given(
+    params=st.lists(st.tuples(TOKEN_KEYS, TOKEN_VALUES), max_size=8),
+    as_json=st.booleans(),
+    with_basic=st.booleans(),
+)
+def test_token_endpoint_survives_random_parameters(client, app_and_secret, params, as_json, with_basic):
+    application, secret = app_and_secret
+    extra = {"HTTP_AUTHORIZATION": basic_auth(application.client_id, secret)} if with_basic else {}
+    if as_json:
+        body, content_type = json.dumps(dict(params)), "application/json"
+    else:
+        from urllib.parse import urlencode
+
+        body, content_type = urlencode(params), "application/x-www-form-urlencoded"
+
+    response = client.post("/oauth/token", body, content_type=content_type, **extra)
+
+    assert response.status_code < 500, response.content[:500]
+    assert response["Content-Type"] == "application/json"
+    if response.status_code == 200:
+        assert set(response.json()["scope"].split()) <= set(application.scope_list)
+    else:
+        assert secret.encode() not in response.content
+
+
+@EXAMPLES
+@given(method=st.sampled_from(["GET", "POST"]), query=TEXT)
+def test_token_endpoint_query_strings_and_methods(client, app_and_secret, method, query):
+    _, secret = app_and_secret
+
+    response = client.generic(method, "/oauth/token?" + query, "grant_type=client_credentials")
+
+    assert_json_error_without_secrets(response, secret)
+
+
+API_PATHS = st.one_of(
+    st.sampled_from(
+        [
+            "/api/credentials",
+            "/api/credentials/00000000-0000-0000-0000-000000000000",
+            "/api/applications",
+            "/api/organization",
+            "/api/credentials/",
+            "/api/nope",
+        ]
+    ),
+    TEXT.map(lambda tail: "/api/" + "".join(ch for ch in tail if ch.isprintable() and ch not in "?#")),
+)
+
+
+@pytest.fixture
+def api_token(app_and_secret, get_token):
+    application, secret = app_and_secret
+    return get_token(application, secret)
+
+
+@EXAMPLES
+@given(
+    method=st.sampled_from(["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS", "HEAD", "TRACE"]),
+    path=API_PATHS,
+    body=st.one_of(st.binary(max_size=500), st.dictionaries(TEXT, st.one_of(TEXT, st.integers(), st.none()), max_size=4).map(lambda d: json.dumps(d).encode())),
+    content_type=CONTENT_TYPES,
+    authorization=st.one_of(st.none(), HEADER_VALUES, st.just("valid")),
+)
+def test_api_never_fails_or_answers_html(client, app_and_secret, api_token, method, path, body, content_type, authorization):
+    _, secret = app_and_secret
+    headers = {}
+    if authorization == "valid":
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {api_token}"
+    elif authorization is not None:
+        headers["HTTP_AUTHORIZATION"] = authorization
+
+    response = client.generic(method, path, body, content_type=content_type, **headers)
+
+    assert response.status_code < 500, (method, path, response.content[:500])
+    if response.content and method != "HEAD":
+        assert response["Content-Type"].startswith("application/json"), (method, path, response["Content-Type"])
+        assert b"<html" not in response.content.lower()
+    assert secret.encode() not in response.content
+    assert api_token.encode() not in response.content
+
+
+@pytest.fixture
+def existing_application(make_application):
+    return make_application(name="Existing")[0]
+
+
+@EXAMPLES
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(["name", "description", "scopes", "form_token", "csrfmiddlewaretoken", "x"]),
+        st.one_of(TEXT, st.lists(TEXT, max_size=3)),
+        max_size=5,
+    )
+)
+def test_portal_forms_never_fail(client, admin_user, existing_application, fields):
+    client.force_login(admin_user)
+    application = existing_application
+
+    for url in ("/integrations/applications/new/", f"/integrations/applications/{application.public_id}/"):
+        response = client.post(url, fields)
+        assert response.status_code < 500, (url, fields, response.content[:500])
