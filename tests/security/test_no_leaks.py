@@ -1,0 +1,68 @@
+"""After a whole flow, the plaintext secret and the raw access token are nowhere the server keeps things."""
+
+import base64
+import logging
+import pickle
+import re
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.db import connection
+
+from applications.tests.oauth_helpers import basic_auth, request_token
+from portal.tests.factories import PASSWORD
+
+
+def everything_in_the_database() -> str:
+    """Every row of every table, plus the decoded contents of sessions and cache entries."""
+    parts = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            parts.extend(repr(row) for row in cursor.fetchall())
+        cursor.execute("SELECT value FROM django_cache")
+        for (value,) in cursor.fetchall():
+            parts.append(repr(pickle.loads(base64.b64decode(value))))
+    parts.extend(repr(session.get_decoded()) for session in Session.objects.all())
+    return "\n".join(parts)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_flow_leaves_no_secret_or_token_in_logs_database_sessions_or_cache(client, admin_user, caplog):
+    caplog.set_level(logging.DEBUG)
+    assert client.post("/accounts/login/", {"username": admin_user.username, "password": PASSWORD}).status_code == 302
+
+    new_page = client.get("/integrations/applications/new/").content.decode()
+    form_token = re.search(r'name="form_token" value="([^"]+)"', new_page).group(1)
+    reveal = client.post(
+        "/integrations/applications/new/",
+        {"name": "Leak check", "description": "", "scopes": ["read:credentials"], "form_token": form_token},
+    )
+    assert reveal.status_code == 200
+    page = reveal.content.decode()
+    secret = re.search(r'data-testid="client-secret">([^<]+)<', page).group(1)
+    client_id = re.search(r'data-testid="client-id">([^<]+)<', page).group(1)
+
+    from applications.models import Application
+
+    application = Application.objects.get(client_id=client_id)
+    token = request_token(client, application, secret).json()["access_token"]
+    assert client.get("/api/credentials", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    assert client.get(f"/api/credentials?access_token={token}").status_code == 401
+    assert request_token(client, application, secret + "x").status_code == 401
+    assert client.post(
+        "/oauth/token",
+        f"grant_type=client_credentials&client_id={client_id}&client_secret={secret}&scope=nope",
+        content_type="application/x-www-form-urlencoded",
+    ).status_code == 400
+    assert client.get("/api/organization", HTTP_AUTHORIZATION=basic_auth(client_id, secret)).status_code == 401
+    client.get(f"/integrations/applications/{application.public_id}/")
+    client.post(f"/integrations/applications/{application.public_id}/delete/")
+    assert not Application.objects.filter(pk=application.pk).exists()
+
+    stored = everything_in_the_database()
+    # Unfiltered capture: nothing may log these in the first place, redaction or not.
+    logged = caplog.text + "\n".join(f"{record.getMessage()} {record.exc_text}" for record in caplog.records)
+    for value in (secret, token, basic_auth(client_id, secret).split()[1]):
+        assert value not in stored
+        assert value not in logged
