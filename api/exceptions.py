@@ -1,3 +1,4 @@
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import exceptions, status
 
 
@@ -19,6 +20,9 @@ def exception_handler(exc, context):
     # Imported here: rest_framework.views loads the permission classes, which import this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 
+    if isinstance(exc, RequestDataTooBig):
+        # Django's DATA_UPLOAD_MAX_MEMORY_SIZE check; unhandled it would become an HTML 400.
+        exc = PayloadTooLarge()
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, InsufficientScope):
         # DRF's 403 carries no challenge; RFC 6750 §3.1 wants one naming the missing scope.

@@ -90,9 +90,9 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 class AutoSchema(openapi.AutoSchema):
     """Names each operation's scope in its description too, where Swagger UI shows it beside the operation."""
 
-    def get_description(self):
-        description = super().get_description()
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
         scope = required_scope(self.view, self.method)
-        if not scope:
-            return description
-        return f"{description}\n\nNeeds the `{scope}` scope.".strip()
+        if operation is not None and scope:
+            operation["description"] = f"{operation.get('description', '')}\n\nNeeds the `{scope}` scope.".strip()
+        return operation

@@ -1,0 +1,106 @@
+import pytest
+
+from api.tests.conftest import bearer
+from applications.models import Application
+
+
+@pytest.fixture
+def token(token_with):
+    return token_with("read:applications", "update:applications", "delete:applications", "read:organizations")
+
+
+@pytest.fixture
+def target(make_application):
+    application, _ = make_application(name="Nightly sync", description="Copies things.", scopes=["read:credentials"])
+    return application
+
+
+def patch(client, token, application, body):
+    return client.patch(f"/api/applications/{application.public_id}", body, content_type="application/json", **bearer(token))
+
+
+def test_an_application_shows_the_view_pages_facts_and_never_a_secret(client, token, target):
+    response = client.get(f"/api/applications/{target.public_id}", **bearer(token))
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {
+        "id": str(target.public_id),
+        "name": "Nightly sync",
+        "description": "Copies things.",
+        "clientId": target.client_id,
+        "scopes": ["read:credentials"],
+        "createdAt": body["createdAt"],
+        "lastUsedAt": None,
+    }
+    assert target.client_secret not in response.content.decode()
+
+
+def test_the_list_is_newest_first_and_holds_no_secret(client, token, target):
+    response = client.get("/api/applications", **bearer(token))
+    body = response.json()
+    assert body["count"] == 2
+    assert [item["name"] for item in body["results"]] == ["Nightly sync", "Client 1"]
+    assert "secret" not in response.content.decode().lower()
+    assert target.client_secret not in response.content.decode()
+
+
+def test_patch_renames_and_redescribes(client, token, target):
+    response = patch(client, token, target, {"name": "Weekly sync", "description": "Less often."})
+    assert response.status_code == 200
+    assert response.json()["name"] == "Weekly sync"
+    target.refresh_from_db()
+    assert (target.name, target.description) == ("Weekly sync", "Less often.")
+
+
+def test_patch_with_scopes_is_a_400_saying_they_are_fixed(client, token, target):
+    response = patch(client, token, target, {"name": "Other", "scopes": ["read:credentials", "delete:applications"]})
+    assert response.status_code == 400
+    assert "fixed" in response.json()["scopes"][0]
+    target.refresh_from_db()
+    assert (target.name, target.scopes) == ("Nightly sync", "read:credentials")
+
+
+@pytest.mark.parametrize("field", ["clientId", "client_secret", "id", "organization"])
+def test_patch_refuses_other_fields(client, token, target, field):
+    response = patch(client, token, target, {field: "x"})
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "   "}, "name"),
+        ({"name": "n" * 101}, "name"),
+        ({"name": "Client 1"}, "name"),
+        ({"name": "CLIENT 1"}, "name"),
+        ({"name": None}, "name"),
+        ({"name": ["x"]}, "name"),
+        ({"name": "nul\x00"}, "name"),
+        ({"description": "d" * 1001}, "description"),
+        ({"description": "\ud800"}, "description"),
+    ],
+)
+def test_patch_with_a_bad_value_names_the_field_and_changes_nothing(client, token, target, body, field):
+    response = patch(client, token, target, body)
+    assert response.status_code == 400
+    assert field in response.json()
+    target.refresh_from_db()
+    assert (target.name, target.description) == ("Nightly sync", "Copies things.")
+
+
+def test_delete_removes_the_application(client, token, target):
+    response = client.delete(f"/api/applications/{target.public_id}", **bearer(token))
+    assert response.status_code == 204
+    assert not Application.objects.filter(pk=target.pk).exists()
+
+
+def test_the_organization_is_the_tokens(client, token, organization):
+    response = client.get("/api/organization", **bearer(token))
+    assert response.json() == {
+        "id": str(organization.public_id),
+        "name": "Acme Corp",
+        "slug": "acme-corp",
+        "createdAt": response.json()["createdAt"],
+    }
