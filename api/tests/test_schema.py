@@ -1,0 +1,113 @@
+import json
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from api import postman
+from api.tests.test_access import OPERATIONS
+from applications import scopes as catalog
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    from django.test import Client
+
+    with django_db_blocker.unblock():
+        response = Client().get("/api/schema/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    return response.json()
+
+
+def schema_operations(schema):
+    return {
+        (method.upper(), re.sub(r"\{public_id\}", "{id}", path)): operation
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    }
+
+
+def test_the_schema_needs_no_token_and_serves_json_on_request(client):
+    assert client.get("/api/schema/?format=json").json()["openapi"].startswith("3.")
+    assert client.get("/api/schema/?format=yaml")["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert client.get("/api/schema", follow=True).json()["openapi"].startswith("3.")
+
+
+def test_the_security_scheme_is_client_credentials_with_every_catalog_scope(schema):
+    scheme = schema["components"]["securitySchemes"]["oauth2"]
+    assert scheme["type"] == "oauth2"
+    assert scheme["flows"] == {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": catalog.SCOPES}}
+
+
+def test_every_operation_names_the_scope_the_permission_requires(schema):
+    documented = {key: operation["security"] for key, operation in schema_operations(schema).items()}
+    expected = {
+        (operation.method, re.sub(r"\{\w+\}", "{id}", operation.path)): [{"oauth2": [operation.scope]}]
+        for operation in OPERATIONS
+    }
+    assert documented == expected
+
+
+def test_every_operation_has_schemas_examples_and_its_errors(schema):
+    for (method, path), operation in schema_operations(schema).items():
+        responses = operation["responses"]
+        assert {"401", "403"} <= set(responses), (method, path)
+        assert operation["description"].endswith(f"`{operation['security'][0]['oauth2'][0]}` scope.")
+        for status, response in responses.items():
+            if status == "204":
+                continue
+            content = response["content"]["application/json"]
+            assert "schema" in content and content.get("examples"), (method, path, status)
+        if method in ("POST", "PATCH"):
+            body = operation["requestBody"]["content"]["application/json"]
+            assert body["schema"] and body["examples"], (method, path)
+
+
+def test_the_credential_schema_states_the_data_model(schema):
+    component = schema["components"]["schemas"]["CredentialRequest"]["properties"]["verifiableCredential"]
+    assert component["required"] == ["@context", "type", "issuer", "credentialSubject"]
+
+
+def test_the_docs_page_loads_swagger_ui_from_this_server_only(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "/api/schema/" in page
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert assets and all(asset.startswith("/static/") for asset in assets), assets
+    assert not re.search(r"https?://(?!www\.w3\.org)", page)
+
+
+def test_the_collection_has_one_request_per_operation_in_a_working_order(client, schema):
+    response = client.get("/api/postman-collection.json")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert "attachment" in response["Content-Disposition"]
+    collection = response.json()
+    assert collection["info"]["schema"] == postman.SCHEMA
+    requests = [
+        (item["request"]["method"], re.sub(r"\{\{\w+\}\}", "{id}", item["request"]["url"]["raw"].replace("{{API_BASE_URL}}", "/api")))
+        for folder in collection["item"]
+        for item in folder["item"]
+    ]
+    assert sorted(requests) == sorted(schema_operations(schema))
+    assert len(requests) == len(set(requests))
+    names = [item["name"] for folder in collection["item"] for item in folder["item"]]
+    assert names.index("Store a credential") < names.index("Read a credential") < names.index("Delete a credential")
+
+
+def test_the_collection_holds_no_secret_and_reads_the_environment(client):
+    collection = client.get("/api/postman-collection.json").json()
+    text = json.dumps(collection)
+    for key in ("API_BASE_URL", "TOKEN_ENDPOINT", "TOKEN_AUDIENCE", "CLIENT_ID", "CLIENT_SECRET", "SCOPES"):
+        assert "{{" + key + "}}" in text or f'"{key}"' in text.replace('\\"', '"'), key
+    assert all(variable["value"] == "" for variable in collection["variable"])
+    script = "\n".join(collection["event"][0]["script"]["exec"])
+    assert "pm.sendRequest" in script and "TOKEN_ENDPOINT" in script
+
+
+def test_the_api_urls_carry_no_trailing_slash():
+    api = next(p for p in get_resolver().url_patterns if isinstance(p, URLResolver) and str(p.pattern) == "api/")
+    routes = [str(p.pattern) for p in api.url_patterns if isinstance(p, URLPattern)]
+    assert "credentials" in routes and "credentials/<uuid:public_id>" in routes
