@@ -18,6 +18,12 @@ $(VENV)/.test-installed: $(VENV)/.installed requirements-test.txt
 	$(PY) -m pip install --quiet -r requirements-test.txt
 	touch $@
 
+# newman for the API's Postman collection test, pinned by its lock file.
+NEWMAN_DIR := api/tests/newman
+$(NEWMAN_DIR)/node_modules/.package-lock.json: $(NEWMAN_DIR)/package.json $(NEWMAN_DIR)/package-lock.json
+	cd $(NEWMAN_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
@@ -31,7 +37,7 @@ run: $(VENV)/.installed
 ACCESS_LOG_FORMAT := %(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms
 
 # Runs the suite on SQLite, then again on PostgreSQL when TEST_POSTGRES_URL is set.
-test: $(VENV)/.test-installed
+test: $(VENV)/.test-installed $(NEWMAN_DIR)/node_modules/.package-lock.json
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(MAKE) test-sqlite
 	@if [ -n "$$TEST_POSTGRES_URL" ]; then $(MAKE) test-postgres; else echo "TEST_POSTGRES_URL is not set: PostgreSQL run skipped."; fi
@@ -43,4 +49,4 @@ test-postgres:
 	DATABASE_URL="$$TEST_POSTGRES_URL" $(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) staticfiles .pytest_cache $(NEWMAN_DIR)/node_modules
