@@ -35,6 +35,8 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _secret_key_from_file(BASE_DIR
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+# Serves bench/urls.py's unauthenticated reference views under /bench/ for `make bench`; never in a deployment.
+BENCHMARK_VIEWS = env.bool("BENCHMARK_VIEWS", default=False)
 
 INSTALLED_APPS = [
     # Our apps come before oauth2_provider: ours defines `createapplication`, and the first wins.

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
@@ -14,3 +15,6 @@ urlpatterns = [
     path("oauth/token", token_view, name="oauth-token"),
     path("api/", include("api.urls")),
 ]
+
+if settings.BENCHMARK_VIEWS:
+    urlpatterns.append(path("bench/", include("bench.urls")))

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from bench import views
+
+app_name = "bench"
+
+urlpatterns = [
+    path("ping", views.PingApi.as_view(), name="ping"),
+]

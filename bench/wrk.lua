@@ -1,0 +1,42 @@
+-- Request and report for one wrk round: bench/run.py sets the request through the environment
+-- and reads the JSON line that done() prints.
+wrk.method = os.getenv("BENCH_METHOD") or "GET"
+local body = os.getenv("BENCH_BODY")
+if body and body ~= "" then
+  wrk.body = body
+  wrk.headers["Content-Type"] = os.getenv("BENCH_CONTENT_TYPE") or "application/x-www-form-urlencoded"
+end
+local authorization = os.getenv("BENCH_AUTHORIZATION")
+if authorization and authorization ~= "" then
+  wrk.headers["Authorization"] = authorization
+end
+
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  -- wrk itself counts only status >= 400; a 1xx or 3xx is a failure here too.
+  non_2xx = 0
+end
+
+function response(status, headers, body)
+  if status < 200 or status > 299 then
+    non_2xx = non_2xx + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local non_2xx_total = 0
+  for _, thread in ipairs(threads) do
+    non_2xx_total = non_2xx_total + thread:get("non_2xx")
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "max_us": %d, ' ..
+    '"non_2xx": %d, "connect_errors": %d, "read_errors": %d, "write_errors": %d, "timeouts": %d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
+    non_2xx_total, e.connect, e.read, e.write, e.timeout))
+end
