@@ -48,5 +48,10 @@ test-sqlite:
 test-postgres:
 	DATABASE_URL="$$TEST_POSTGRES_URL" $(PY) -m pytest $(PYTEST_ARGS)
 
+# Load benchmark of the token endpoint and the API on 127.0.0.1 (about 6 minutes); writes bench/RESULTS.md.
+# DATABASE_URL=postgres://… runs it on a database of its own there; BENCH_ARGS=--help lists the flags.
+bench: $(VENV)/.installed
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache $(NEWMAN_DIR)/node_modules
