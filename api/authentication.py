@@ -36,11 +36,18 @@ class BearerTokenAuthentication(OAuth2Authentication):
         if scheme.lower() != "bearer":
             return None
         access_token = active_access_token(credentials.strip())
-        if access_token is None or not access_token.application.is_usable(request):
+        if access_token is None or not self._usable_here(access_token, request):
             request.oauth2_error = {"error": "invalid_token"}
             raise AuthenticationFailed("The access token is invalid, expired or revoked.", code="invalid_token")
         record_use(access_token.application)
         return None, access_token
+
+    @staticmethod
+    def _usable_here(access_token, request) -> bool:
+        # RFC 8707: a token issued for named resources is good only at those.
+        if access_token.resource and not access_token.allows_audience(request.build_absolute_uri(request.path)):
+            return False
+        return access_token.application.is_usable(request)
 
     def authenticate_header(self, request):
         # RFC 6750 §3: the error attribute only when a token was sent and refused.

@@ -21,7 +21,7 @@ _STRING_OR_OBJECT_WITH_ID = {
 @extend_schema_field(
     {
         "type": "object",
-        "description": "A W3C Verifiable Credential document (VC Data Model 2.0 or 1.1), stored as sent.",
+        "description": "A W3C Verifiable Credential document (VC Data Model 2.0 or 1.1).",
         "required": ["@context", "type", "issuer", "credentialSubject"],
         "properties": {
             "@context": {

@@ -231,3 +231,11 @@ def test_a_request_costs_one_query_for_the_token_and_the_views_own(
         assert client.get("/api/credentials", **bearer(full_token)).status_code == 200
     with django_assert_num_queries(1):
         assert client.get("/api/organization", **bearer(full_token)).status_code == 200
+
+
+@pytest.mark.parametrize(("resource", "status"), [("http://testserver/api", 200), ("https://elsewhere.example/api", 401)])
+def test_a_token_issued_for_another_resource_is_refused(client, make_application, get_token, resource, status):
+    application, secret = make_application(name="Indicated", scopes=["read:credentials"])
+    token = get_token(application, secret, resource=resource)
+    assert access_token_row(token).resource == [resource]
+    assert client.get("/api/credentials", **bearer(token)).status_code == status
