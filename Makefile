@@ -53,5 +53,9 @@ test-postgres:
 bench: $(VENV)/.installed
 	$(PY) bench/run.py $(BENCH_ARGS)
 
+# Screenshots of the list and the reveal page for the README (a throwaway database, a fake secret).
+screenshots: $(VENV)/.test-installed
+	$(PY) scripts/screenshots.py
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache $(NEWMAN_DIR)/node_modules

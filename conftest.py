@@ -89,7 +89,12 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, live_server, settings):
+    # The live server serves /static/ from the finders, which know no manifest-hashed names.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     context = browser.new_context(base_url=live_server.url, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(10_000)

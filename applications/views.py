@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from applications.downloads import api_variables, render_env, render_postman_environment
 from applications.forms import ApplicationForm, NewApplicationForm
 from applications.scopes import SCOPES
-from applications.selectors import applications_for, get_application
+from applications.audit import Actor
+from applications.selectors import applications_for, audit_events_for, audit_events_for_application, get_application
 from applications.services import (
     FormAlreadySubmitted,
     create_application,
@@ -72,6 +73,7 @@ def _create(request, form):
             description=form.cleaned_data["description"],
             scopes=form.cleaned_data["scopes"],
             form_token=form.cleaned_data["form_token"],
+            actor=Actor.from_request(request),
         )
     except FormAlreadySubmitted as spent:
         return render(request, "applications/already_created.html", {"application": spent.application})
@@ -117,6 +119,7 @@ def detail_view(request, public_id):
                     membership=request.membership,
                     name=form.cleaned_data["name"],
                     description=form.cleaned_data["description"],
+                    actor=Actor.from_request(request),
                 )
             except ValidationError as error:
                 form.add_error(None, error)
@@ -125,7 +128,12 @@ def detail_view(request, public_id):
                 return redirect("applications:detail", public_id=application.public_id)
     else:
         form = ApplicationForm(initial={"name": application.name, "description": application.description})
-    context = {"application": application, "form": form, "scopes": _described_scopes(application)}
+    context = {
+        "application": application,
+        "form": form,
+        "scopes": _described_scopes(application),
+        "events": audit_events_for_application(application)[:50],
+    }
     return render(request, "applications/detail.html", context)
 
 
@@ -135,9 +143,16 @@ def delete_view(request, public_id):
     application = get_application(organization=request.membership.organization, public_id=public_id)
     _admins_only(request)
     if request.method == "POST":
-        delete_application(application=application, membership=request.membership)
+        delete_application(application=application, membership=request.membership, actor=Actor.from_request(request))
         messages.success(
             request, f"Application “{application.name}” deleted. Its client credentials and tokens no longer work."
         )
         return redirect("applications:list")
     return render(request, "applications/confirm_delete.html", {"application": application})
+
+
+@require_GET
+@member_required
+def activity_view(request):
+    events = audit_events_for(request.membership.organization)[:200]
+    return render(request, "applications/activity.html", {"events": events})

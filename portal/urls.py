@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from applications.token import token_view
+from applications.views import activity_view
 from portal import views
 from portal.forms import SignInForm
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organizations/switch/", views.switch_organization_view, name="switch-organization"),
     path("integrations/applications/", include("applications.urls")),
+    path("integrations/activity/", activity_view, name="activity"),
     path("oauth/token", token_view, name="oauth-token"),
     path("api/", include("api.urls")),
 ]

@@ -1,0 +1,68 @@
+import pytest
+
+from applications.services import delete_application, update_application
+from portal.tests.factories import MembershipFactory
+
+
+@pytest.fixture
+def signed_in(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def test_portal_changes_are_recorded_with_the_user_and_address(signed_in, make_application, admin_user):
+    application, _ = make_application(name="Sync")
+
+    signed_in.post(
+        f"/integrations/applications/{application.public_id}/",
+        {"name": "Sync 2", "description": "Nightly"},
+        REMOTE_ADDR="192.0.2.10",
+    )
+    page = signed_in.get(f"/integrations/applications/{application.public_id}/").content.decode()
+
+    assert "History" in page
+    assert "192.0.2.10" in page
+    assert "“Sync” → “Sync 2”" in page
+    assert admin_user.username in page
+
+
+def test_the_activity_page_keeps_a_deleted_applications_records(signed_in, make_application, admin_membership):
+    application, _ = make_application(name="Short-lived")
+    delete_application(application=application, membership=admin_membership)
+
+    response = signed_in.get("/integrations/activity/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.count("Short-lived") == 2  # created and deleted
+    assert "Deleted" in page
+
+
+def test_the_activity_page_shows_only_the_organizations_records(signed_in, make_application, other_organization):
+    make_application(name="Ours")
+    make_application(name="Theirs", organization=other_organization)
+
+    page = signed_in.get("/integrations/activity/").content.decode()
+
+    assert "Ours" in page
+    assert "Theirs" not in page
+
+
+def test_members_see_the_activity_page(client, member_membership, make_application):
+    make_application(name="Visible")
+    client.force_login(member_membership.user)
+
+    assert "Visible" in client.get("/integrations/activity/").content.decode()
+
+
+def test_the_activity_page_needs_a_signed_in_member(client, db):
+    assert client.get("/integrations/activity/").status_code == 302
+
+
+def test_the_activity_page_costs_the_same_queries_for_more_records(signed_in, make_application, admin_membership, django_assert_max_num_queries):
+    application, _ = make_application()
+    for n in range(5):
+        update_application(application=application, membership=admin_membership, description=f"v{n}")
+
+    with django_assert_max_num_queries(8):
+        signed_in.get("/integrations/activity/")
