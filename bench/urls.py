@@ -6,4 +6,5 @@ app_name = "bench"
 
 urlpatterns = [
     path("ping", views.PingApi.as_view(), name="ping"),
+    path("credentials", views.OpenCredentialListApi.as_view(), name="credentials"),
 ]

@@ -1,8 +1,16 @@
 """Reference views for the benchmark, served only when settings.BENCHMARK_VIEWS is on."""
 
+from functools import cached_property
+
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from api.views import CredentialListApi
+from portal.models import Organization
+
+# bench/run.py creates it through the services before it starts the server.
+BENCH_ORGANIZATION_SLUG = "bench-corp"
 
 
 class PingApi(APIView):
@@ -13,3 +21,27 @@ class PingApi(APIView):
 
     def get(self, request):
         return Response({"status": "ok"})
+
+
+_bench_organization = None
+
+
+def bench_organization() -> Organization:
+    # Loaded once per process: A2 must cost only the endpoint's own work, which B's token
+    # lookup already includes the organization in.
+    global _bench_organization
+    if _bench_organization is None:
+        _bench_organization = Organization.objects.get(slug=BENCH_ORGANIZATION_SLUG)
+    return _bench_organization
+
+
+class OpenCredentialListApi(CredentialListApi):
+    """(A2) The very view of GET /api/credentials with authentication and permission switched off."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    http_method_names = ["get"]
+
+    @cached_property
+    def organization(self):
+        return bench_organization()
