@@ -1,27 +1,8 @@
-import hashlib
-
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
-from oauth2_provider.models import get_access_token_model
 from rest_framework.exceptions import AuthenticationFailed
 
+from applications.oauth import active_access_token
 from applications.services import record_use
-
-
-def active_access_token(token: str):
-    """The unexpired access token with this value, its application and organization loaded in one query."""
-    if not token:
-        return None
-    # RFC 9700 token storage keeps only the SHA-256 checksum of each token.
-    checksum = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-    access_token = (
-        get_access_token_model()
-        .objects.select_related("application__organization")
-        .filter(token_checksum=checksum)
-        .first()
-    )
-    if access_token is None or access_token.application is None or access_token.is_expired():
-        return None
-    return access_token
 
 
 class BearerTokenAuthentication(OAuth2Authentication):
