@@ -78,7 +78,12 @@ def _subject_error(subject) -> str | None:
     return "Must be an object or a non-empty array of objects."
 
 
-_CHECKS = {"@context": _context_error, "type": _type_error, "issuer": _issuer_error, "credentialSubject": _subject_error}
+_CHECKS = {
+    "@context": _context_error,
+    "type": _type_error,
+    "issuer": _issuer_error,
+    "credentialSubject": _subject_error,
+}
 
 
 def validate_verifiable_credential(document) -> None:

@@ -14,9 +14,7 @@ class Credential(models.Model):
         PUBLIC = "public", "Public"
 
     # The composite index below leads with the organization, so a separate one would be redundant.
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="credentials", db_index=False
-    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="credentials", db_index=False)
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     document = models.JSONField()
     visibility = models.CharField(max_length=16, choices=Visibility.choices, default=Visibility.PRIVATE)

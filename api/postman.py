@@ -45,7 +45,8 @@ if (!cachedToken || cachedFor !== clientId || Date.now() >= expiresAt) {
         const token = response.json();
         pm.collectionVariables.set("ACCESS_TOKEN", token.access_token);
         pm.collectionVariables.set("ACCESS_TOKEN_CLIENT_ID", clientId);
-        pm.collectionVariables.set("ACCESS_TOKEN_EXPIRES_AT", String(Date.now() + Math.max(token.expires_in - 60, 0) * 1000));
+        const lifetime = Math.max(token.expires_in - 60, 0) * 1000;
+        pm.collectionVariables.set("ACCESS_TOKEN_EXPIRES_AT", String(Date.now() + lifetime));
     });
 }
 """

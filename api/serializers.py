@@ -33,7 +33,10 @@ _STRING_OR_OBJECT_WITH_ID = {
             "id": {"type": "string", "minLength": 1},
             "type": {
                 "description": f"Includes {CREDENTIAL_TYPE}.",
-                "oneOf": [{"type": "string", "minLength": 1}, {"type": "array", "items": {"type": "string", "minLength": 1}}],
+                "oneOf": [
+                    {"type": "string", "minLength": 1},
+                    {"type": "array", "items": {"type": "string", "minLength": 1}},
+                ],
             },
             "issuer": _STRING_OR_OBJECT_WITH_ID,
             "credentialSubject": {

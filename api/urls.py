@@ -26,7 +26,9 @@ urlpatterns = [
     ),
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="api:schema", authentication_classes=[], permission_classes=[views.AllowAny]),
+        SpectacularSwaggerView.as_view(
+            url_name="api:schema", authentication_classes=[], permission_classes=[views.AllowAny]
+        ),
         name="docs",
     ),
     path("schema", RedirectView.as_view(pattern_name="api:schema", query_string=True)),

@@ -3,7 +3,6 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status
-from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -41,7 +40,6 @@ class OrganizationApi(generics.GenericAPIView):
         return self.request.auth.application.organization
 
 
-CREDENTIAL = CredentialSerializer
 CREDENTIAL_EXAMPLE = OpenApiExample(
     "Credential",
     value={
@@ -59,15 +57,15 @@ CREDENTIAL_EXAMPLE = OpenApiExample(
         operation_id="credentials_list",
         summary="List credentials",
         description="The organization's credentials, newest first, paginated with a total `count`.",
-        responses={200: CREDENTIAL, **schema.errors(401, 403, 404)},
+        responses={200: CredentialSerializer, **schema.errors(401, 403, 404)},
         examples=[CREDENTIAL_EXAMPLE],
     ),
     post=extend_schema(
         operation_id="credentials_create",
         summary="Store a credential",
         description="Checks the W3C Verifiable Credentials data model; every missing or malformed field is named.",
-        request=CREDENTIAL,
-        responses={201: CREDENTIAL, **schema.errors(400, 401, 403, 413, 415)},
+        request=CredentialSerializer,
+        responses={201: CredentialSerializer, **schema.errors(400, 401, 403, 413, 415)},
         examples=[
             OpenApiExample(
                 "A verifiable credential",
@@ -103,7 +101,7 @@ class CredentialListApi(mixins.ListModelMixin, OrganizationApi):
     get=extend_schema(
         operation_id="credentials_retrieve",
         summary="Read a credential",
-        responses={200: CREDENTIAL, **schema.errors(401, 403, 404)},
+        responses={200: CredentialSerializer, **schema.errors(401, 403, 404)},
         examples=[CREDENTIAL_EXAMPLE],
     ),
     patch=extend_schema(
@@ -111,7 +109,7 @@ class CredentialListApi(mixins.ListModelMixin, OrganizationApi):
         summary="Change a credential's visibility",
         description="Only `visibility` changes; the stored document never does.",
         request=CredentialUpdateSerializer,
-        responses={200: CREDENTIAL, **schema.errors(400, 401, 403, 404, 413, 415)},
+        responses={200: CredentialSerializer, **schema.errors(400, 401, 403, 404, 413, 415)},
         examples=[
             OpenApiExample("Make it public", value={"visibility": "public"}, request_only=True),
             CREDENTIAL_EXAMPLE,
@@ -270,16 +268,13 @@ class OrganizationDetailApi(OrganizationApi):
         return Response(self.get_serializer(self.organization).data)
 
 
-class PublicApi(APIView):
-    """Documents anyone may read: no authentication, no scope."""
-
-    authentication_classes: list[type[BaseAuthentication]] = []
+@extend_schema(exclude=True)
+class PostmanCollectionApi(APIView):
+    # The collection holds no secret: anyone may download it.
+    authentication_classes = []
     permission_classes = [AllowAny]
     http_method_names = ["get", "head"]
 
-
-@extend_schema(exclude=True)
-class PostmanCollectionApi(PublicApi):
     def get(self, request):
         response = Response(postman.collection())
         response["Content-Disposition"] = f'attachment; filename="{postman.FILENAME}"'

@@ -3,8 +3,8 @@ import hashlib
 import pytest
 from oauth2_provider.models import AccessToken
 
-from api.models import Credential
 from api.examples import VERIFIABLE_CREDENTIAL
+from api.models import Credential
 from applications import scopes as catalog
 
 ALL_SCOPES = tuple(catalog.SCOPES)
@@ -40,6 +40,8 @@ def full_token(token_with):
 @pytest.fixture
 def make_credential(organization):
     def make(organization=organization, **fields):
-        return Credential.objects.create(organization=organization, document=fields.pop("document", VERIFIABLE_CREDENTIAL), **fields)
+        return Credential.objects.create(
+            organization=organization, document=fields.pop("document", VERIFIABLE_CREDENTIAL), **fields
+        )
 
     return make

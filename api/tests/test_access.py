@@ -111,7 +111,9 @@ def test_an_unusable_token_gets_401_invalid_token(client, full_token, targets, o
 
 
 @pytest.mark.parametrize("operation", DETAIL_OPERATIONS, ids=str)
-def test_another_organizations_object_is_404(client, full_token, other_organization, make_application, make_credential, operation):
+def test_another_organizations_object_is_404(
+    client, full_token, other_organization, make_application, make_credential, operation
+):
     application, _ = make_application(name="Theirs", scopes=["read:credentials"], organization=other_organization)
     credential = make_credential(organization=other_organization)
     targets = {"credential": credential.public_id, "application": application.public_id}
@@ -183,7 +185,9 @@ def test_a_token_in_the_body_does_not_authenticate(client, full_token):
         content_type="application/json",
     )
     assert response.status_code == 401
-    form = client.post("/api/credentials", f"access_token={full_token}", content_type="application/x-www-form-urlencoded")
+    form = client.post(
+        "/api/credentials", f"access_token={full_token}", content_type="application/x-www-form-urlencoded"
+    )
     assert form.status_code == 401
     assert not Credential.objects.exists()
 
@@ -233,7 +237,9 @@ def test_a_request_costs_one_query_for_the_token_and_the_views_own(
         assert client.get("/api/organization", **bearer(full_token)).status_code == 200
 
 
-@pytest.mark.parametrize(("resource", "status"), [("http://testserver/api", 200), ("https://elsewhere.example/api", 401)])
+@pytest.mark.parametrize(
+    ("resource", "status"), [("http://testserver/api", 200), ("https://elsewhere.example/api", 401)]
+)
 def test_a_token_issued_for_another_resource_is_refused(client, make_application, get_token, resource, status):
     application, secret = make_application(name="Indicated", scopes=["read:credentials"])
     token = get_token(application, secret, resource=resource)

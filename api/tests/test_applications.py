@@ -16,7 +16,9 @@ def target(make_application):
 
 
 def patch(client, token, application, body):
-    return client.patch(f"/api/applications/{application.public_id}", body, content_type="application/json", **bearer(token))
+    return client.patch(
+        f"/api/applications/{application.public_id}", body, content_type="application/json", **bearer(token)
+    )
 
 
 def test_an_application_shows_the_view_pages_facts_and_never_a_secret(client, token, target):

@@ -17,7 +17,9 @@ def token(token_with):
 
 def post(client, token, body, **kwargs):
     data = body if isinstance(body, (str, bytes)) else json.dumps(body)
-    return client.post("/api/credentials", data, content_type=kwargs.pop("content_type", "application/json"), **bearer(token), **kwargs)
+    return client.post(
+        "/api/credentials", data, content_type=kwargs.pop("content_type", "application/json"), **bearer(token), **kwargs
+    )
 
 
 def credential_with(**changes):
@@ -182,7 +184,9 @@ def test_a_body_over_the_upload_limit_is_413(client, token, settings):
     assert response.json() == {"detail": "The request body is too large."}
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+)
 def test_a_body_that_is_not_json_is_415(client, token, content_type):
     response = post(client, token, "verifiableCredential=x", content_type=content_type)
     assert response.status_code == 415

@@ -87,7 +87,10 @@ def test_the_collection_has_one_request_per_operation_in_a_working_order(client,
     collection = response.json()
     assert collection["info"]["schema"] == postman.SCHEMA
     requests = [
-        (item["request"]["method"], re.sub(r"\{\{\w+\}\}", "{id}", item["request"]["url"]["raw"].replace("{{API_BASE_URL}}", "/api")))
+        (
+            item["request"]["method"],
+            re.sub(r"\{\{\w+\}\}", "{id}", item["request"]["url"]["raw"].replace("{{API_BASE_URL}}", "/api")),
+        )
         for folder in collection["item"]
         for item in folder["item"]
     ]
@@ -111,3 +114,9 @@ def test_the_api_urls_carry_no_trailing_slash():
     api = next(p for p in get_resolver().url_patterns if isinstance(p, URLResolver) and str(p.pattern) == "api/")
     routes = [str(p.pattern) for p in api.url_patterns if isinstance(p, URLPattern)]
     assert "credentials" in routes and "credentials/<uuid:public_id>" in routes
+
+
+def test_the_schema_generates_without_a_warning_and_validates(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
