@@ -19,6 +19,7 @@ from api.serializers import (
     OrganizationSerializer,
 )
 from api.services import create_credential, delete_credential, update_credential
+from applications.audit import Actor, client_address
 from applications.selectors import applications_for, get_application
 from applications.services import delete_application, update_application
 
@@ -38,6 +39,10 @@ class OrganizationApi(generics.GenericAPIView):
     @property
     def organization(self):
         return self.request.auth.application.organization
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(label=f"API client “{self.application.name}”", address=client_address(self.request))
 
 
 CREDENTIAL_EXAMPLE = OpenApiExample(
@@ -230,13 +235,13 @@ class ApplicationDetailApi(OrganizationApi):
         serializer = ApplicationUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         try:
-            application = update_application(application=application, **serializer.validated_data)
+            application = update_application(application=application, actor=self.actor, **serializer.validated_data)
         except DjangoValidationError as error:
             raise ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages)
         return Response(self.get_serializer(application).data)
 
     def delete(self, request, public_id):
-        delete_application(application=self.get_object())
+        delete_application(application=self.get_object(), actor=self.actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

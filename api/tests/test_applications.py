@@ -106,3 +106,26 @@ def test_the_organization_is_the_tokens(client, token, organization):
         "slug": "acme-corp",
         "createdAt": response.json()["createdAt"],
     }
+
+
+def test_api_changes_are_audited_as_the_calling_client(client, make_application, get_token):
+    from applications.selectors import audit_events_for_application
+
+    caller, secret = make_application(name="Admin script", scopes=["update:applications", "delete:applications"])
+    target, _ = make_application(name="Target", scopes=["read:credentials"])
+    token = get_token(caller, secret)
+
+    client.patch(
+        f"/api/applications/{target.public_id}",
+        {"description": "changed"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        REMOTE_ADDR="192.0.2.33",
+    )
+    client.delete(f"/api/applications/{target.public_id}", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    updated, deleted = sorted(audit_events_for_application(target).exclude(action="created"), key=lambda e: e.id)
+    assert updated.actor_label == "API client “Admin script”"
+    assert updated.address == "192.0.2.33"
+    assert updated.changes == {"description": ["", "changed"]}
+    assert deleted.action == "deleted"
