@@ -20,3 +20,7 @@ urlpatterns = [
 
 if settings.BENCHMARK_VIEWS:
     urlpatterns.append(path("bench/", include("bench.urls")))
+
+handler400 = "portal.views.bad_request_view"
+handler404 = "portal.views.page_not_found_view"
+handler500 = "portal.views.server_error_view"

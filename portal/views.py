@@ -1,4 +1,6 @@
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.views import defaults
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
@@ -16,3 +18,26 @@ def switch_organization_view(request):
     request.session[SESSION_ORGANIZATION_KEY] = membership.organization_id
     # Back to the list: the page the user was on may belong to the other organization.
     return redirect("applications:list")
+
+
+def _answers_json(request) -> bool:
+    # The API and the token endpoint speak JSON even when Django itself refuses a request.
+    return request.path == "/api" or request.path.startswith(("/api/", "/oauth/"))
+
+
+def bad_request_view(request, exception):
+    if _answers_json(request):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def page_not_found_view(request, exception):
+    if _answers_json(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error_view(request):
+    if _answers_json(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request)
