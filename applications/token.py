@@ -3,7 +3,7 @@ import json
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
 
@@ -13,7 +13,8 @@ def _json(body: str, status: int) -> HttpResponse:
 
 @csrf_exempt
 @never_cache
-@sensitive_variables("body")
+@sensitive_post_parameters("client_secret")
+@sensitive_variables("body", "headers")
 def token_view(request):
     """POST /oauth/token: client credentials grants; every outcome is an RFC 6749 JSON body."""
     if request.method != "POST":

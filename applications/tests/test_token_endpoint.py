@@ -384,3 +384,21 @@ def test_an_application_deleted_while_its_grant_runs_issues_no_token(client, mak
 
     assert_error(response, 401, "invalid_client")
     assert AccessToken.objects.count() == 0
+
+
+def test_error_reports_hide_the_client_secret(rf, app_and_secret):
+    from django.views.debug import SafeExceptionReporterFilter
+
+    from applications.token import token_view
+
+    application, secret = app_and_secret
+    request = rf.post(
+        TOKEN_URL,
+        urlencode({"grant_type": "client_credentials", "client_id": application.client_id, "client_secret": secret}),
+        content_type=FORM,
+    )
+    token_view(request)
+
+    shown = SafeExceptionReporterFilter().get_post_parameters(request)
+    assert shown["client_secret"] != secret
+    assert shown["client_id"] == application.client_id
