@@ -16,8 +16,8 @@ def test_pages_run_within_the_content_security_policy(signed_in_page, make_appli
     page.locator("input[name=scopes]").first.check()
     page.get_by_role("button", name="Create Application").click()
     page.get_by_test_id("client-secret").wait_for()
-    copy = page.get_by_role("button", name=re.compile("Copy", re.I)).first
-    assert copy.is_visible()  # the copy script loaded and revealed its buttons
+    # The copy script loaded and revealed its buttons.
+    page.get_by_role("button", name=re.compile("Copy", re.I)).first.wait_for(state="visible")
     for path in (f"/integrations/applications/{application.public_id}/", "/integrations/activity/", "/api/docs/"):
         page.goto(path)
     page.locator(".swagger-ui .info").wait_for()
