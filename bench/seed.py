@@ -1,0 +1,120 @@
+"""Fill one benchmark database: `python -m bench.seed --tokens N` with DATABASE_URL naming it.
+
+Migrates, creates the benchmarked organization and its applications through the real
+services, other organizations with theirs, credentials, and N stored access tokens (bulk
+inserted: filler rows need no service). Prints one JSON object with the clients' IDs and
+secrets for bench/run.py.
+"""
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+VERIFIABLE_CREDENTIAL = {
+    "@context": ["https://www.w3.org/ns/credentials/v2", "https://www.w3.org/ns/credentials/examples/v2"],
+    "type": ["VerifiableCredential", "EmployeeCredential"],
+    "issuer": "did:example:bench-issuer",
+    "validFrom": "2026-01-01T00:00:00Z",
+    "credentialSubject": {"id": "did:example:subject", "employeeOf": "Bench Corp", "role": "Integrations"},
+}
+SCOPES = ["read:credentials", "create:credentials"]
+
+
+def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+
+    from api.models import Credential
+    from applications.models import Application
+    from applications.services import create_application
+    from bench.views import BENCH_ORGANIZATION_SLUG
+    from portal.services import ensure_organization
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("createcachetable", verbosity=0)
+
+    organization, _ = ensure_organization(name_or_slug="Bench Corp")
+    assert organization.slug == BENCH_ORGANIZATION_SLUG
+    api_app, api_secret = create_application(organization=organization, name="Bench API client", scopes=["read:credentials"])
+    grant_app, grant_secret = create_application(organization=organization, name="Bench grants", scopes=SCOPES)
+    pbkdf2_app, pbkdf2_secret = create_application(organization=organization, name="Bench grants, PBKDF2", scopes=SCOPES)
+    # The stock baseline: the same kind of secret hashed with Django's default password hasher (PBKDF2).
+    Application.objects.filter(pk=pbkdf2_app.pk).update(client_secret=make_password(pbkdf2_secret))
+
+    others, filler_apps = [], []
+    for n in range(filler_organizations):
+        other, _ = ensure_organization(name_or_slug=f"Filler {n:03d}")
+        others.append(other)
+        for m in range(5):
+            filler_apps.append(create_application(organization=other, name=f"Sync {m}", scopes=SCOPES)[0].pk)
+
+    rows = [Credential(organization=organization, document=VERIFIABLE_CREDENTIAL) for _ in range(credentials)]
+    for other in others:
+        rows += [Credential(organization=other, document=VERIFIABLE_CREDENTIAL) for _ in range(credentials // 2)]
+    Credential.objects.bulk_create(rows, batch_size=2_000)
+
+    fill_tokens(tokens, filler_apps or [grant_app.pk])
+    return {
+        "api_client": [api_app.client_id, api_secret],
+        "grant_client": [grant_app.client_id, grant_secret],
+        "pbkdf2_client": [pbkdf2_app.client_id, pbkdf2_secret],
+        "token_table": access_token_model()._meta.db_table,
+    }
+
+
+def access_token_model():
+    from oauth2_provider.models import get_access_token_model
+
+    return get_access_token_model()
+
+
+def fill_tokens(count: int, application_ids: list[int]) -> None:
+    """Bulk-insert `count` tokens spread over the applications; one in five is already expired."""
+    from django.utils import timezone
+
+    AccessToken = access_token_model()
+    now = timezone.now()
+    batch = []
+    for n in range(count):
+        batch.append(
+            AccessToken(
+                token="",
+                # Only a checksum of each token is stored (RFC 9700 token storage).
+                token_checksum=hashlib.sha256(secrets.token_urlsafe(30).encode()).hexdigest(),
+                application_id=application_ids[n % len(application_ids)],
+                scope=" ".join(SCOPES),
+                expires=now - dt.timedelta(days=1) if n % 5 == 0 else now + dt.timedelta(hours=1),
+            )
+        )
+        if len(batch) == 10_000:
+            AccessToken.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        AccessToken.objects.bulk_create(batch)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tokens", type=int, required=True)
+    parser.add_argument("--credentials", type=int, default=1_000)
+    parser.add_argument("--filler-organizations", type=int, default=20)
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ["BENCHMARK_VIEWS"] = "true"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    result = seed(tokens=args.tokens, credentials=args.credentials, filler_organizations=args.filler_organizations)
+    print("BENCH_SEED " + json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
