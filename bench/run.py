@@ -755,11 +755,19 @@ def targets(args, summaries: dict[str, Summary], context: dict) -> list[tuple]:
     failures = sum(s.total("non_2xx") + s.total("socket_errors") for s in summaries.values())
     zero = check("0", lambda v: v == 0)
     rows += [
-        ("non-2xx responses and socket errors", float(failures), zero),
-        ('"database is locked" in the server logs', float(context["locked"]), zero),
-        ("server errors logged (tracebacks)", float(context["tracebacks"]), zero),
+        ("non-2xx responses and socket errors", failures, zero),
+        ('"database is locked" in the server logs', context["locked"], zero),
+        ("server errors logged (tracebacks)", context["tracebacks"], zero),
     ]
     return rows
+
+
+def shown(value) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.0f}" if value >= 10 else f"{value:.2f}"
 
 
 def scenario_table(summaries: dict[str, Summary]) -> list[str]:
@@ -808,9 +816,8 @@ def report(args, summaries: dict[str, Summary], context: dict) -> str:
         "|---|---:|---:|:---:|",
     ]
     for label, value, test in targets(args, summaries, context):
-        shown = "n/a" if value is None else (f"{value:.0f}" if value >= 10 else f"{value:.2f}")
         met = "" if test is None or value is None else ("yes" if test(value) else "**no**")
-        lines.append(f"| {label} | {shown} | {test.__doc__ if test else ''} | {met} |")
+        lines.append(f"| {label} | {shown(value)} | {test.__doc__ if test else ''} | {met} |")
     lines += ["", f"Peak resident memory per worker over the whole run (VmHWM): {context['hwm']}.", ""]
     if context.get("disturbed"):
         lines += [f"**Disturbed run:** {context['disturbed']}", ""]
@@ -827,9 +834,8 @@ def print_report(args, summaries: dict[str, Summary], context: dict) -> None:
         )
     print()
     for label, value, test in targets(args, summaries, context):
-        shown = "n/a" if value is None else f"{value:.2f}"
         verdict = "" if test is None or value is None else ("met" if test(value) else "NOT MET")
-        print(f"{label:<62}{shown:>10}  {test.__doc__ if test else '':<8}{verdict}")
+        print(f"{label:<62}{shown(value):>10}  {test.__doc__ if test else '':<8}{verdict}")
     print(f"\npeak RSS per worker (VmHWM): {context['hwm']}")
     if context.get("disturbed"):
         print(f"DISTURBED RUN: {context['disturbed']}")
@@ -889,7 +895,7 @@ def main(argv=None) -> int:
             server.stop()
         disturbed = [k for k, s in summaries.items() if s.median("other_cpu") > 0.10]
         context = {
-            "command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "command": " ".join(["python bench/run.py", *(argv if argv is not None else sys.argv[1:])]),
             "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "database": databases[0].describe(),
             "server": servers[0].describe(),
