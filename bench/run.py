@@ -62,9 +62,9 @@ def parse_args(argv=None):
     parser.add_argument("--filler-organizations", type=int, default=20, help="other organizations, each with 5 applications and credentials")
     # Many short rounds: on a shared host throughput drifts by a third within seconds, and the
     # median of many paired ratios settles where a few long rounds do not.
-    parser.add_argument("--rounds", type=int, default=20, help="alternating rounds")
+    parser.add_argument("--rounds", type=int, default=40, help="alternating rounds")
     # Whole seconds: wrk takes no fractions.
-    parser.add_argument("--duration", type=int, default=2, help="seconds of load per scenario and round")
+    parser.add_argument("--duration", type=int, default=1, help="seconds of load per scenario and round")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load per scenario before the rounds (0: none)")
     parser.add_argument("--connections", type=int, default=16, help="open connections of the load generator")
     parser.add_argument("--wrk-threads", type=int, default=1)
@@ -423,14 +423,14 @@ class QuietGate:
         self.threshold = threshold
         self.waited = 0.0
 
-    def wait(self) -> None:
+    def wait(self, sample: float = 0.5) -> None:
         while self.remaining > 0:
             with CpuMeter(self.pids()) as meter:
-                time.sleep(1.0)
+                time.sleep(sample)
             if meter.other_share < self.threshold:
                 return
-            self.remaining -= 1.0
-            self.waited += 1.0
+            self.remaining -= sample
+            self.waited += sample
 
 
 @dataclass
@@ -458,6 +458,7 @@ class Round:
     socket_errors: int
     rss_peak_mib: float
     other_cpu: float
+    cpu_us: float  # worker CPU time per request
 
     @property
     def rps(self) -> float:
@@ -677,8 +678,10 @@ def run_rounds(args, load: Load, scenarios: list[Scenario], servers: list[Server
         # Every other round runs backwards, so that drift within a round favours no scenario.
         for scenario in scenarios if number % 2 else scenarios[::-1]:
             pids = scenario.server.worker_pids()
+            worker_seconds = process_seconds(pids)
             with RssSampler(pids) as rss, CpuMeter(all_pids()) as cpu:
                 result = load.run(scenario, args.duration)
+            worker_seconds = process_seconds(pids) - worker_seconds
             if scenario.issues_tokens:
                 scenario.server.database.trim_tokens(keep[scenario.server.database.label])
             round_ = Round(
@@ -690,12 +693,13 @@ def run_rounds(args, load: Load, scenarios: list[Scenario], servers: list[Server
                 socket_errors=result["connect_errors"] + result["read_errors"] + result["write_errors"] + result["timeouts"],
                 rss_peak_mib=max(rss.peak_kib.values(), default=0) / 1024,
                 other_cpu=cpu.other_share,
+                cpu_us=worker_seconds * 1e6 / max(result["requests"], 1),
             )
             summaries[scenario.key].rounds.append(round_)
             log(
                 f"round {number} {scenario.key:<5} {round_.rps:8.1f} req/s  p50 {round_.p50_ms:7.2f} ms  "
                 f"p99 {round_.p99_ms:8.2f} ms  non-2xx {round_.non_2xx}  socket errors {round_.socket_errors}  "
-                f"other CPU {round_.other_cpu:4.0%}"
+                f"other CPU {round_.other_cpu:4.0%}  worker CPU {round_.cpu_us:6.0f} µs/request"
             )
     return summaries, gate
 
