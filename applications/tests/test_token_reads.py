@@ -1,0 +1,87 @@
+"""The hand-written reads of the token endpoint and the bearer check load what the ORM would."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from oauth2_provider.models import AccessToken
+from oauthlib.common import Request
+
+from applications.models import Application
+from applications.oauth import ApplicationValidator, active_access_token
+
+
+@pytest.fixture
+def application(make_application):
+    application, _ = make_application()
+    Application.objects.filter(pk=application.pk).update(last_used_at=timezone.now())
+    return Application.objects.get(pk=application.pk)
+
+
+def test_the_grants_application_load_matches_the_orms_in_every_field(application):
+    request = Request("https://testserver/oauth/token")
+    request.client = None
+
+    loaded = ApplicationValidator()._load_application(application.client_id, request)
+
+    assert request.client is loaded
+    for field in Application._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(application, field.attname), field.name
+        assert type(getattr(loaded, field.attname)) is type(getattr(application, field.attname)), field.name
+
+
+def test_an_unknown_client_id_loads_nothing(db):
+    request = Request("https://testserver/oauth/token")
+    request.client = None
+
+    assert ApplicationValidator()._load_application("no-such-client", request) is None
+
+
+def make_token(application, raw, **fields):
+    token = AccessToken(
+        application=application,
+        scope="read:credentials",
+        expires=fields.pop("expires", timezone.now() + dt.timedelta(hours=1)),
+        **fields,
+    )
+    token._raw_token = raw  # stored as its checksum only
+    token.save()
+    return token
+
+
+def test_the_bearer_lookup_loads_the_token_its_application_and_organization_in_one_query(
+    application, django_assert_num_queries
+):
+    stored = make_token(application, "raw-token-value")
+
+    with django_assert_num_queries(1):
+        found = active_access_token("raw-token-value")
+        organization = found.application.organization
+
+    assert found.pk == stored.pk
+    assert found.scope == "read:credentials"
+    assert found.expires == AccessToken.objects.get(pk=stored.pk).expires
+    assert found.application.pk == application.pk
+    assert found.application.last_used_at == application.last_used_at
+    assert organization == application.organization
+    assert (organization.public_id, organization.created_at) == (
+        application.organization.public_id,
+        application.organization.created_at,
+    )
+
+
+def test_the_bearer_lookup_refuses_unknown_and_expired_tokens(application):
+    make_token(application, "expired", expires=timezone.now() - dt.timedelta(seconds=1))
+
+    assert active_access_token("unknown") is None
+    assert active_access_token("expired") is None
+    assert active_access_token("") is None
+
+
+def test_the_bearer_lookup_reads_afresh_so_a_revoked_token_fails_at_once(application):
+    stored = make_token(application, "revoke-me")
+    assert active_access_token("revoke-me") is not None
+
+    stored.revoke()
+
+    assert active_access_token("revoke-me") is None
