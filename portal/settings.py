@@ -155,6 +155,8 @@ OAUTH2_PROVIDER = {
     "CLIENT_SECRET_HASHER": "sha256_salted",
     "CLIENT_SECRET_GENERATOR_LENGTH": 64,
     "ACCESS_TOKEN_EXPIRE_SECONDS": ACCESS_TOKEN_TTL,
+    # No refresh tokens are issued; a value keeps cleartokens from warning that none is set.
+    "REFRESH_TOKEN_EXPIRE_SECONDS": ACCESS_TOKEN_TTL,
     "ERROR_RESPONSE_WITH_SCOPES": True,
     # Adopt every RFC 9700 behaviour now; TOKEN_STORAGE keeps only a SHA-256 checksum
     # of each access token in the database, never the token itself.

@@ -89,13 +89,13 @@ def server(database_url, tmp_path):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(base + "/accounts/login/", timeout=2)
-            break
-        except requests.RequestException:
-            time.sleep(0.1)
     try:
+        for _ in range(100):
+            try:
+                requests.get(base + "/accounts/login/", timeout=2)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
         yield base, apps, log
     finally:
         process.terminate()
