@@ -1,7 +1,6 @@
 import pytest
 
 from applications.services import delete_application, update_application
-from portal.tests.factories import MembershipFactory
 
 
 @pytest.fixture

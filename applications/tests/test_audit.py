@@ -1,5 +1,3 @@
-import pytest
-
 from applications.audit import Actor
 from applications.models import AuditEvent
 from applications.selectors import audit_events_for, audit_events_for_application

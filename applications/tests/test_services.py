@@ -3,20 +3,13 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.hashers import check_password, get_hasher, identify_hasher
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.utils import timezone
 
 from applications.models import Application
 from applications.services import create_application, delete_application, record_use, update_application
 from portal.models import Membership
 from portal.tests.factories import MembershipFactory
-
-
-def all_text_in_database() -> str:
-    """Every text column of every application row, as the database holds it."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {Application._meta.db_table}")
-        return " ".join(str(value) for row in cursor.fetchall() for value in row)
+from portal.tests.storage import everything_stored
 
 
 def test_create_returns_the_plaintext_once_and_stores_only_a_hash(organization, admin_membership):
@@ -32,7 +25,7 @@ def test_create_returns_the_plaintext_once_and_stores_only_a_hash(organization, 
     stored = Application.objects.get(pk=application.pk)
     assert len(secret) >= 43  # at least 256 bits of entropy
     assert stored.client_secret != secret
-    assert secret not in all_text_in_database()
+    assert secret not in everything_stored()
     assert identify_hasher(stored.client_secret).algorithm == "sha256_salted"
     assert check_password(secret, stored.client_secret)
     assert not check_password(secret + "x", stored.client_secret)

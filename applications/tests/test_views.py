@@ -2,15 +2,11 @@ import base64
 import io
 import json
 import logging
-import pickle
 import re
 import uuid
 from html.parser import HTMLParser
 
 import pytest
-from django.conf import settings
-from django.contrib.sessions.models import Session
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -22,6 +18,7 @@ from applications.models import Application
 from applications.tests.oauth_helpers import request_token
 from portal.models import Membership
 from portal.tests.factories import MembershipFactory, UserFactory
+from portal.tests.storage import everything_stored
 
 LIST_URL = "/integrations/applications/"
 NEW_URL = "/integrations/applications/new/"
@@ -76,26 +73,6 @@ def decode_data_url(href: str) -> tuple[str, str]:
     header, _, payload = href.partition(",")
     assert header.startswith("data:") and header.endswith(";base64")
     return header[len("data:") : -len(";base64")], base64.b64decode(payload).decode()
-
-
-def everything_stored() -> str:
-    """Every row of every table, with sessions and cache entries decoded, as one text."""
-    chunks = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
-            chunks.extend(repr(row) for row in cursor.fetchall())
-    chunks.extend(repr(session.get_decoded()) for session in Session.objects.all())
-    backend = settings.CACHES["default"]["BACKEND"]
-    if backend.endswith("DatabaseCache"):
-        table = connection.ops.quote_name(settings.CACHES["default"]["LOCATION"])
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT value FROM {table}")
-            # The database cache stores pickled values in base64.
-            chunks.extend(repr(pickle.loads(base64.b64decode(value))) for (value,) in cursor.fetchall())
-    elif backend.endswith("LocMemCache"):
-        chunks.extend(repr(pickle.loads(value)) for value in cache._cache.values())
-    return "\n".join(chunks)
 
 
 # --- Sign-in, sign-out and the layout -------------------------------------------

@@ -1,30 +1,13 @@
 """After a whole flow, the plaintext secret and the raw access token are nowhere the server keeps things."""
 
-import base64
 import logging
-import pickle
 import re
 
 import pytest
-from django.contrib.sessions.models import Session
-from django.db import connection
 
 from applications.tests.oauth_helpers import basic_auth, request_token
 from portal.tests.factories import PASSWORD
-
-
-def everything_in_the_database() -> str:
-    """Every row of every table, plus the decoded contents of sessions and cache entries."""
-    parts = []
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
-            parts.extend(repr(row) for row in cursor.fetchall())
-        cursor.execute("SELECT value FROM django_cache")
-        for (value,) in cursor.fetchall():
-            parts.append(repr(pickle.loads(base64.b64decode(value))))
-    parts.extend(repr(session.get_decoded()) for session in Session.objects.all())
-    return "\n".join(parts)
+from portal.tests.storage import everything_stored
 
 
 @pytest.mark.django_db(transaction=True)
@@ -60,7 +43,7 @@ def test_a_full_flow_leaves_no_secret_or_token_in_logs_database_sessions_or_cach
     client.post(f"/integrations/applications/{application.public_id}/delete/")
     assert not Application.objects.filter(pk=application.pk).exists()
 
-    stored = everything_in_the_database()
+    stored = everything_stored()
     # Unfiltered capture: nothing may log these in the first place, redaction or not.
     logged = caplog.text + "\n".join(f"{record.getMessage()} {record.exc_text}" for record in caplog.records)
     for value in (secret, token, basic_auth(client_id, secret).split()[1]):
