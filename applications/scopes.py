@@ -12,10 +12,6 @@ class Scope:
     name: str
     description: str
 
-    @property
-    def resource(self) -> str:
-        return self.name.split(":", 1)[1]
-
 
 @dataclass(frozen=True)
 class ScopeGroup:
@@ -52,10 +48,6 @@ CATALOG: tuple[ScopeGroup, ...] = (
 )
 
 SCOPES: dict[str, str] = {scope.name: scope.description for group in CATALOG for scope in group.scopes}
-
-
-def is_known(name: str) -> bool:
-    return name in SCOPES
 
 
 def in_catalog_order(names) -> list[str]:

@@ -8,5 +8,5 @@ def organization(request):
         return {}
     return {
         "membership": getattr(request, "membership", None),
-        "memberships": memberships_for(user),
+        "memberships": getattr(request, "memberships", None) or memberships_for(user),
     }

@@ -14,13 +14,13 @@ def find_organization(name_or_slug: str) -> Organization | None:
 
 
 def current_membership(request) -> Membership | None:
-    """The membership of the organization chosen in the session, else the user's first one."""
+    """The membership of the organization chosen in the session, else the user's first one.
+
+    Keeps the user's memberships on the request, so the page's organization switcher reads no more.
+    """
     if not request.user.is_authenticated:
         return None
-    memberships = memberships_for(request.user)
+    request.memberships = list(memberships_for(request.user))
     chosen = request.session.get(SESSION_ORGANIZATION_KEY)
-    if chosen is not None:
-        membership = memberships.filter(organization_id=chosen).first()
-        if membership is not None:
-            return membership
-    return memberships.first()
+    by_organization = {membership.organization_id: membership for membership in request.memberships}
+    return by_organization.get(chosen) or next(iter(request.memberships), None)
