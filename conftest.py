@@ -2,6 +2,7 @@ import pytest
 
 from applications.services import create_application
 from applications.tests.oauth_helpers import request_token
+from portal.actors import COMMAND_LINE
 from portal.models import Membership
 from portal.tests.factories import MembershipFactory, OrganizationFactory
 
@@ -43,6 +44,7 @@ def make_application(organization):
     """Create an application through the service; returns (application, plaintext secret)."""
 
     def make(name="Nightly sync", scopes=("read:credentials", "create:credentials"), organization=organization, **kwargs):
+        kwargs.setdefault("actor", COMMAND_LINE)
         return create_application(organization=organization, name=name, scopes=list(scopes), **kwargs)
 
     return make

@@ -19,9 +19,9 @@ from api.serializers import (
     OrganizationSerializer,
 )
 from api.services import create_credential, delete_credential, update_credential
-from applications.audit import Actor, client_address
 from applications.selectors import applications_for, get_application
 from applications.services import delete_application, update_application
+from portal.actors import Actor
 
 
 class OrganizationApi(generics.GenericAPIView):
@@ -42,7 +42,7 @@ class OrganizationApi(generics.GenericAPIView):
 
     @property
     def actor(self) -> Actor:
-        return Actor(label=f"API client “{self.application.name}”", address=client_address(self.request))
+        return Actor.client(self.request)
 
 
 CREDENTIAL_EXAMPLE = OpenApiExample(

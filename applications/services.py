@@ -1,32 +1,19 @@
 from datetime import timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 
 from applications import scopes as catalog
-from applications.audit import Actor, record_event
+from applications.audit import record_event
 from applications.models import Application, AuditEvent
+from portal.actors import Actor, require_manager
 
 NAME_MAX_LENGTH = 100
 DESCRIPTION_MAX_LENGTH = 1000
 # "Last used" is for people; writing it more often than this would cost every request a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def _require_admin(membership, organization) -> None:
-    # None means a trusted caller (management command); a person must be the organization's admin.
-    if membership is not None and (membership.organization_id != organization.pk or not membership.is_admin):
-        raise PermissionDenied("Only the organization's admins may change its applications.")
-
-
-def _actor(actor: Actor | None, user_or_membership) -> Actor | None:
-    """The given actor, else one named after the user (or membership's user) acting."""
-    if actor is not None or user_or_membership is None:
-        return actor
-    user = getattr(user_or_membership, "user", user_or_membership)
-    return Actor(label=user.get_username(), user=user)
 
 
 def _clean_name(*, organization, name: str, exclude_pk=None) -> str:
@@ -79,16 +66,14 @@ def create_application(
     name: str,
     description: str = "",
     scopes,
-    created_by=None,
-    membership=None,
+    actor: Actor,
     form_token: str | None = None,
-    actor: Actor | None = None,
 ) -> tuple[Application, str]:
     """Create an Application; the plaintext secret is returned here once and stored only as a hash.
 
     With `form_token`, a second call with the same token creates nothing and raises FormAlreadySubmitted.
     """
-    _require_admin(membership, organization)
+    require_manager(actor, organization)
     if form_token is not None:
         # Before the name check: a resubmitted form repeats the name it already used.
         _refuse_spent_form_token(organization=organization, form_token=form_token)
@@ -97,7 +82,7 @@ def create_application(
         name=_clean_name(organization=organization, name=name),
         description=_clean_description(description),
         scopes=" ".join(_clean_scopes(scopes)),
-        created_by=created_by,
+        created_by=actor.user,
         client_type=Application.CLIENT_CONFIDENTIAL,
         authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
         hash_client_secret=True,
@@ -118,18 +103,16 @@ def create_application(
     record_event(
         application=application,
         action=AuditEvent.Action.CREATED,
-        actor=_actor(actor, created_by),
+        actor=actor,
         changes={"scopes": [None, application.scopes]},
     )
     return application, secret
 
 
 @transaction.atomic
-def update_application(
-    *, application: Application, membership=None, name=None, description=None, actor: Actor | None = None
-) -> Application:
+def update_application(*, application: Application, actor: Actor, name=None, description=None) -> Application:
     """Rename or redescribe an application; scopes are fixed at creation and never change."""
-    _require_admin(membership, application.organization)
+    require_manager(actor, application.organization)
     new_values = {}
     if name is not None:
         new_values["name"] = _clean_name(organization=application.organization, name=name, exclude_pk=application.pk)
@@ -145,17 +128,15 @@ def update_application(
     for field, (_, value) in changes.items():
         setattr(application, field, value)
     application.save(update_fields=[*changes, "updated"])
-    record_event(
-        application=application, action=AuditEvent.Action.UPDATED, actor=_actor(actor, membership), changes=changes
-    )
+    record_event(application=application, action=AuditEvent.Action.UPDATED, actor=actor, changes=changes)
     return application
 
 
 @transaction.atomic
-def delete_application(*, application: Application, membership=None, actor: Actor | None = None) -> None:
+def delete_application(*, application: Application, actor: Actor) -> None:
     """Delete an application; its tokens go with it (cascade), so they fail from the next request on."""
-    _require_admin(membership, application.organization)
-    record_event(application=application, action=AuditEvent.Action.DELETED, actor=_actor(actor, membership))
+    require_manager(actor, application.organization)
+    record_event(application=application, action=AuditEvent.Action.DELETED, actor=actor)
     application.delete()
 
 
@@ -163,7 +144,7 @@ def record_lockout(*, client_id: str, address: str | None) -> None:
     """Audit the moment failed authentications lock an application's client ID out of the token endpoint."""
     application = Application.objects.filter(client_id=client_id).first()
     if application is not None:
-        actor = Actor(label="token endpoint", address=address)
+        actor = Actor.server("token endpoint", address)
         record_event(application=application, action=AuditEvent.Action.LOCKED_OUT, actor=actor)
 
 

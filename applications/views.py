@@ -1,7 +1,7 @@
 import base64
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.text import slugify
@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from applications.downloads import api_variables, render_env, render_postman_environment
 from applications.forms import ApplicationForm, NewApplicationForm
 from applications.scopes import SCOPES
-from applications.audit import Actor
 from applications.selectors import applications_for, audit_events_for, audit_events_for_application, get_application
 from applications.services import (
     FormAlreadySubmitted,
@@ -19,14 +18,14 @@ from applications.services import (
     delete_application,
     update_application,
 )
+from portal.actors import Actor, require_manager
 from portal.decorators import member_required
 from portal.origin import public_origin
 
 
-def _admins_only(request) -> None:
-    # The services enforce this too; checking first spares members a form they could never submit.
-    if not request.membership.is_admin:
-        raise PermissionDenied("Only the organization's admins may change its applications.")
+def _managers_only(request) -> None:
+    # The services enforce the same rule; checking first spares members a form they could never submit.
+    require_manager(Actor.member(request), request.membership.organization)
 
 
 def _described_scopes(application) -> list[tuple[str, str]]:
@@ -47,7 +46,7 @@ def list_view(request):
 @require_http_methods(["GET", "POST"])
 @member_required
 def create_view(request):
-    _admins_only(request)
+    _managers_only(request)
     if request.method == "GET":
         response = render(request, "applications/new.html", {"form": NewApplicationForm()})
         # Not no-store: Back must bring this very page (and its one-time token) back from the history cache.
@@ -67,13 +66,11 @@ def _create(request, form):
     try:
         application, secret = create_application(
             organization=request.membership.organization,
-            membership=request.membership,
-            created_by=request.user,
             name=form.cleaned_data["name"],
             description=form.cleaned_data["description"],
             scopes=form.cleaned_data["scopes"],
             form_token=form.cleaned_data["form_token"],
-            actor=Actor.from_request(request),
+            actor=Actor.member(request),
         )
     except FormAlreadySubmitted as spent:
         return render(request, "applications/already_created.html", {"application": spent.application})
@@ -110,16 +107,15 @@ def _reveal(request, application, secret):
 def detail_view(request, public_id):
     application = get_application(organization=request.membership.organization, public_id=public_id)
     if request.method == "POST":
-        _admins_only(request)
+        _managers_only(request)
         form = ApplicationForm(request.POST)
         if form.is_valid():
             try:
                 update_application(
                     application=application,
-                    membership=request.membership,
+                    actor=Actor.member(request),
                     name=form.cleaned_data["name"],
                     description=form.cleaned_data["description"],
-                    actor=Actor.from_request(request),
                 )
             except ValidationError as error:
                 form.add_error(None, error)
@@ -141,9 +137,9 @@ def detail_view(request, public_id):
 @member_required
 def delete_view(request, public_id):
     application = get_application(organization=request.membership.organization, public_id=public_id)
-    _admins_only(request)
+    _managers_only(request)
     if request.method == "POST":
-        delete_application(application=application, membership=request.membership, actor=Actor.from_request(request))
+        delete_application(application=application, actor=Actor.member(request))
         messages.success(
             request, f"Application “{application.name}” deleted. Its client credentials and tokens no longer work."
         )

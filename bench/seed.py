@@ -35,6 +35,7 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
     from applications.models import Application
     from applications.services import create_application
     from bench.views import BENCH_ORGANIZATION_SLUG
+    from portal.actors import COMMAND_LINE
     from portal.services import ensure_organization
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -42,9 +43,9 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
 
     organization, _ = ensure_organization(name_or_slug="Bench Corp")
     assert organization.slug == BENCH_ORGANIZATION_SLUG
-    api_app, api_secret = create_application(organization=organization, name="Bench API client", scopes=["read:credentials"])
-    grant_app, grant_secret = create_application(organization=organization, name="Bench grants", scopes=SCOPES)
-    pbkdf2_app, pbkdf2_secret = create_application(organization=organization, name="Bench grants, PBKDF2", scopes=SCOPES)
+    api_app, api_secret = create_application(organization=organization, name="Bench API client", scopes=["read:credentials"], actor=COMMAND_LINE)
+    grant_app, grant_secret = create_application(organization=organization, name="Bench grants", scopes=SCOPES, actor=COMMAND_LINE)
+    pbkdf2_app, pbkdf2_secret = create_application(organization=organization, name="Bench grants, PBKDF2", scopes=SCOPES, actor=COMMAND_LINE)
     # The stock baseline: the same kind of secret hashed with Django's default password hasher (PBKDF2).
     Application.objects.filter(pk=pbkdf2_app.pk).update(client_secret=make_password(pbkdf2_secret))
 
@@ -53,7 +54,7 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
         other, _ = ensure_organization(name_or_slug=f"Filler {n:03d}")
         others.append(other)
         for m in range(5):
-            filler_apps.append(create_application(organization=other, name=f"Sync {m}", scopes=SCOPES)[0].pk)
+            filler_apps.append(create_application(organization=other, name=f"Sync {m}", scopes=SCOPES, actor=COMMAND_LINE)[0].pk)
 
     rows = [Credential(organization=organization, document=VERIFIABLE_CREDENTIAL) for _ in range(credentials)]
     for other in others:

@@ -1,6 +1,7 @@
 import pytest
 
 from applications.services import delete_application, update_application
+from portal.actors import Actor
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def test_portal_changes_are_recorded_with_the_user_and_address(signed_in, make_a
 
 def test_the_activity_page_keeps_a_deleted_applications_records(signed_in, make_application, admin_membership):
     application, _ = make_application(name="Short-lived")
-    delete_application(application=application, membership=admin_membership)
+    delete_application(application=application, actor=Actor.for_member(admin_membership))
 
     response = signed_in.get("/integrations/activity/")
 
@@ -61,7 +62,7 @@ def test_the_activity_page_needs_a_signed_in_member(client, db):
 def test_the_activity_page_costs_the_same_queries_for_more_records(signed_in, make_application, admin_membership, django_assert_max_num_queries):
     application, _ = make_application()
     for n in range(5):
-        update_application(application=application, membership=admin_membership, description=f"v{n}")
+        update_application(application=application, actor=Actor.for_member(admin_membership), description=f"v{n}")
 
     with django_assert_max_num_queries(8):
         signed_in.get("/integrations/activity/")

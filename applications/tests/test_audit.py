@@ -1,4 +1,4 @@
-from applications.audit import Actor
+from portal.actors import COMMAND_LINE, Actor
 from applications.models import AuditEvent
 from applications.selectors import audit_events_for, audit_events_for_application
 from applications.services import create_application, delete_application, update_application
@@ -6,13 +6,13 @@ from applications.tests.oauth_helpers import request_token
 
 
 def test_create_update_delete_are_recorded_with_who_when_and_where(organization, admin_membership):
-    actor = Actor(label=admin_membership.user.username, user=admin_membership.user, address="192.0.2.7")
+    actor = Actor.for_member(admin_membership, address="192.0.2.7")
     application, _ = create_application(
-        organization=organization, name="Sync", scopes=["read:credentials"], membership=admin_membership, actor=actor
+        organization=organization, name="Sync", scopes=["read:credentials"], actor=actor
     )
-    update_application(application=application, membership=admin_membership, name="Sync 2", description="d", actor=actor)
+    update_application(application=application, name="Sync 2", description="d", actor=actor)
     public_id = application.public_id
-    delete_application(application=application, membership=admin_membership, actor=actor)
+    delete_application(application=application, actor=actor)
 
     deleted, updated, created = audit_events_for(organization)
     assert [created.action, updated.action, deleted.action] == ["created", "updated", "deleted"]
@@ -27,9 +27,9 @@ def test_create_update_delete_are_recorded_with_who_when_and_where(organization,
 
 
 def test_without_an_actor_the_acting_user_is_named(make_application, admin_membership):
-    application, _ = make_application(created_by=admin_membership.user, membership=admin_membership)
+    application, _ = make_application(actor=Actor.for_member(admin_membership))
 
-    update_application(application=application, membership=admin_membership, description="x")
+    update_application(application=application, actor=Actor.for_member(admin_membership), description="x")
 
     assert {event.actor_label for event in audit_events_for_application(application)} == {admin_membership.user.username}
 
@@ -43,7 +43,7 @@ def test_the_command_line_is_named_when_nobody_signed_in_acts(make_application):
 def test_an_update_that_changes_nothing_records_nothing(make_application):
     application, _ = make_application(name="Same")
 
-    update_application(application=application, name="Same")
+    update_application(application=application, name="Same", actor=COMMAND_LINE)
 
     assert audit_events_for_application(application).count() == 1
 
@@ -57,7 +57,7 @@ def test_a_failing_audit_write_does_not_fail_the_action(make_application, monkey
         raise DatabaseError("audit table unavailable")
 
     monkeypatch.setattr(AuditEvent.objects, "create", broken)
-    update_application(application=application, description="still saved")
+    update_application(application=application, description="still saved", actor=COMMAND_LINE)
 
     application.refresh_from_db()
     assert application.description == "still saved"

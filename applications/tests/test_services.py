@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from applications.models import Application
 from applications.services import create_application, delete_application, record_use, update_application
+from portal.actors import COMMAND_LINE, Actor
 from portal.models import Membership
 from portal.tests.factories import MembershipFactory
 from portal.tests.storage import everything_stored
@@ -18,8 +19,7 @@ def test_create_returns_the_plaintext_once_and_stores_only_a_hash(organization, 
         name="Nightly sync",
         description="Copies credentials every night.",
         scopes=["create:credentials", "read:credentials"],
-        created_by=admin_membership.user,
-        membership=admin_membership,
+        actor=Actor.for_member(admin_membership),
     )
 
     stored = Application.objects.get(pk=application.pk)
@@ -66,7 +66,7 @@ def test_the_secret_hasher_compares_in_constant_time():
 )
 def test_create_rejects_a_bad_name(organization, name, error):
     with pytest.raises(ValidationError) as raised:
-        create_application(organization=organization, name=name, scopes=["read:credentials"])
+        create_application(organization=organization, name=name, scopes=["read:credentials"], actor=COMMAND_LINE)
 
     assert raised.value.message_dict == {"name": [error]}
     assert Application.objects.count() == 0
@@ -95,7 +95,7 @@ def test_the_same_name_is_fine_in_another_organization(make_application, other_o
 )
 def test_create_rejects_bad_scopes(organization, scopes, error):
     with pytest.raises(ValidationError) as raised:
-        create_application(organization=organization, name="App", scopes=scopes)
+        create_application(organization=organization, name="App", scopes=scopes, actor=COMMAND_LINE)
 
     assert raised.value.message_dict == {"scopes": [error]}
     assert Application.objects.count() == 0
@@ -104,7 +104,7 @@ def test_create_rejects_bad_scopes(organization, scopes, error):
 def test_members_may_not_create(organization, member_membership):
     with pytest.raises(PermissionDenied):
         create_application(
-            organization=organization, name="App", scopes=["read:credentials"], membership=member_membership
+            organization=organization, name="App", scopes=["read:credentials"], actor=Actor.for_member(member_membership)
         )
 
     assert Application.objects.count() == 0
@@ -114,13 +114,13 @@ def test_an_admin_of_another_organization_may_not_create(organization, other_org
     outsider = MembershipFactory(organization=other_organization, role=Membership.Role.ADMIN)
 
     with pytest.raises(PermissionDenied):
-        create_application(organization=organization, name="App", scopes=["read:credentials"], membership=outsider)
+        create_application(organization=organization, name="App", scopes=["read:credentials"], actor=Actor.for_member(outsider))
 
 
 def test_update_changes_name_and_description_but_never_scopes(make_application, admin_membership):
     application, _ = make_application(scopes=["read:credentials"])
 
-    update_application(application=application, membership=admin_membership, name="Renamed", description="New")
+    update_application(application=application, actor=Actor.for_member(admin_membership), name="Renamed", description="New")
 
     application.refresh_from_db()
     assert (application.name, application.description, application.scopes) == ("Renamed", "New", "read:credentials")
@@ -130,7 +130,7 @@ def test_update_keeps_the_row_unchanged_when_refused(make_application, member_me
     application, _ = make_application(name="Original")
 
     with pytest.raises(PermissionDenied):
-        update_application(application=application, membership=member_membership, name="Renamed")
+        update_application(application=application, actor=Actor.for_member(member_membership), name="Renamed")
 
     application.refresh_from_db()
     assert application.name == "Original"
@@ -139,7 +139,7 @@ def test_update_keeps_the_row_unchanged_when_refused(make_application, member_me
 def test_update_may_keep_its_own_name(make_application, admin_membership):
     application, _ = make_application(name="Original")
 
-    update_application(application=application, membership=admin_membership, name="original")
+    update_application(application=application, actor=Actor.for_member(admin_membership), name="original")
 
     application.refresh_from_db()
     assert application.name == "original"
@@ -150,7 +150,7 @@ def test_update_rejects_another_applications_name(make_application, admin_member
     application, _ = make_application(name="Mine")
 
     with pytest.raises(ValidationError):
-        update_application(application=application, membership=admin_membership, name="taken")
+        update_application(application=application, actor=Actor.for_member(admin_membership), name="taken")
 
 
 def test_delete_removes_the_application_and_its_tokens(make_application, admin_membership, get_token):
@@ -159,7 +159,7 @@ def test_delete_removes_the_application_and_its_tokens(make_application, admin_m
     application, secret = make_application()
     get_token(application, secret)
 
-    delete_application(application=application, membership=admin_membership)
+    delete_application(application=application, actor=Actor.for_member(admin_membership))
 
     assert not Application.objects.exists()
     assert not AccessToken.objects.exists()
@@ -169,7 +169,7 @@ def test_members_may_not_delete(make_application, member_membership):
     application, _ = make_application()
 
     with pytest.raises(PermissionDenied):
-        delete_application(application=application, membership=member_membership)
+        delete_application(application=application, actor=Actor.for_member(member_membership))
 
     assert Application.objects.count() == 1
 

@@ -6,6 +6,7 @@ from oauth2_provider.models import AccessToken
 
 from applications.services import delete_application
 from applications.tests.oauth_helpers import FORM, basic_auth, request_token
+from portal.actors import COMMAND_LINE
 
 TOKEN_URL = "/oauth/token"
 AUDIENCE = "http://testserver/api"
@@ -192,7 +193,7 @@ def test_a_deleted_applications_credentials_are_rejected_at_once(client, app_and
     application, secret = app_and_secret
     assert request_token(client, application, secret).status_code == 200
 
-    delete_application(application=application)
+    delete_application(application=application, actor=COMMAND_LINE)
 
     assert_error(request_token(client, application, secret), 401, "invalid_client")
     assert AccessToken.objects.count() == 0

@@ -17,6 +17,7 @@ from applications import services
 from applications.models import Application
 from applications.tests.oauth_helpers import request_token
 from portal.models import Membership
+from portal.actors import Actor
 from portal.tests.factories import MembershipFactory, UserFactory
 from portal.tests.storage import everything_stored
 
@@ -235,13 +236,13 @@ def test_list_shows_only_the_current_organizations_applications(admin_portal_cli
 
 
 def test_list_query_count_does_not_grow_with_applications(
-    admin_portal_client, make_application, django_assert_num_queries
+    admin_portal_client, make_application, organization, django_assert_num_queries
 ):
-    make_application(name="First", created_by=UserFactory())
+    make_application(name="First", actor=Actor.for_member(MembershipFactory(organization=organization, role=Membership.Role.ADMIN)))
     with CaptureQueriesContext(connection) as with_one:
         admin_portal_client.get(LIST_URL)
     for n in range(5):
-        make_application(name=f"More {n}", created_by=UserFactory())
+        make_application(name=f"More {n}", actor=Actor.for_member(MembershipFactory(organization=organization, role=Membership.Role.ADMIN)))
     with django_assert_num_queries(len(with_one)):
         response = admin_portal_client.get(LIST_URL)
     assert response.content.decode().count('<details class="menu">') == 6
@@ -518,7 +519,7 @@ def test_a_token_spent_in_another_organization_links_nothing(
 
 
 def test_view_page_shows_the_application_but_never_its_secret(admin_portal_client, make_application, admin_user):
-    application, secret = make_application(description="Copies credentials.", created_by=admin_user)
+    application, secret = make_application(description="Copies credentials.", actor=Actor.for_member(admin_user.memberships.get()))
     response = admin_portal_client.get(detail_url(application))
     html = response.content.decode()
     assert response.status_code == 200

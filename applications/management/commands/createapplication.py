@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from applications.services import create_application
+from portal.actors import COMMAND_LINE
 from portal.origin import token_endpoint
 from portal.selectors import find_organization
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             raise CommandError(f"No organization named {organization!r}.")
         try:
             application, secret = create_application(
-                organization=org, name=name, description=description, scopes=scopes.split()
+                organization=org, name=name, description=description, scopes=scopes.split(), actor=COMMAND_LINE
             )
         except ValidationError as error:
             raise CommandError(" ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items()))
