@@ -6,7 +6,7 @@ import uuid
 
 from django.utils import timezone
 
-from portal.origin import api_base_url, token_audience, token_endpoint
+from portal.origin import api_base_url, introspection_endpoint, revocation_endpoint, token_audience, token_endpoint
 
 # Values are double-quoted; these characters would mean something else to a shell or a dotenv parser.
 _UNSAFE = re.compile(r'["\\$`\n\r]')
@@ -22,6 +22,8 @@ def api_variables(*, origin: str, organization, application, secret: str) -> dic
         "CLIENT_ID": application.client_id,
         "CLIENT_SECRET": secret,
         "SCOPES": application.scopes,
+        "REVOCATION_ENDPOINT": revocation_endpoint(origin),
+        "INTROSPECTION_ENDPOINT": introspection_endpoint(origin),
     }
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
 from applications.downloads import api_variables, render_env, render_postman_environment
+from applications.quickstarts import quickstarts
 from applications.forms import ApplicationForm, NewApplicationForm
 from applications.scopes import SCOPES
 from applications.selectors import applications_for, audit_events_for, audit_events_for_application, get_application
@@ -98,6 +99,7 @@ def _reveal(request, application, secret):
         "env_filename": f"{basename}.env",
         "postman_href": _data_url(postman, "application/json"),
         "postman_filename": f"{basename}.postman_environment.json",
+        "quickstarts": quickstarts(),
     }
     return render(request, "applications/reveal.html", context)
 

@@ -14,5 +14,13 @@ def token_endpoint(origin: str) -> str:
     return f"{origin}/oauth/token"
 
 
+def revocation_endpoint(origin: str) -> str:
+    return f"{origin}/oauth/revoke"
+
+
+def introspection_endpoint(origin: str) -> str:
+    return f"{origin}/oauth/introspect"
+
+
 # The audience of every token is the API itself.
 token_audience = api_base_url

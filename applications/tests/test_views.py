@@ -31,6 +31,8 @@ CONTRACT_KEYS = [
     "CLIENT_ID",
     "CLIENT_SECRET",
     "SCOPES",
+    "REVOCATION_ENDPOINT",
+    "INTROSPECTION_ENDPOINT",
 ]
 
 
@@ -389,6 +391,8 @@ def test_reveal_downloads_hold_the_contract_variables(
         "CLIENT_ID": application.client_id,
         "CLIENT_SECRET": found["client-secret"]["text"],
         "SCOPES": "read:credentials create:credentials",
+        "REVOCATION_ENDPOINT": "https://portal.example/oauth/revoke",
+        "INTROSPECTION_ENDPOINT": "https://portal.example/oauth/introspect",
     }
 
     env = found["download-env"]["attrs"]

@@ -9,7 +9,17 @@ from applications.models import Application
 pytestmark = pytest.mark.browser
 
 LIST_PATH = "/integrations/applications/"
-CONTRACT_KEYS = ["API_BASE_URL", "TOKEN_ENDPOINT", "TOKEN_AUDIENCE", "ORGANIZATION_ID", "CLIENT_ID", "CLIENT_SECRET", "SCOPES"]
+CONTRACT_KEYS = [
+    "API_BASE_URL",
+    "TOKEN_ENDPOINT",
+    "TOKEN_AUDIENCE",
+    "ORGANIZATION_ID",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "SCOPES",
+    "REVOCATION_ENDPOINT",
+    "INTROSPECTION_ENDPOINT",
+]
 
 
 def request_token(live_server, client_id, secret):
@@ -68,6 +78,8 @@ def test_admin_creates_uses_updates_and_deletes_an_application(signed_in_page, l
         "CLIENT_ID": client_id,
         "CLIENT_SECRET": secret,
         "SCOPES": "read:credentials create:credentials",
+        "REVOCATION_ENDPOINT": f"{live_server.url}/oauth/revoke",
+        "INTROSPECTION_ENDPOINT": f"{live_server.url}/oauth/introspect",
     }
     assert list(env) == CONTRACT_KEYS
 

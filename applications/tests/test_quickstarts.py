@@ -1,0 +1,87 @@
+"""The reveal page's quickstarts, run as a user runs them: beside a real downloaded `.env`, against a live server."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from html import escape
+from pathlib import Path
+
+import pytest
+
+from api.services import create_credential
+from applications.downloads import api_variables, render_env
+from applications.quickstarts import quickstarts
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+VC = {
+    "@context": ["https://www.w3.org/ns/credentials/v2"],
+    "type": ["VerifiableCredential"],
+    "issuer": "did:example:issuer",
+    "credentialSubject": {"id": "did:example:subject"},
+}
+
+
+@pytest.fixture
+def workdir(live_server, organization, make_application, tmp_path):
+    application, secret = make_application(name="Quickstart", scopes=["read:credentials"])
+    create_credential(organization=organization, application=application, document=VC, visibility="private")
+    variables = api_variables(origin=live_server.url, organization=organization, application=application, secret=secret)
+    (tmp_path / ".env").write_text(render_env(variables))
+    return tmp_path
+
+
+def source(slug: str) -> str:
+    return next(q["source"] for q in quickstarts() if q["slug"] == slug)
+
+
+def run(command, cwd, **env) -> dict:
+    completed = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=60, env={**os.environ, **env}
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return json.loads(completed.stdout)
+
+
+def test_the_python_quickstart_lists_the_credentials(workdir):
+    (workdir / "quickstart.py").write_text(source("python"))
+
+    # The live server speaks plain HTTP, which requests-oauthlib refuses unless told.
+    page = run([sys.executable, "quickstart.py"], workdir, OAUTHLIB_INSECURE_TRANSPORT="1")
+
+    assert page["count"] == 1
+    assert page["results"][0]["verifiableCredential"]["credentialSubject"]["id"] == "did:example:subject"
+
+
+def test_the_node_quickstart_lists_the_credentials(workdir):
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is missing: .ci/run installs nodejs.")
+    (workdir / "quickstart.mjs").write_text(source("node"))
+
+    page = run([node, "--env-file=.env", "quickstart.mjs"], workdir)
+
+    assert page["count"] == 1
+    assert page["results"][0]["verifiableCredential"]["credentialSubject"]["id"] == "did:example:subject"
+
+
+def test_the_curl_quickstart_lists_the_credentials(workdir):
+    (workdir / "quickstart.sh").write_text(source("curl"))
+
+    page = run(["bash", "-c", "set -a; . ./.env; set +a; . ./quickstart.sh"], workdir)
+
+    assert page["count"] == 1
+
+
+@pytest.mark.parametrize("slug", ["curl", "python", "node"])
+def test_the_readme_shows_the_same_quickstarts(slug):
+    assert source(slug).strip() in README.read_text()
+
+
+def test_the_reveal_page_shows_every_quickstart_with_a_copy_button(admin_portal_client, new_application_data):
+    html = admin_portal_client.post("/integrations/applications/new/", new_application_data()).content.decode()
+
+    for quickstart in quickstarts():
+        assert f'<code id="quickstart-{quickstart["slug"]}">{escape(quickstart["source"])}</code>' in html
+        assert f'data-copy="quickstart-{quickstart["slug"]}"' in html
