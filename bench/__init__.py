@@ -1,1 +1,1 @@
-"""`make bench`: the load benchmark of the token endpoint and the scoped API (see run.py)."""
+"""`make bench`: the load benchmark of the token endpoint and the scoped API (entry point: run.py)."""

@@ -11,17 +11,20 @@ import argparse
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, Python puts scripts/ first on the path; the portal's packages import from the root.
+sys.path[0] = str(ROOT)
+
+from portal.testing.server import PortalServer  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 ORGANIZATION = "Acme Corp"
 USERNAME = "alice"
@@ -32,29 +35,11 @@ APPLICATIONS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def manage(env, *args) -> str:
     result = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     )
     return result.stdout
-
-
-def wait_until_up(url: str, server: subprocess.Popen) -> None:
-    for _ in range(100):
-        if server.poll() is not None:
-            raise SystemExit("The portal did not start.")
-        try:
-            urllib.request.urlopen(url, timeout=5)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"The portal did not answer at {url}.")
 
 
 def issue_token(origin: str, client_id: str, secret: str) -> None:
@@ -109,8 +94,6 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory() as workdir:
-        port = free_port()
-        origin = f"http://127.0.0.1:{port}"
         env = {
             **os.environ,
             "DATABASE_URL": f"sqlite:///{workdir}/db.sqlite3",
@@ -122,16 +105,8 @@ def main() -> None:
         manage(env, "migrate", "--noinput")
         manage(env, "createcachetable")
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_until_up(f"{origin}/accounts/login/", server)
-            shoot(origin, seed(env, origin), out)
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        with PortalServer(env=env, workers=2) as server:
+            shoot(server.base, seed(env, server.base), out)
     for name in ("applications-list.png", "reveal.png"):
         print(out / name)
 

@@ -6,7 +6,6 @@ PostgreSQL database made for the test), so writes really contend.
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -19,17 +18,13 @@ import pytest
 import requests
 from django.conf import settings
 
+from portal.testing.server import PortalServer
+
 ROOT = Path(settings.BASE_DIR)
 CLIENTS = 50
 SECONDS = 4.0
 
 pytestmark = pytest.mark.load
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _server_env(database_url: str) -> dict:
@@ -82,25 +77,8 @@ def server(database_url, tmp_path):
         name: json.loads(_manage(env, "createapplication", "--organization", "Load", "--name", name, "--scopes", every_scope, "--json"))
         for name in ("survivor", "doomed")
     }
-    port = _free_port()
-    log = (tmp_path / "gunicorn.log").open("w+")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                requests.get(base + "/accounts/login/", timeout=2)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
-        yield base, apps, log
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+    with (tmp_path / "gunicorn.log").open("w+") as log, PortalServer(env=env, workers=2, log=log) as server:
+        yield server.base, apps, log
 
 
 def test_fifty_clients_get_working_tokens_and_a_deleted_application_stops_at_once(server):

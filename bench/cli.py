@@ -1,0 +1,73 @@
+"""`make bench`: load the token endpoint and the scoped API over 127.0.0.1 and write bench/RESULTS.md.
+
+One run fills two fresh databases through bench/seed.py (the real services for the
+organization and its applications, bulk inserts for filler rows): the main one with --tokens
+stored access tokens, the comparison one with --small-tokens. Both are SQLite files in
+bench/work/ by default; when DATABASE_URL names a PostgreSQL server they are databases of
+their own there, created here and dropped at the end. Each gets a gunicorn server with one
+worker per core, and wrk drives these scenarios in alternating rounds, so that drift of the
+machine hits all of them alike:
+
+  A    GET /bench/ping            plain DRF JSON view, no authentication, no database query
+  A2   GET /bench/credentials     the very view of B, authentication and permission switched off
+  B    GET /api/credentials       with a bearer token holding read:credentials
+  B@1k the same against the database with --small-tokens stored tokens
+  C    POST /oauth/token          client credentials grants, the project's salted SHA-256 secret
+  C@1k the same against the database with --small-tokens stored tokens
+  D    POST /oauth/token          the same grants, the secret hashed with Django's default PBKDF2
+
+The /bench/ views exist only because the servers run with BENCHMARK_VIEWS=true.
+"""
+
+import argparse
+import os
+from pathlib import Path
+
+from bench.common import ROOT
+
+SCENARIOS = ["A", "A2", "B", "C", "D"]
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tokens", type=int, default=100_000, help="stored access tokens in the main database")
+    parser.add_argument(
+        "--small-tokens", type=int, default=1_000, help="stored tokens in the comparison database for B and C (0: no comparison)"
+    )
+    parser.add_argument("--credentials", type=int, default=1_000, help="credentials of the benchmarked organization")
+    parser.add_argument("--filler-organizations", type=int, default=20, help="other organizations, each with 5 applications and credentials")
+    # Many short rounds: on a shared host throughput drifts by a third within seconds, and the
+    # median of many paired ratios settles where a few long rounds do not.
+    parser.add_argument("--rounds", type=int, default=40, help="alternating rounds")
+    # Whole seconds: wrk takes no fractions.
+    parser.add_argument("--duration", type=int, default=1, help="seconds of load per scenario and round")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load per scenario before the rounds (0: none)")
+    parser.add_argument("--connections", type=int, default=16, help="open connections of the load generator")
+    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (default: one per core)")
+    # `make run` serves with sync workers; gthread measured no better on two cores (the GIL).
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (as `make run`: sync)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread only)")
+    parser.add_argument("--keep-alive", type=int, default=5, help="gunicorn keep-alive seconds (not sync)")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset of A,A2,B,C,D")
+    parser.add_argument(
+        "--load-generator", choices=["auto", "wrk", "python"], default="auto",
+        help="auto: wrk, installed with apt-get when missing, else the Python fallback",
+    )
+    parser.add_argument(
+        "--quiet-wait", type=int, default=120,
+        help="seconds in all that rounds may wait for other processes to leave the machine idle (0: never wait)",
+    )
+    parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md", help="where to write the report")
+    parser.add_argument("--no-results", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--keep-databases", action="store_true", help="do not drop the PostgreSQL databases at the end")
+    args = parser.parse_args(argv)
+    args.scenarios = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    if args.tokens < 1 or args.small_tokens < 0 or (args.small_tokens and args.small_tokens >= args.tokens):
+        parser.error("--tokens must be positive and larger than --small-tokens")
+    if args.duration < 1 or args.warmup < 0 or args.rounds < 1:
+        parser.error("--duration and --rounds must be at least 1, --warmup at least 0")
+    return args

@@ -1,0 +1,1 @@
+"""Tools for starting and driving the portal from outside: tests, the benchmark and scripts (no Django import)."""

@@ -1,0 +1,98 @@
+"""Start the portal on a free port of 127.0.0.1, in processes of its own.
+
+Used by the benchmark, the screenshot script and the load tests. It imports nothing from
+Django, so a script can use it before (or without) configuring settings.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PortalServer:
+    """`portal.wsgi` under gunicorn on a free port; `with PortalServer(env=…) as server:` starts and stops it.
+
+    `options` are further gunicorn flags; `log` is an open file for the server's output (None: discarded).
+    It counts as up once `ready_path` answers below 500 and every worker has started.
+    """
+
+    def __init__(self, *, env: dict, workers: int = 2, options=(), log=None, ready_path: str = "/accounts/login/"):
+        self.env = env
+        self.workers = workers
+        self.options = list(options)
+        self.log = log
+        self.ready_path = ready_path
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "gunicorn", "portal.wsgi",
+            "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers), *self.options,
+        ]
+
+    def start(self, timeout: float = 60) -> "PortalServer":
+        output = self.log if self.log is not None else subprocess.DEVNULL
+        # A session of its own, so that stop() can reach every worker even if the master is gone.
+        self.process = subprocess.Popen(
+            self.command(), cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the portal exited with {self.process.returncode} before it answered")
+            if self._answers() and len(self.worker_pids()) >= self.workers:
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"the portal did not answer at {self.base}{self.ready_path} within {timeout:.0f} s")
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.base + self.ready_path, timeout=5) as response:
+                return response.status < 500
+        except urllib.error.HTTPError as error:
+            return error.code < 500
+        except OSError:
+            return False
+
+    def worker_pids(self) -> list[int]:
+        if self.process is None:
+            return []
+        try:
+            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        except OSError:
+            return []
+        return [int(pid) for pid in children]
+
+    def stop(self, timeout: float = 30) -> None:
+        """SIGTERM, as an operator's process manager sends it; SIGKILL to the whole group if it outlives `timeout`."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def __enter__(self) -> "PortalServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
