@@ -205,9 +205,9 @@ def _too_many(request, wait: int):
 
 
 def _invitation_response(response):
-    # The page's own URL holds the token: no cache keeps it and no request made from the page carries it onwards.
+    # The page's own URL holds the token: no cache keeps it. (The site's Referrer-Policy, same-origin, sends it
+    # to no other site; "no-referrer" would make the browser send `Origin: null` and fail the form's CSRF check.)
     add_never_cache_headers(response)
-    response["Referrer-Policy"] = "no-referrer"
     return response
 
 

@@ -213,7 +213,7 @@ def test_a_new_person_creates_an_account_and_joins_with_the_invited_role(client,
     assert "Join Acme Corp" in page.content.decode()
     assert f'href="/accounts/login/?next=/invitations/{token}/"' in page.content.decode()
     assert "no-store" in page["Cache-Control"]
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
 
     response = create_account(client, token, REMOTE_ADDR="192.0.2.7")
 
