@@ -61,5 +61,7 @@ class InvitationForm(forms.Form):
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(choices=Membership.Role.choices, error_messages={"invalid_choice": "Choose Admin or Member."})
+    role = forms.ChoiceField(
+        choices=Membership.Role.choices, error_messages={"invalid_choice": "Choose Admin or Member."}
+    )
 

@@ -75,10 +75,6 @@ class Invitation(models.Model):
     def __str__(self):
         return f"{self.email} to {self.organization} ({self.role})"
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Membership.Role.ADMIN
-
     @staticmethod
     def hash_token(token: str) -> str:
         return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
@@ -101,7 +97,9 @@ class MemberEvent(models.Model):
     action = models.CharField(max_length=32, choices=Action.choices)
     # A copy (the invitation's email or the member's username): the record outlives the row it names.
     subject = models.CharField(max_length=255)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_label = models.CharField(max_length=255)
     address = models.GenericIPAddressField(null=True, blank=True)
     # {"role": [old, new]} for role changes, {"role": [None, role]} for invitations and joins.

@@ -53,7 +53,8 @@ def invitation_for_token(token: str) -> Invitation | None:
     """The pending invitation whose link carries this token; None when it is used, revoked, expired or unknown."""
     return (
         Invitation.objects.select_related("organization", "invited_by")
-        .filter(token_hash=Invitation.hash_token(token), accepted_at=None, revoked_at=None, expires_at__gt=timezone.now())
+        .filter(token_hash=Invitation.hash_token(token))
+        .filter(accepted_at=None, revoked_at=None, expires_at__gt=timezone.now())
         .first()
     )
 

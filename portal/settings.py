@@ -196,7 +196,9 @@ FAILURE_LIMITS = {
     "SIGNIN_PER_ADDRESS": env.tuple("SIGNIN_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(50, 900)),
     # Invitation links that do not open (unknown, used, revoked, expired), and refused account creations through one.
     "INVITATION_PER_ADDRESS": env.tuple("INVITATION_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(20, 900)),
-    "INVITATION_SIGNUP_PER_ADDRESS": env.tuple("INVITATION_SIGNUP_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(10, 900)),
+    "INVITATION_SIGNUP_PER_ADDRESS": env.tuple(
+        "INVITATION_SIGNUP_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(10, 900)
+    ),
 }
 
 # Token requests are a handful of short fields; anything larger is refused before parsing.

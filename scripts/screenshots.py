@@ -36,7 +36,8 @@ MEMBERS = [("bob", "bob@example.com"), ("carol", "carol@example.com")]
 ADD_MEMBER = (
     "from django.contrib.auth import get_user_model; from portal.models import Membership, Organization; "
     "user = get_user_model().objects.create_user('{username}', '{email}'); "
-    "Membership.objects.create(user=user, organization=Organization.objects.get(name='" + ORGANIZATION + "'), role='member')"
+    "Membership.objects.create(user=user, role='member', "
+    "organization=Organization.objects.get(name='" + ORGANIZATION + "'))"
 )
 
 

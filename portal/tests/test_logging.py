@@ -55,7 +55,8 @@ def test_redact_path_takes_the_token_out_of_invitation_paths(text, expected):
 
 
 def test_the_filter_redacts_an_invitation_path_given_as_an_argument():
-    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "%s: %s", ("Not Found", "/invitations/T0ken/"), None)
+    args = ("Not Found", "/invitations/T0ken/")
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "%s: %s", args, None)
 
     RedactSecretsFilter().filter(record)
 

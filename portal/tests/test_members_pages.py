@@ -1,5 +1,9 @@
 """The members page, invitations, role changes and removal, through real HTTP requests (contract §9)."""
 
+import os
+import socket
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -155,13 +159,41 @@ def test_with_email_url_set_the_link_is_also_mailed(org_admin_client, settings):
     assert "The link was also mailed to new@example.com" in response.content.decode()
 
 
-def test_email_url_sets_the_smtp_backend_through_django_environ(monkeypatch):
-    import environ
+def test_a_mail_server_that_fails_loses_no_link(org_admin_client, settings):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    settings.INVITATION_EMAILS = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port
 
-    config = environ.Env.email_url_config("smtp://user:pass@mail.example:587")
+    response = post_invitation(org_admin_client)
 
-    assert config["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
-    assert (config["EMAIL_HOST"], config["EMAIL_PORT"], config["EMAIL_HOST_USER"]) == ("mail.example", 587, "user")
+    assert response.status_code == 200
+    assert invitation_link_of(response.content.decode())
+    assert "could not be mailed to new@example.com" in response.content.decode()
+    assert Invitation.objects.count() == 1
+
+
+def _email_settings(**env) -> list:
+    environment = {key: value for key, value in os.environ.items() if key != "EMAIL_URL"}
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.INVITATION_EMAILS, s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_USE_TLS)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env={**environment, "DJANGO_SETTINGS_MODULE": "portal.settings", **env},
+        capture_output=True, text=True, check=True,
+    )
+    return result.stdout.split()
+
+
+def test_email_url_is_read_with_django_environ():
+    assert _email_settings(EMAIL_URL="smtp+tls://mailer:pw@mail.example:587") == [
+        "True", "django.core.mail.backends.smtp.EmailBackend", "mail.example", "587", "mailer", "True"
+    ]
+    # Unset: a backend that cannot send, and the page says the link was not mailed.
+    assert _email_settings()[:2] == ["False", "django.core.mail.backends.dummy.EmailBackend"]
 
 
 def test_an_invitation_for_an_existing_members_email_is_refused(org_admin_client, member_membership):
@@ -170,7 +202,7 @@ def test_an_invitation_for_an_existing_members_email_is_refused(org_admin_client
     response = post_invitation(org_admin_client, email=email)
 
     assert response.status_code == 200
-    assert f"already belongs to a member of Acme Corp" in response.content.decode()
+    assert "already belongs to a member of Acme Corp" in response.content.decode()
     assert 'data-testid="invitation-link"' not in response.content.decode()
     assert not Invitation.objects.exists()
 
@@ -474,7 +506,9 @@ def test_an_admin_may_step_down_while_another_admin_remains(org_admin_client, ad
     assert "Invite member" not in org_admin_client.get(MEMBERS).content.decode()
 
 
-def test_removal_ends_access_from_the_next_request(org_admin_client, member_membership, member_client, make_application):
+def test_removal_ends_access_from_the_next_request(
+    org_admin_client, member_membership, member_client, make_application
+):
     application, _ = make_application(name="Made by the member")
     Application.objects.filter(pk=application.pk).update(created_by=member_membership.user)
     assert member_client.get("/integrations/applications/").status_code == 200
@@ -550,28 +584,29 @@ def test_another_organizations_member_and_invitation_answer_404(org_admin_client
 
 
 def test_a_pk_in_place_of_a_public_id_is_a_404(org_admin_client, member_membership):
-    assert org_admin_client.post(f"/organization/members/{member_membership.pk}/role/", {"role": "admin"}).status_code == 404
+    response = org_admin_client.post(f"/organization/members/{member_membership.pk}/role/", {"role": "admin"})
+
+    assert response.status_code == 404
 
 
 def test_the_admin_urls_refuse_other_methods(org_admin_client, member_membership):
     assert org_admin_client.get(role_url(member_membership)).status_code == 405
-    assert org_admin_client.get("/organization/members/invitations/00000000-0000-0000-0000-000000000000/revoke/").status_code == 405
+    revoke = "/organization/members/invitations/00000000-0000-0000-0000-000000000000/revoke/"
+    assert org_admin_client.get(revoke).status_code == 405
 
 
 # --- Activity --------------------------------------------------------------------------------------------------------
 
 
-def test_invitations_joins_role_changes_and_removals_are_in_the_activity(org_admin_client, admin_user, client):
-    link = invitation_link_of(post_invitation(org_admin_client, email="new@example.com", role="member").content.decode())
+def test_invitations_joins_role_changes_and_removals_are_in_the_activity(org_admin_client, admin_user, client, invite):
+    created = post_invitation(org_admin_client, email="new@example.com", role="member")
+    link = invitation_link_of(created.content.decode())
     token = link.rsplit("/", 2)[1]
     create_account(client, token, username="newcomer")
     newcomer = Membership.objects.get(user__username="newcomer")
     org_admin_client.post(role_url(newcomer), {"role": "admin"}, REMOTE_ADDR="192.0.2.20")
     org_admin_client.post(remove_url(newcomer))
-    revoked, _ = __import__("portal.members", fromlist=["x"]).create_invitation(
-        organization=newcomer.organization, email="later@example.com", role="member",
-        actor=__import__("portal.actors", fromlist=["x"]).COMMAND_LINE,
-    )
+    revoked, _ = invite(email="later@example.com")
     org_admin_client.post(f"/organization/members/invitations/{revoked.public_id}/revoke/")
 
     events = list(MemberEvent.objects.order_by("id").values_list("action", "subject", "actor_label"))
@@ -611,8 +646,12 @@ def test_a_user_changes_their_own_password(member_client, member_membership):
 
 
 def test_a_wrong_old_password_or_a_weak_new_one_changes_nothing(member_client, member_membership):
-    wrong = member_client.post("/accounts/password/", {"old_password": "nope", "new_password1": STRONG, "new_password2": STRONG})
-    weak = member_client.post("/accounts/password/", {"old_password": PASSWORD, "new_password1": "123", "new_password2": "123"})
+    def change(old, new):
+        data = {"old_password": old, "new_password1": new, "new_password2": new}
+        return member_client.post("/accounts/password/", data)
+
+    wrong = change("nope", STRONG)
+    weak = change(PASSWORD, "123")
 
     assert "Your old password was entered incorrectly." in wrong.content.decode()
     assert "This password is too short." in weak.content.decode()

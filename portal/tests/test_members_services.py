@@ -18,7 +18,9 @@ from portal.tests.factories import MembershipFactory
 def test_members_and_other_organizations_admins_may_change_nothing(organization, other_organization, admin_membership,
                                                                    member_membership):
     outsider = MembershipFactory(organization=other_organization, role=Membership.Role.ADMIN)
-    invitation, _ = create_invitation(organization=organization, email="a@example.com", role="member", actor=COMMAND_LINE)
+    invitation, _ = create_invitation(
+        organization=organization, email="a@example.com", role="member", actor=COMMAND_LINE
+    )
 
     for actor in (Actor.for_member(member_membership), Actor.for_member(outsider), Actor.server("token endpoint")):
         with pytest.raises(PermissionDenied):

@@ -42,8 +42,11 @@ def written_log():
 def test_a_whole_invitation_flow_leaves_the_token_in_no_table_log_line_or_cache(admin_user, written_log, caplog):
     admin = Client()
     assert admin.post("/accounts/login/", {"username": admin_user.username, "password": PASSWORD}).status_code == 302
-    form_token = re.search(r'name="form_token" value="([^"]+)"', admin.get("/organization/members/invite/").content.decode()).group(1)
-    created = admin.post("/organization/members/invite/", {"email": "new@example.com", "role": "member", "form_token": form_token})
+    invite_page = admin.get("/organization/members/invite/").content.decode()
+    form_token = re.search(r'name="form_token" value="([^"]+)"', invite_page).group(1)
+    created = admin.post(
+        "/organization/members/invite/", {"email": "new@example.com", "role": "member", "form_token": form_token}
+    )
     link = re.search(r'data-testid="invitation-link">([^<]+)<', created.content.decode()).group(1)
     token = link.rsplit("/", 2)[1]
     path = f"/invitations/{token}/"
@@ -53,7 +56,8 @@ def test_a_whole_invitation_flow_leaves_the_token_in_no_table_log_line_or_cache(
     assert guest.post(path, {"username": "newcomer", "password1": "short", "password2": "short"}).status_code == 200
     # A form without its CSRF token: Django logs the refusal with the path.
     assert Client(enforce_csrf_checks=True).post(path, {"username": "x"}).status_code == 403
-    assert guest.post(path, {"username": "newcomer", "password1": "Violet-harbour-42", "password2": "Violet-harbour-42"}).status_code == 302
+    strong = "Violet-harbour-42"
+    assert guest.post(path, {"username": "newcomer", "password1": strong, "password2": strong}).status_code == 302
     assert guest.get(path).status_code == 404
     assert guest.get(path + "more/").status_code == 404
     assert Invitation.objects.get().accepted_at is not None

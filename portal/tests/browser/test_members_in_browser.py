@@ -20,10 +20,12 @@ def scrolls_sideways(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
 
 
-def test_an_admin_invites_and_a_new_person_joins_with_the_invited_role(signed_in_page, browser, live_server, organization):
+def test_an_admin_invites_and_a_new_person_joins_with_the_invited_role(
+    signed_in_page, browser, live_server, organization
+):
     page = signed_in_page
     violations = []
-    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     page.get_by_role("link", name="Members").click()
     page.get_by_role("link", name="Invite member").click()
@@ -63,7 +65,8 @@ def test_an_admin_invites_and_a_new_person_joins_with_the_invited_role(signed_in
     assert guest.locator(".topbar .badge").inner_text() == "Admin"
     assert guest.get_by_role("link", name="Invite member").is_visible()
     membership = Membership.objects.get(user__username="grace")
-    assert (membership.organization, membership.role, membership.user.email) == (organization, "admin", "grace@example.com")
+    assert (membership.organization, membership.role) == (organization, "admin")
+    assert membership.user.email == "grace@example.com"
 
     guest.goto(link)
     guest.get_by_role("heading", name="This invitation link does not work").wait_for()
@@ -133,7 +136,8 @@ def test_the_members_pages_fit_a_375_pixel_wide_screen(signed_in_page, member_me
         expires_at="2999-01-01T00:00:00Z",
     )
     page.set_viewport_size({"width": 375, "height": 740})
-    for path in (MEMBERS, f"{MEMBERS}invite/", f"{MEMBERS}{member_membership.public_id}/remove/", "/accounts/password/"):
+    remove = f"{MEMBERS}{member_membership.public_id}/remove/"
+    for path in (MEMBERS, f"{MEMBERS}invite/", remove, "/accounts/password/"):
         page.goto(path)
         assert not scrolls_sideways(page), path
 
