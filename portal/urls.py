@@ -2,8 +2,6 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from applications.token import token_view
-from applications.views import activity_view
 from portal import views
 from portal.forms import SignInForm
 
@@ -12,9 +10,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(form_class=SignInForm, redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organizations/switch/", views.switch_organization_view, name="switch-organization"),
-    path("integrations/applications/", include("applications.urls")),
-    path("integrations/activity/", activity_view, name="activity"),
-    path("oauth/token", token_view, name="oauth-token"),
+    path("integrations/", include("applications.urls")),
+    path("oauth/", include("applications.oauth.urls")),
     path("api/", include("api.urls")),
 ]
 
