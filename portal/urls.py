@@ -2,8 +2,6 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from applications.token import token_view
-from applications.views import activity_view
 from portal import views
 from portal.forms import SignInForm
 
@@ -26,11 +24,10 @@ urlpatterns = [
     ),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password-change-done"),
     path("organizations/switch/", views.switch_organization_view, name="switch-organization"),
-    path("integrations/applications/", include("applications.urls")),
-    path("integrations/activity/", activity_view, name="activity"),
+    path("integrations/", include("applications.urls")),
     path("organization/members/", include((member_patterns, "members"))),
     path("invitations/<str:token>/", views.invitation_view, name="invitation"),
-    path("oauth/token", token_view, name="oauth-token"),
+    path("oauth/", include("applications.oauth.urls")),
     path("api/", include("api.urls")),
 ]
 
