@@ -1,12 +1,21 @@
-"""How the API describes itself in OpenAPI: the OAuth 2.0 scheme, each operation's scope, error bodies."""
+"""How the API describes itself in OpenAPI: the OAuth 2.0 scheme, each operation's scope, error bodies,
+and each view's operations (applied to the views in api/views.py)."""
 
 from django.urls import reverse
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 
+from api import examples
 from api.permissions import required_scope
+from api.serializers import (
+    ApplicationSerializer,
+    ApplicationUpdateSerializer,
+    CredentialSerializer,
+    CredentialUpdateSerializer,
+    OrganizationSerializer,
+)
 from applications import scopes as catalog
 
 SCHEME_NAME = "oauth2"
@@ -96,3 +105,152 @@ class AutoSchema(openapi.AutoSchema):
         if operation is not None and scope:
             operation["description"] = f"{operation.get('description', '')}\n\nNeeds the `{scope}` scope.".strip()
         return operation
+
+
+# --- Each view's operations: summaries, request and response bodies, examples ---------------------------------------
+
+hidden = extend_schema(exclude=True)
+
+CREDENTIAL_EXAMPLE = OpenApiExample(
+    "Credential",
+    value={
+        "id": examples.CREDENTIAL_ID,
+        "verifiableCredential": examples.VERIFIABLE_CREDENTIAL,
+        "visibility": "private",
+        "createdAt": "2026-01-01T12:00:00Z",
+    },
+    response_only=True,
+)
+
+credential_list = extend_schema_view(
+    get=extend_schema(
+        operation_id="credentials_list",
+        summary="List credentials",
+        description="The organization's credentials, newest first, paginated with a total `count`.",
+        responses={200: CredentialSerializer, **errors(401, 403, 404)},
+        examples=[CREDENTIAL_EXAMPLE],
+    ),
+    post=extend_schema(
+        operation_id="credentials_create",
+        summary="Store a credential",
+        description="Checks the W3C Verifiable Credentials data model; every missing or malformed field is named.",
+        request=CredentialSerializer,
+        responses={201: CredentialSerializer, **errors(400, 401, 403, 413, 415)},
+        examples=[
+            OpenApiExample(
+                "A verifiable credential",
+                value={"verifiableCredential": examples.VERIFIABLE_CREDENTIAL, "visibility": "private"},
+                request_only=True,
+            ),
+            CREDENTIAL_EXAMPLE,
+            VALIDATION_EXAMPLE,
+        ],
+    ),
+)
+
+credential_detail = extend_schema_view(
+    get=extend_schema(
+        operation_id="credentials_retrieve",
+        summary="Read a credential",
+        responses={200: CredentialSerializer, **errors(401, 403, 404)},
+        examples=[CREDENTIAL_EXAMPLE],
+    ),
+    patch=extend_schema(
+        operation_id="credentials_update",
+        summary="Change a credential's visibility",
+        description="Only `visibility` changes; the stored document never does.",
+        request=CredentialUpdateSerializer,
+        responses={200: CredentialSerializer, **errors(400, 401, 403, 404, 413, 415)},
+        examples=[
+            OpenApiExample("Make it public", value={"visibility": "public"}, request_only=True),
+            CREDENTIAL_EXAMPLE,
+        ],
+    ),
+    delete=extend_schema(
+        operation_id="credentials_destroy",
+        summary="Delete a credential",
+        responses={204: OpenApiResponse(description="Deleted."), **errors(401, 403, 404)},
+    ),
+)
+
+APPLICATION_EXAMPLE = OpenApiExample(
+    "Application",
+    value={
+        "id": examples.APPLICATION_ID,
+        "name": "Nightly sync",
+        "description": "Copies credentials to the archive every night.",
+        "clientId": "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7d",
+        "scopes": ["read:credentials", "create:credentials"],
+        "createdAt": "2026-01-01T12:00:00Z",
+        "lastUsedAt": "2026-01-02T08:30:00Z",
+    },
+    response_only=True,
+)
+
+application_list = extend_schema_view(
+    get=extend_schema(
+        operation_id="applications_list",
+        summary="List applications",
+        description="The organization's applications, newest first. Never a client secret or its hash.",
+        responses={200: ApplicationSerializer, **errors(401, 403, 404)},
+        examples=[APPLICATION_EXAMPLE],
+    ),
+)
+
+application_detail = extend_schema_view(
+    get=extend_schema(
+        operation_id="applications_retrieve",
+        summary="Read an application",
+        description="Never a client secret or its hash.",
+        responses={200: ApplicationSerializer, **errors(401, 403, 404)},
+        examples=[APPLICATION_EXAMPLE],
+    ),
+    patch=extend_schema(
+        operation_id="applications_update",
+        summary="Rename an application or change its description",
+        description="Only `name` and `description` change; scopes are fixed at creation, and sending them is a 400.",
+        request=ApplicationUpdateSerializer,
+        responses={200: ApplicationSerializer, **errors(400, 401, 403, 404, 413, 415)},
+        examples=[
+            OpenApiExample(
+                "New description",
+                value={"description": "Copies credentials to the archive every night."},
+                request_only=True,
+            ),
+            APPLICATION_EXAMPLE,
+            OpenApiExample(
+                "Scopes are fixed",
+                value={"scopes": ["Scopes are fixed when an application is created and cannot be changed."]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    ),
+    delete=extend_schema(
+        operation_id="applications_destroy",
+        summary="Delete an application",
+        description="Its client credentials and every token it was issued stop working from the next request on.",
+        responses={204: OpenApiResponse(description="Deleted."), **errors(401, 403, 404)},
+    ),
+)
+
+organization_detail = extend_schema_view(
+    get=extend_schema(
+        operation_id="organization_retrieve",
+        summary="Read the organization",
+        description="The organization the access token belongs to.",
+        responses={200: OrganizationSerializer, **errors(401, 403)},
+        examples=[
+            OpenApiExample(
+                "Organization",
+                value={
+                    "id": examples.ORGANIZATION_ID,
+                    "name": "Acme Corp",
+                    "slug": "acme-corp",
+                    "createdAt": "2026-01-01T12:00:00Z",
+                },
+                response_only=True,
+            )
+        ],
+    ),
+)
