@@ -35,3 +35,16 @@ def test_migrations_run_forward_over_a_populated_database():
     assert (migrated.name, migrated.client_secret, migrated.scopes) == ("Nightly sync", "sha256_salted$salt$digest", "read:credentials")
     assert migrated.organization.slug == "acme"
     assert migrated.created_by.username == "alice"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_migration_reverses_and_applies_again():
+    executor = MigrationExecutor(connection)
+    executor.migrate([("portal", None), ("applications", None), ("api", None)])
+    executor.loader.build_graph()
+    assert not {"portal_organization", "applications_application"} & set(connection.introspection.table_names())
+
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    executor.loader.build_graph()
+    assert executor.migration_plan(executor.loader.graph.leaf_nodes()) == []
