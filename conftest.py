@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 
 from applications.services import create_application
 from applications.tests.oauth_helpers import request_token
@@ -36,6 +37,14 @@ def member_membership(organization):
 @pytest.fixture
 def admin_user(admin_membership):
     return admin_membership.user
+
+
+@pytest.fixture
+def admin_portal_client(admin_membership):
+    """A test client signed in as the organization's admin (pytest-django's `admin_client` is a superuser)."""
+    client = Client()
+    client.force_login(admin_membership.user)
+    return client
 
 
 @pytest.fixture
