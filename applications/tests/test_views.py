@@ -10,9 +10,11 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 from dotenv import dotenv_values
 from oauth2_provider.models import AccessToken
 
+from applications import scopes as catalog
 from applications import services
 from applications.models import Application
 from applications.tests.oauth_helpers import request_token
@@ -94,6 +96,11 @@ def test_empty_list_explains_applications_and_offers_creation_to_admins(admin_po
     assert "No applications yet" in html
     assert "Create your first Application" in html
     assert f'href="{NEW_URL}"' in html
+
+
+def test_the_empty_list_title_is_a_heading(admin_portal_client):
+    html = admin_portal_client.get(LIST_URL).content.decode()
+    assert '<h2 class="empty-title">No applications yet</h2>' in html
 
 
 def test_empty_list_tells_members_to_ask_an_admin(member_client):
@@ -224,6 +231,15 @@ def test_new_form_errors_show_next_to_the_field(admin_portal_client, new_applica
     assert Application.objects.count() == 0
 
 
+def test_the_scopes_note_describes_the_scope_choice_with_or_without_an_error(admin_portal_client, new_application_data):
+    form = admin_portal_client.get(NEW_URL).content.decode()
+    refused = admin_portal_client.post(NEW_URL, new_application_data(scopes=[])).content.decode()
+
+    assert '<p class="note muted" id="scopes-note">' in form
+    assert '<fieldset class="field scopes" aria-describedby="scopes-note">' in form
+    assert '<fieldset class="field scopes has-error" aria-describedby="scopes-note id_scopes_error">' in refused
+
+
 def test_duplicate_name_in_the_organization_is_refused(admin_portal_client, make_application, new_application_data):
     make_application(name="Nightly Sync")
     response = admin_portal_client.post(NEW_URL, new_application_data(name="nightly sync"))
@@ -260,6 +276,15 @@ def test_creating_answers_200_with_the_reveal_page(admin_portal_client, admin_us
     assert application.description == "Copies credentials every night."
     # The secret on the page is the one that works.
     assert request_token(client, application, secret).status_code == 200
+
+
+def test_the_reveal_and_view_pages_list_the_scopes_alike(admin_portal_client, new_application_data):
+    reveal = admin_portal_client.post(NEW_URL, new_application_data()).content.decode()
+    view = admin_portal_client.get(detail_url(Application.objects.get())).content.decode()
+
+    for name in ("read:credentials", "create:credentials"):
+        item = f'<li><code>{name}</code> <span class="hint muted">{escape(catalog.SCOPES[name])}</span></li>'
+        assert item in reveal and item in view
 
 
 def test_reveal_is_never_stored_by_a_cache(admin_portal_client, new_application_data):
