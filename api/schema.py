@@ -111,6 +111,40 @@ class AutoSchema(openapi.AutoSchema):
 
 hidden = extend_schema(exclude=True)
 
+
+def _read(operation_id: str, summary: str, serializer, example, *, description=None, error_codes=(401, 403, 404)):
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        responses={200: serializer, **errors(*error_codes)},
+        examples=[example],
+    )
+
+
+def _write(operation_id: str, summary: str, description: str, *, request, response, status: int, examples: list):
+    # Every write reads a JSON body: malformed (400), too large (413) or not JSON (415); an update (200)
+    # names an object that may not exist (404), a create (201) does not.
+    error_codes = (400, 401, 403, 404, 413, 415) if status == 200 else (400, 401, 403, 413, 415)
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        request=request,
+        responses={status: response, **errors(*error_codes)},
+        examples=examples,
+    )
+
+
+def _delete(operation_id: str, summary: str, *, description=None):
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        responses={204: OpenApiResponse(description="Deleted."), **errors(401, 403, 404)},
+    )
+
+
 CREDENTIAL_EXAMPLE = OpenApiExample(
     "Credential",
     value={
@@ -123,19 +157,20 @@ CREDENTIAL_EXAMPLE = OpenApiExample(
 )
 
 credential_list = extend_schema_view(
-    get=extend_schema(
-        operation_id="credentials_list",
-        summary="List credentials",
+    get=_read(
+        "credentials_list",
+        "List credentials",
+        CredentialSerializer,
+        CREDENTIAL_EXAMPLE,
         description="The organization's credentials, newest first, paginated with a total `count`.",
-        responses={200: CredentialSerializer, **errors(401, 403, 404)},
-        examples=[CREDENTIAL_EXAMPLE],
     ),
-    post=extend_schema(
-        operation_id="credentials_create",
-        summary="Store a credential",
-        description="Checks the W3C Verifiable Credentials data model; every missing or malformed field is named.",
+    post=_write(
+        "credentials_create",
+        "Store a credential",
+        "Checks the W3C Verifiable Credentials data model; every missing or malformed field is named.",
         request=CredentialSerializer,
-        responses={201: CredentialSerializer, **errors(400, 401, 403, 413, 415)},
+        response=CredentialSerializer,
+        status=201,
         examples=[
             OpenApiExample(
                 "A verifiable credential",
@@ -149,28 +184,20 @@ credential_list = extend_schema_view(
 )
 
 credential_detail = extend_schema_view(
-    get=extend_schema(
-        operation_id="credentials_retrieve",
-        summary="Read a credential",
-        responses={200: CredentialSerializer, **errors(401, 403, 404)},
-        examples=[CREDENTIAL_EXAMPLE],
-    ),
-    patch=extend_schema(
-        operation_id="credentials_update",
-        summary="Change a credential's visibility",
-        description="Only `visibility` changes; the stored document never does.",
+    get=_read("credentials_retrieve", "Read a credential", CredentialSerializer, CREDENTIAL_EXAMPLE),
+    patch=_write(
+        "credentials_update",
+        "Change a credential's visibility",
+        "Only `visibility` changes; the stored document never does.",
         request=CredentialUpdateSerializer,
-        responses={200: CredentialSerializer, **errors(400, 401, 403, 404, 413, 415)},
+        response=CredentialSerializer,
+        status=200,
         examples=[
             OpenApiExample("Make it public", value={"visibility": "public"}, request_only=True),
             CREDENTIAL_EXAMPLE,
         ],
     ),
-    delete=extend_schema(
-        operation_id="credentials_destroy",
-        summary="Delete a credential",
-        responses={204: OpenApiResponse(description="Deleted."), **errors(401, 403, 404)},
-    ),
+    delete=_delete("credentials_destroy", "Delete a credential"),
 )
 
 APPLICATION_EXAMPLE = OpenApiExample(
@@ -188,29 +215,30 @@ APPLICATION_EXAMPLE = OpenApiExample(
 )
 
 application_list = extend_schema_view(
-    get=extend_schema(
-        operation_id="applications_list",
-        summary="List applications",
+    get=_read(
+        "applications_list",
+        "List applications",
+        ApplicationSerializer,
+        APPLICATION_EXAMPLE,
         description="The organization's applications, newest first. Never a client secret or its hash.",
-        responses={200: ApplicationSerializer, **errors(401, 403, 404)},
-        examples=[APPLICATION_EXAMPLE],
     ),
 )
 
 application_detail = extend_schema_view(
-    get=extend_schema(
-        operation_id="applications_retrieve",
-        summary="Read an application",
+    get=_read(
+        "applications_retrieve",
+        "Read an application",
+        ApplicationSerializer,
+        APPLICATION_EXAMPLE,
         description="Never a client secret or its hash.",
-        responses={200: ApplicationSerializer, **errors(401, 403, 404)},
-        examples=[APPLICATION_EXAMPLE],
     ),
-    patch=extend_schema(
-        operation_id="applications_update",
-        summary="Rename an application or change its description",
-        description="Only `name` and `description` change; scopes are fixed at creation, and sending them is a 400.",
+    patch=_write(
+        "applications_update",
+        "Rename an application or change its description",
+        "Only `name` and `description` change; scopes are fixed at creation, and sending them is a 400.",
         request=ApplicationUpdateSerializer,
-        responses={200: ApplicationSerializer, **errors(400, 401, 403, 404, 413, 415)},
+        response=ApplicationSerializer,
+        status=200,
         examples=[
             OpenApiExample(
                 "New description",
@@ -226,31 +254,29 @@ application_detail = extend_schema_view(
             ),
         ],
     ),
-    delete=extend_schema(
-        operation_id="applications_destroy",
-        summary="Delete an application",
+    delete=_delete(
+        "applications_destroy",
+        "Delete an application",
         description="Its client credentials and every token it was issued stop working from the next request on.",
-        responses={204: OpenApiResponse(description="Deleted."), **errors(401, 403, 404)},
     ),
 )
 
 organization_detail = extend_schema_view(
-    get=extend_schema(
-        operation_id="organization_retrieve",
-        summary="Read the organization",
+    get=_read(
+        "organization_retrieve",
+        "Read the organization",
+        OrganizationSerializer,
+        OpenApiExample(
+            "Organization",
+            value={
+                "id": examples.ORGANIZATION_ID,
+                "name": "Acme Corp",
+                "slug": "acme-corp",
+                "createdAt": "2026-01-01T12:00:00Z",
+            },
+            response_only=True,
+        ),
         description="The organization the access token belongs to.",
-        responses={200: OrganizationSerializer, **errors(401, 403)},
-        examples=[
-            OpenApiExample(
-                "Organization",
-                value={
-                    "id": examples.ORGANIZATION_ID,
-                    "name": "Acme Corp",
-                    "slug": "acme-corp",
-                    "createdAt": "2026-01-01T12:00:00Z",
-                },
-                response_only=True,
-            )
-        ],
+        error_codes=(401, 403),
     ),
 )
