@@ -42,17 +42,48 @@ class OrganizationScopedApi(generics.GenericAPIView):
         return Actor(label=f"API client “{self.application.name}”", address=client_address(self.request))
 
 
-@schema.credential_list
-class CredentialListApi(mixins.ListModelMixin, OrganizationScopedApi):
-    scope_resource = "credentials"
-    serializer_class = CredentialSerializer
+# The organization's objects, newest first, a page at a time. No docstring here or below: drf-spectacular
+# shows a view's docstring as the description of operations that have none.
+class OrganizationListApi(mixins.ListModelMixin, OrganizationScopedApi):
     pagination_class = Pagination
+    # The organization's objects as a queryset.
+    selector: staticmethod
 
     def get_queryset(self):
-        return credentials_for(self.organization)
+        return self.selector(self.organization)
 
     def get(self, request):
         return self.list(request)
+
+
+# One object of the organization, named by its public id in the URL: read it, change it, delete it.
+class OrganizationObjectApi(OrganizationScopedApi):
+    update_serializer_class: type
+    # Finds the object in the organization, or raises Http404.
+    selector: staticmethod
+
+    def get_object(self):
+        return self.selector(organization=self.organization, public_id=self.kwargs["public_id"])
+
+    def get(self, request, public_id):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def patch(self, request, public_id):
+        instance = self.get_object()
+        serializer = self.update_serializer_class(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return Response(self.get_serializer(self.perform_update(instance, serializer.validated_data)).data)
+
+    def delete(self, request, public_id):
+        self.perform_destroy(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@schema.credential_list
+class CredentialListApi(OrganizationListApi):
+    scope_resource = "credentials"
+    serializer_class = CredentialSerializer
+    selector = staticmethod(credentials_for)
 
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
@@ -64,63 +95,39 @@ class CredentialListApi(mixins.ListModelMixin, OrganizationScopedApi):
 
 
 @schema.credential_detail
-class CredentialDetailApi(OrganizationScopedApi):
+class CredentialDetailApi(OrganizationObjectApi):
     scope_resource = "credentials"
     serializer_class = CredentialSerializer
+    update_serializer_class = CredentialUpdateSerializer
+    selector = staticmethod(get_credential)
 
-    def get_object(self):
-        return get_credential(organization=self.organization, public_id=self.kwargs["public_id"])
+    def perform_update(self, credential, data):
+        return update_credential(credential=credential, visibility=data.get("visibility"))
 
-    def get(self, request, public_id):
-        return Response(self.get_serializer(self.get_object()).data)
-
-    def patch(self, request, public_id):
-        credential = self.get_object()
-        serializer = CredentialUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        credential = update_credential(credential=credential, visibility=serializer.validated_data.get("visibility"))
-        return Response(self.get_serializer(credential).data)
-
-    def delete(self, request, public_id):
-        delete_credential(credential=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def perform_destroy(self, credential):
+        delete_credential(credential=credential)
 
 
 @schema.application_list
-class ApplicationListApi(mixins.ListModelMixin, OrganizationScopedApi):
+class ApplicationListApi(OrganizationListApi):
     scope_resource = "applications"
     serializer_class = ApplicationSerializer
-    pagination_class = Pagination
-
-    def get_queryset(self):
-        return applications_for(self.organization)
-
-    def get(self, request):
-        return self.list(request)
+    selector = staticmethod(applications_for)
 
 
 @schema.application_detail
-class ApplicationDetailApi(OrganizationScopedApi):
+class ApplicationDetailApi(OrganizationObjectApi):
     scope_resource = "applications"
     serializer_class = ApplicationSerializer
+    update_serializer_class = ApplicationUpdateSerializer
+    selector = staticmethod(get_application)
 
-    def get_object(self):
-        return get_application(organization=self.organization, public_id=self.kwargs["public_id"])
-
-    def get(self, request, public_id):
-        return Response(self.get_serializer(self.get_object()).data)
-
-    def patch(self, request, public_id):
-        application = self.get_object()
-        serializer = ApplicationUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
+    def perform_update(self, application, data):
         # A rule the service enforces (a name already taken) is a 400 through api.exceptions.
-        application = update_application(application=application, actor=self.actor, **serializer.validated_data)
-        return Response(self.get_serializer(application).data)
+        return update_application(application=application, actor=self.actor, **data)
 
-    def delete(self, request, public_id):
-        delete_application(application=self.get_object(), actor=self.actor)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def perform_destroy(self, application):
+        delete_application(application=application, actor=self.actor)
 
 
 @schema.organization_detail
