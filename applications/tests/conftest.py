@@ -1,12 +1,4 @@
 import pytest
-from django.test import Client
-
-
-@pytest.fixture
-def member_client(member_membership):
-    client = Client()
-    client.force_login(member_membership.user)
-    return client
 
 
 @pytest.fixture

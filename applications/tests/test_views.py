@@ -544,7 +544,9 @@ def test_unknown_application_gets_404(admin_portal_client):
 
 
 @pytest.mark.parametrize("form", ["new", "update", "delete"])
-def test_every_form_refuses_a_post_without_the_csrf_token(admin_membership, make_application, new_application_data, form):
+def test_every_form_refuses_a_post_without_the_csrf_token(
+    admin_membership, make_application, new_application_data, form
+):
     application, _ = make_application()
     url, data = {
         "new": (NEW_URL, new_application_data(name="Another sync")),
