@@ -24,6 +24,7 @@ from applications import scopes as catalog
 from applications.services import record_lockout, record_use
 from portal.models import Organization
 from portal.origin import public_origin, token_audience
+from portal.outage import unless_cache_down
 from portal.throttle import Limit, record_failure, retry_after
 
 PER_CLIENT = Limit("token-client", "TOKEN_PER_CLIENT")
@@ -325,7 +326,8 @@ class TokenRequestBackend(OAuthLibCore):
         checks = [(PER_ADDRESS, request.META.get("REMOTE_ADDR", ""))]
         if client_id:
             checks.append((PER_CLIENT, client_id))
-        wait = retry_after(checks)
+        request.client_id = client_id  # for the request log line
+        wait = unless_cache_down(retry_after, checks, default=0, what="token brute-force check")
         if wait:
             # Locked out: even a correct secret fails until the window ends.
             body = json.dumps(
@@ -341,6 +343,8 @@ class TokenRequestBackend(OAuthLibCore):
             )
         except OAuth2Error as error:
             headers, body, status = error.headers, error.json, error.status_code
-        if status == 401 and PER_CLIENT in record_failure(checks):
+        if status == 401 and PER_CLIENT in unless_cache_down(
+            record_failure, checks, default=[], what="token failure count"
+        ):
             record_lockout(client_id=client_id, address=request.META.get("REMOTE_ADDR"))
         return None, headers, body, status

@@ -3,6 +3,7 @@ from math import ceil
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
+from portal.outage import unless_cache_down
 from portal.throttle import Limit, record_failure, retry_after
 
 PER_USERNAME = Limit("signin-username", "SIGNIN_PER_USERNAME")
@@ -17,7 +18,7 @@ class SignInForm(AuthenticationForm):
             (PER_USERNAME, (self.cleaned_data.get("username") or "").lower()),
             (PER_ADDRESS, self.request.META.get("REMOTE_ADDR", "") if self.request else ""),
         ]
-        wait = retry_after(checks)
+        wait = unless_cache_down(retry_after, checks, default=0, what="sign-in brute-force check")
         if wait:
             raise ValidationError(
                 "Too many failed sign-ins. Try again in %(minutes)d minutes.",
@@ -27,5 +28,5 @@ class SignInForm(AuthenticationForm):
         try:
             return super().clean()
         except ValidationError:
-            record_failure(checks)
+            unless_cache_down(record_failure, checks, default=[], what="sign-in failure count")
             raise

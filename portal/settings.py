@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees a view's database error before any other middleware's handling.
+    "portal.outage.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -104,7 +106,18 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    # While PostgreSQL is down or stuck a request fails within seconds (503, see portal/outage.py)
+    # instead of holding a worker: connecting gives up after DATABASE_CONNECT_TIMEOUT seconds,
+    # a statement after DATABASE_STATEMENT_TIMEOUT milliseconds (manage.py turns the latter off:
+    # migrations and cleartokens may run long on purpose).
+    _statement_timeout = env.int("DATABASE_STATEMENT_TIMEOUT", default=5000)
+    _db.setdefault("OPTIONS", {})
+    _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
+    if _statement_timeout:
+        _db["OPTIONS"]["options"] = f"-c statement_timeout={_statement_timeout}"
 _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+# A connection PostgreSQL dropped (a restart) is replaced on the next request, without a server restart.
 _db["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -115,6 +128,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared by every worker process (never per-process memory): brute-force counters and
 # one-time form tokens must hold across processes.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # An unreachable Redis must cost a request a fraction of a second, not a hang: the callers
+    # skip the brute-force checks when the cache fails (portal/outage.py).
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", env.float("CACHE_CONNECT_TIMEOUT", default=0.5))
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", env.float("CACHE_TIMEOUT", default=0.5))
 
 
 # --- Authentication ---------------------------------------------------------

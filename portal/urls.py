@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from applications.token import token_view
 from applications.views import activity_view
-from portal import views
+from portal import health, views
 from portal.forms import SignInForm
 
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
     path("integrations/activity/", activity_view, name="activity"),
     path("oauth/token", token_view, name="oauth-token"),
     path("api/", include("api.urls")),
+    path("healthz", health.healthz_view, name="healthz"),
+    path("readyz", health.readyz_view, name="readyz"),
 ]
 
 if settings.BENCHMARK_VIEWS:

@@ -4,6 +4,7 @@ from django.views import defaults
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from portal.outage import database_error_in_flight, unavailable_response
 from portal.selectors import SESSION_ORGANIZATION_KEY, memberships_for
 
 
@@ -38,6 +39,9 @@ def page_not_found_view(request, exception):
 
 
 def server_error_view(request):
+    if database_error_in_flight():
+        # Raised outside a view (a middleware's session or user lookup): still an outage, not a bug.
+        return unavailable_response(request)
     if _answers_json(request):
         return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)
