@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+THREADS ?= 2
 
 .PHONY: run test test-sqlite test-postgres bench screenshots clean
 
@@ -30,11 +31,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py ensuredemo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving the portal on http://$(HOST):$(PORT)/"
-	$(VENV)/bin/gunicorn portal.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
-		--access-logfile - --access-logformat '$(ACCESS_LOG_FORMAT)'
-
-# The path without its query string and no referrer: a token sent in a URL never reaches the log.
-ACCESS_LOG_FORMAT := %(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms
+	$(PY) -m portal.serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --threads $(THREADS)
 
 # Runs the suite on SQLite, then again on PostgreSQL when TEST_POSTGRES_URL is set.
 test: $(VENV)/.test-installed $(NEWMAN_DIR)/node_modules/.package-lock.json
