@@ -36,6 +36,8 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _secret_key_from_file(BASE_DIR
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+# Bearer token that opens GET /metrics (Prometheus); unset, /metrics answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Serves bench/urls.py's unauthenticated reference views under /bench/ for `make bench`; never in a deployment.
 BENCHMARK_VIEWS = env.bool("BENCHMARK_VIEWS", default=False)
 
@@ -58,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times and logs every request, including those a later middleware answers.
+    "portal.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -298,11 +302,23 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_BASE_URL
 
 # --- Logging ----------------------------------------------------------------
 
+# LOG_FORMAT=json: one JSON object per line (portal/logging.py); the default is readable text.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_secrets": {"()": "portal.logging.RedactSecretsFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
+    "formatters": {
+        "text": {"format": "[%(asctime)s] %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "portal.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_secrets"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # The toolkit logs client IDs and request details at DEBUG; keep it quiet.
     "loggers": {"oauth2_provider": {"level": "WARNING"}, "oauthlib": {"level": "WARNING"}},

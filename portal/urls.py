@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from applications.token import token_view
 from applications.views import activity_view
-from portal import health, views
+from portal import health, metrics, views
 from portal.forms import SignInForm
 
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("healthz", health.healthz_view, name="healthz"),
     path("readyz", health.readyz_view, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
 if settings.BENCHMARK_VIEWS:
