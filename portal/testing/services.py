@@ -72,12 +72,13 @@ class PostgresCluster:
 
     def _run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
         prefix = ["runuser", "-u", self.user.pw_name, "--"] if self.user else []
-        return subprocess.run(
-            [*prefix, *command], cwd=self.root, capture_output=True, text=True, timeout=120, check=check,
-        )
+        done = subprocess.run([*prefix, *command], cwd=self.root, capture_output=True, text=True, timeout=120)
+        if check and done.returncode:
+            raise RuntimeError(f"{' '.join(command)} exited with {done.returncode}: {done.stderr.strip()[-2000:]}")
+        return done
 
-    def _pg_ctl(self, *args: str) -> subprocess.CompletedProcess:
-        return self._run(str(POSTGRES_BIN / "pg_ctl"), "-D", str(self.data), *args)
+    def _pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self._run(str(POSTGRES_BIN / "pg_ctl"), "-D", str(self.data), *args, check=check)
 
     def create(self) -> "PostgresCluster":
         self._run(
@@ -91,8 +92,8 @@ class PostgresCluster:
             )
         self.start()
         self._run(
-            str(POSTGRES_BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-q", "-c",
-            "CREATE ROLE portal LOGIN CREATEDB PASSWORD 'portal'; CREATE DATABASE portal OWNER portal;",
+            str(POSTGRES_BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-q",
+            "-c", "CREATE ROLE portal LOGIN CREATEDB PASSWORD 'portal'", "-c", "CREATE DATABASE portal OWNER portal",
         )
         return self
 
