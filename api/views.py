@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status
@@ -10,7 +11,8 @@ from rest_framework.views import APIView
 
 from api import examples, postman, schema
 from api.pagination import Pagination
-from api.selectors import credentials_for, get_credential
+from api.renderers import RawJSON
+from api.selectors import credential_page, credentials_for, get_credential
 from api.serializers import (
     ApplicationSerializer,
     ApplicationUpdateSerializer,
@@ -22,6 +24,16 @@ from api.services import create_credential, delete_credential, update_credential
 from applications.audit import Actor, client_address
 from applications.selectors import applications_for, get_application
 from applications.services import delete_application, update_application
+
+
+def _drf_datetime(timezone_):
+    """DRF's DateTimeField output for aware datetimes, with the current time zone looked up once per page."""
+
+    def shown(value) -> str:
+        text = value.astimezone(timezone_).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return shown
 
 
 class OrganizationApi(generics.GenericAPIView):
@@ -91,7 +103,27 @@ class CredentialListApi(mixins.ListModelMixin, OrganizationApi):
         return credentials_for(self.organization)
 
     def get(self, request):
-        return self.list(request)
+        pagination = self.paginator
+        number = pagination.plain_page_number(request)
+        if number is None:
+            return self.list(request)
+        size = pagination.get_page_size(request)
+        count, rows = credential_page(organization=self.organization, offset=(number - 1) * size, limit=size)
+        if count is None and number > 1:
+            return self.list(request)  # past the end: DRF's own 404
+        # The fields of CredentialSerializer, from plain values: twenty model instances and
+        # field-by-field serializing cost more than the query.
+        created = _drf_datetime(timezone.get_current_timezone())
+        results = [
+            {
+                "id": str(public_id),
+                "verifiableCredential": RawJSON(document),
+                "visibility": visibility,
+                "createdAt": created(created_at),
+            }
+            for public_id, visibility, created_at, document in rows
+        ]
+        return pagination.paginated_rows(request, number=number, count=count or 0, results=results)
 
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
