@@ -38,7 +38,8 @@ class _CredentialPage:
         converters = []
         for field in fields:
             col = field.get_col(meta.db_table)
-            converters.append([(c, col) for c in [*connection.ops.get_db_converters(col), *field.get_db_converters(connection)]])
+            steps = [*connection.ops.get_db_converters(col), *field.get_db_converters(connection)]
+            converters.append([(convert, col) for convert in steps])
         table, organization = qn(meta.db_table), qn(meta.get_field("organization").column)
         sql = (
             # The count as an uncorrelated subquery, evaluated once from the index; a window

@@ -38,7 +38,10 @@ def unavailable_response(request) -> HttpResponse:
     """503 while the database is away; the client may retry after a few seconds."""
     if request.path.startswith("/oauth/"):
         response = JsonResponse(
-            {"error": "temporarily_unavailable", "error_description": "The service is briefly unavailable; retry shortly."},
+            {
+                "error": "temporarily_unavailable",
+                "error_description": "The service is briefly unavailable; retry shortly.",
+            },
             status=503,
         )
     elif answers_json(request):
@@ -103,5 +106,7 @@ def unless_cache_down(call, *args, default, what: str):
         return call(*args)
     except CACHE_ERRORS as error:
         _breaker.trip()
-        logger.warning("cache unavailable: %s skipped for %.0f s (%s: %s)", what, _breaker.pause, type(error).__name__, error)
+        logger.warning(
+            "cache unavailable: %s skipped for %.0f s (%s: %s)", what, _breaker.pause, type(error).__name__, error
+        )
         return default

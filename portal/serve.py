@@ -73,7 +73,9 @@ def server_log_config() -> dict | None:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"generic": {"()": "portal.logging.JsonFormatter"}},
-        "handlers": {"console": {"formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}},
+        "handlers": {
+            "console": {"formatter": "generic", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
+        },
         "loggers": {"_granian": {"handlers": ["console"], "level": "INFO", "propagate": False}},
     }
 

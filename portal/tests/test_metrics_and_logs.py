@@ -157,16 +157,20 @@ def test_url_arguments_that_carry_a_secret_are_hidden_in_the_log_path():
 
 def test_json_lines_have_the_request_fields_and_stay_scrubbed():
     record = logging.LogRecord(
-        "portal.request", logging.INFO, __file__, 1, "POST %s with client_secret=%s", ("/oauth/token", "S3cretValue"), None
+        "portal.request", logging.INFO, __file__, 1, "POST %s with client_secret=%s",
+        ("/oauth/token", "S3cretValue"), None,
     )
-    record.request_fields = {"method": "POST", "path": "/oauth/token", "status": 200, "duration_ms": 1.5, "client_id": "abc"}
+    record.request_fields = {
+        "method": "POST", "path": "/oauth/token", "status": 200, "duration_ms": 1.5, "client_id": "abc"
+    }
     RedactSecretsFilter().filter(record)
 
     line = JsonFormatter().format(record)
 
     entry = json.loads(line)
     assert "\n" not in line
-    assert {"time", "level", "logger", "message", "method", "path", "status", "duration_ms", "client_id"} <= entry.keys()
+    required = {"time", "level", "logger", "message", "method", "path", "status", "duration_ms", "client_id"}
+    assert required <= entry.keys()
     assert entry["level"] == "INFO" and entry["logger"] == "portal.request" and entry["status"] == 200
     assert entry["time"].endswith("Z")
     assert "S3cretValue" not in line
@@ -176,7 +180,8 @@ def test_json_lines_carry_scrubbed_tracebacks():
     try:
         raise ValueError("Authorization: Bearer tok3nValue")
     except ValueError as error:
-        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), (type(error), error, error.__traceback__))
+        exc_info = (type(error), error, error.__traceback__)
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), exc_info)
 
     entry = json.loads(JsonFormatter().format(record))
 

@@ -89,7 +89,9 @@ class Traffic:
                 token = grant.json()["access_token"]
                 with self.lock:
                     self.tokens.append((server, token))
-                self._call("api", server, session, "GET", "/api/credentials", headers={"Authorization": f"Bearer {token}"})
+                self._call(
+                    "api", server, session, "GET", "/api/credentials", headers={"Authorization": f"Bearer {token}"}
+                )
             self.stop.wait(0.05)
 
     def creations(self) -> None:
@@ -155,10 +157,8 @@ def stack(tmp_path_factory):
     try:
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "createorgadmin", "--organization", "Faults", "--username", "faults", "--password", PASSWORD)
-        apps = [
-            json.loads(manage(env, "createapplication", "--organization", "Faults", "--name", name, "--scopes", SCOPES, "--json"))
-            for name in ("steady one", "steady two")
-        ]
+        create = ["createapplication", "--organization", "Faults", "--scopes", SCOPES, "--json", "--name"]
+        apps = [json.loads(manage(env, *create, name)) for name in ("steady one", "steady two")]
         for number in range(2):
             log = (logs / f"server-{number}.log").open("w+")
             servers.append(PortalServer(env=env, workers=2, log=log, ready_path="/healthz").start())
@@ -389,7 +389,8 @@ def test_sigterm_lets_requests_in_flight_finish_and_exits_within_30_seconds(stac
         ready.wait()
         try:
             response = session.post(
-                server.base + "/accounts/login/", data={"csrfmiddlewaretoken": csrf, "username": "faults", "password": PASSWORD},
+                server.base + "/accounts/login/",
+                data={"csrfmiddlewaretoken": csrf, "username": "faults", "password": PASSWORD},
                 headers={"Referer": server.base + "/accounts/login/"}, allow_redirects=False, timeout=30,
             )
             results.append(response.status_code)
