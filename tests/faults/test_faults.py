@@ -359,6 +359,15 @@ def test_every_issued_token_works_and_every_application_is_whole(stack, traffic)
         assert stored_secret.startswith("sha256_salted$"), client_id
         if client_id in created_ids:
             assert created_events == 1, client_id
+    # /metrics adds up every worker of a server, the one killed and its replacement included.
+    metrics = session.get(
+        servers[0].base + "/metrics", headers={"Authorization": "Bearer fault-metrics"}, timeout=HANG_LIMIT
+    ).text
+    issued = float(re.search(r'^portal_token_requests_total\{result="issued"\} (\S+)$', metrics, re.M).group(1))
+    unavailable = re.search(r'^portal_token_requests_total\{result="temporarily_unavailable"\} (\S+)$', metrics, re.M)
+    answered = sum(1 for o in traffic.outcomes if o.kind == "grant" and o.server == 0 and o.status == 200)
+    assert issued >= answered
+    assert unavailable and float(unavailable.group(1)) >= 1
     FIGURES["after the faults"] = (
         f"{len(traffic.tokens)} tokens answered 200, all still valid; {len(traffic.created)} applications "
         f"created through the portal, all whole; {len(rows)} applications in the database, none half-made"
