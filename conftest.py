@@ -1,11 +1,11 @@
 import pytest
-from django.test import Client
 
 from applications.services import create_application
 from applications.tests.oauth_helpers import request_token
 from portal.actors import COMMAND_LINE
 from portal.models import Membership
 from portal.tests.factories import MembershipFactory, OrganizationFactory
+from portal.tests.helpers import signed_in
 
 
 @pytest.fixture(autouse=True)
@@ -40,21 +40,15 @@ def admin_user(admin_membership):
     return admin_membership.user
 
 
-def _signed_in_client(membership) -> Client:
-    client = Client()
-    client.force_login(membership.user)
-    return client
-
-
 @pytest.fixture
 def admin_portal_client(admin_membership):
     """A test client signed in as the organization's admin (pytest-django's `admin_client` is a superuser)."""
-    return _signed_in_client(admin_membership)
+    return signed_in(admin_membership.user)
 
 
 @pytest.fixture
 def member_client(member_membership):
-    return _signed_in_client(member_membership)
+    return signed_in(member_membership.user)
 
 
 @pytest.fixture

@@ -136,6 +136,11 @@ def update_application(*, application: Application, actor: Actor, name=None, des
 def delete_application(*, application: Application, actor: Actor) -> None:
     """Delete an application; its tokens go with it (cascade), so they fail from the next request on."""
     require_manager(actor, application.organization)
+    # Lock the row first: a grant storing a token for it waits (its foreign key needs a share
+    # lock on the row) instead of slipping a token in between the cascade's read of the tokens
+    # and the delete, which PostgreSQL refuses at commit. The waiting grant then fails as for
+    # any deleted client.
+    list(Application.objects.select_for_update().filter(pk=application.pk).values_list("pk", flat=True))
     record_event(application=application, action=AuditEvent.Action.DELETED, actor=actor)
     application.delete()
 

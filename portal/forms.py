@@ -8,6 +8,7 @@ from django.core.validators import RegexValidator
 
 from portal.models import Membership
 
+from portal.outage import unless_cache_down
 from portal.throttle import Limit, record_failure, retry_after
 
 PER_USERNAME = Limit("signin-username", "SIGNIN_PER_USERNAME")
@@ -22,7 +23,7 @@ class SignInForm(AuthenticationForm):
             (PER_USERNAME, (self.cleaned_data.get("username") or "").lower()),
             (PER_ADDRESS, self.request.META.get("REMOTE_ADDR", "") if self.request else ""),
         ]
-        wait = retry_after(checks)
+        wait = unless_cache_down(retry_after, checks, default=0, what="sign-in brute-force check")
         if wait:
             raise ValidationError(
                 "Too many failed sign-ins. Try again in %(minutes)d minutes.",
@@ -32,7 +33,7 @@ class SignInForm(AuthenticationForm):
         try:
             return super().clean()
         except ValidationError:
-            record_failure(checks)
+            unless_cache_down(record_failure, checks, default=[], what="sign-in failure count")
             raise
 
 

@@ -36,6 +36,8 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _secret_key_from_file(BASE_DIR
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+# Bearer token that opens GET /metrics (Prometheus); unset, /metrics answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Serves bench/urls.py's unauthenticated reference views under /bench/ for `make bench`; never in a deployment.
 BENCHMARK_VIEWS = env.bool("BENCHMARK_VIEWS", default=False)
 
@@ -58,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times and logs every request, including those a later middleware answers.
+    "portal.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -67,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees a view's database error before any other middleware's handling.
+    "portal.outage.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -104,7 +110,18 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    # While PostgreSQL is down or stuck a request fails within seconds (503, see portal/outage.py)
+    # instead of holding a worker: connecting gives up after DATABASE_CONNECT_TIMEOUT seconds,
+    # a statement after DATABASE_STATEMENT_TIMEOUT milliseconds (manage.py turns the latter off:
+    # migrations and cleartokens may run long on purpose).
+    _statement_timeout = env.int("DATABASE_STATEMENT_TIMEOUT", default=5000)
+    _db.setdefault("OPTIONS", {})
+    _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
+    if _statement_timeout:
+        _db["OPTIONS"]["options"] = f"-c statement_timeout={_statement_timeout}"
 _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+# A connection PostgreSQL dropped (a restart) is replaced on the next request, without a server restart.
 _db["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -115,6 +132,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared by every worker process (never per-process memory): brute-force counters and
 # one-time form tokens must hold across processes.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # An unreachable Redis must cost a request a fraction of a second, not a hang: the callers
+    # skip the brute-force checks when the cache fails (portal/outage.py).
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", env.float("CACHE_CONNECT_TIMEOUT", default=0.5))
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", env.float("CACHE_TIMEOUT", default=0.5))
 
 
 # --- Authentication ---------------------------------------------------------
@@ -211,7 +234,7 @@ REST_FRAMEWORK = {
     # Secure by default: every API view needs a bearer token holding the scope the catalog names for it.
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasRequiredScope"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
@@ -296,11 +319,23 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_BASE_URL
 
 # --- Logging ----------------------------------------------------------------
 
+# LOG_FORMAT=json: one JSON object per line (portal/logging.py); the default is readable text.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_secrets": {"()": "portal.logging.RedactSecretsFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
+    "formatters": {
+        "text": {"format": "[%(asctime)s] %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "portal.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_secrets"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # The toolkit logs client IDs and request details at DEBUG; keep it quiet.
     "loggers": {

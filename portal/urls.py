@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from portal import views
+from portal import health, metrics, views
 from portal.forms import SignInForm
 
 member_patterns = [
@@ -29,6 +29,9 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_view, name="invitation"),
     path("oauth/", include("applications.oauth.urls")),
     path("api/", include("api.urls")),
+    path("healthz", health.healthz_view, name="healthz"),
+    path("readyz", health.readyz_view, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
 if settings.BENCHMARK_VIEWS:

@@ -41,6 +41,7 @@ from portal.selectors import (
     pending_invitations_for,
 )
 from portal.throttle import Limit, record_failure, retry_after
+from portal.outage import database_error_in_flight, unavailable_response
 
 
 def home_view(request):
@@ -74,6 +75,9 @@ def page_not_found_view(request, exception):
 
 
 def server_error_view(request):
+    if database_error_in_flight():
+        # Raised outside a view (a middleware's session or user lookup): still an outage, not a bug.
+        return unavailable_response(request)
     if _answers_json(request):
         return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)

@@ -13,6 +13,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from applications.services import record_lockout
 from portal.origin import public_origin
+from portal.outage import unless_cache_down
 from portal.throttle import Limit, record_failure, retry_after
 
 PER_CLIENT = Limit("token-client", "TOKEN_PER_CLIENT")
@@ -102,7 +103,8 @@ class TokenRequestBackend(OAuthLibCore):
         checks = [(PER_ADDRESS, request.META.get("REMOTE_ADDR", ""))]
         if client_id:
             checks.append((PER_CLIENT, client_id))
-        wait = retry_after(checks)
+        request.client_id = client_id  # for the request log line
+        wait = unless_cache_down(retry_after, checks, default=0, what="token brute-force check")
         if wait:
             # Locked out: even a correct secret fails until the window ends.
             body = json.dumps(
@@ -118,6 +120,8 @@ class TokenRequestBackend(OAuthLibCore):
             )
         except OAuth2Error as error:
             headers, body, status = error.headers, error.json, error.status_code
-        if status == 401 and PER_CLIENT in record_failure(checks):
+        if status == 401 and PER_CLIENT in unless_cache_down(
+            record_failure, checks, default=[], what="token failure count"
+        ):
             record_lockout(client_id=client_id, address=request.META.get("REMOTE_ADDR"))
         return None, headers, body, status

@@ -1,4 +1,4 @@
-"""50 clients at once against a real multi-worker gunicorn, on the suite's database engine.
+"""50 clients at once against the real multi-worker server (`python -m portal.serve`), on the suite's database engine.
 
 The server runs in its own processes on its own database (a SQLite file, or a
 PostgreSQL database made for the test), so writes really contend.
@@ -67,7 +67,7 @@ def database_url(tmp_path):
 
 @pytest.fixture
 def server(database_url, tmp_path):
-    """A migrated database with two applications, served by gunicorn with two workers."""
+    """A migrated database with two applications, served with two workers."""
     env = _server_env(database_url)
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "createcachetable")
@@ -77,7 +77,7 @@ def server(database_url, tmp_path):
         name: json.loads(_manage(env, "createapplication", "--organization", "Load", "--name", name, "--scopes", every_scope, "--json"))
         for name in ("survivor", "doomed")
     }
-    with (tmp_path / "gunicorn.log").open("w+") as log, PortalServer(env=env, workers=2, log=log) as server:
+    with (tmp_path / "server.log").open("w+") as log, PortalServer(env=env, workers=2, log=log) as server:
         yield server.base, apps, log
 
 
