@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from applications.discovery import metadata_view
 from applications.token import token_view
 from applications.views import activity_view
 from portal import views
@@ -15,6 +16,7 @@ urlpatterns = [
     path("integrations/applications/", include("applications.urls")),
     path("integrations/activity/", activity_view, name="activity"),
     path("oauth/token", token_view, name="oauth-token"),
+    path(".well-known/oauth-authorization-server", metadata_view, name="oauth-metadata"),
     path("api/", include("api.urls")),
 ]
 

@@ -34,6 +34,14 @@ def test_the_schema_needs_no_token_and_serves_json_on_request(client):
     assert client.get("/api/schema", follow=True).json()["openapi"].startswith("3.")
 
 
+def test_the_description_links_the_authorization_server_metadata(schema, client):
+    description = schema["info"]["description"]
+    link = "[/.well-known/oauth-authorization-server](/.well-known/oauth-authorization-server)"
+    assert link in description
+    assert "/oauth/revoke" in description and "/oauth/introspect" in description
+    assert client.get("/.well-known/oauth-authorization-server").status_code == 200
+
+
 def test_the_security_scheme_is_client_credentials_with_every_catalog_scope(schema):
     scheme = schema["components"]["securitySchemes"]["oauth2"]
     assert scheme["type"] == "oauth2"
