@@ -101,12 +101,17 @@ def reject_conflicting_client_ids(request):
         )
 
 
+def _issuer(request) -> str:
+    # The backend hands oauthlib the public origin (PUBLIC_BASE_URL, else the request's) as the URI's base.
+    parts = urlsplit(request.uri)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def check_audience(request):
     audience = getattr(request, "audience", None)
     if audience is None:
         return
-    parts = urlsplit(request.uri)
-    expected = token_audience(f"{parts.scheme}://{parts.netloc}")
+    expected = token_audience(_issuer(request))
     if audience != expected:
         raise errors.CustomOAuth2Error(
             error="invalid_target",
@@ -124,6 +129,25 @@ class ClientCredentialsServer(BackendApplicationServer):
         super().__init__(request_validator, *args, **kwargs)
         self.credentials_grant.custom_validators.pre_token.append(reject_conflicting_client_ids)
         self.credentials_grant.custom_validators.post_token.append(check_audience)
+
+    def validate_revocation_request(self, request):
+        self._validate_client_token_request(request)
+
+    def validate_introspect_request(self, request):
+        self._validate_client_token_request(request)
+
+    def _validate_client_token_request(self, request):
+        """Revocation and introspection: the client authenticates first, and token_type_hint is never checked.
+
+        oauthlib checks for the token before the client, so a wrong secret without a token would
+        escape the brute-force count, and it refuses hints it knows but the server does not
+        support ("refresh_token"); RFC 7009 §2.1 and RFC 7662 §2.1 make the hint a hint only.
+        """
+        self._raise_on_bad_method(request)
+        self._raise_on_bad_post_request(request)
+        reject_conflicting_client_ids(request)
+        self._raise_on_invalid_client(request)
+        self._raise_on_missing_token(request)
 
 
 # --- Lean reads for the hot paths --------------------------------------------
@@ -198,13 +222,19 @@ _application_by_client_id = RowQuery(
 # on, and the organization it is scoped to. Other fields load on first access, if ever.
 _token_by_checksum = RowQuery(
     [
-        (get_access_token_model(), "t", {"id", "user_id", "application_id", "expires", "scope", "resource"}),
+        (get_access_token_model(), "t", {"id", "user_id", "application_id", "expires", "created", "scope", "resource"}),
         (get_application_model(), "a", {"id", "client_id", "name", "organization_id", "last_used_at"}),
         (Organization, "o", None),
     ],
     "FROM {t} INNER JOIN {a} ON {a.id} = {t.application_id} INNER JOIN {o} ON {o.id} = {a.organization_id} "
     "WHERE {t.token_checksum} = %s",
 )
+
+
+def token_checksum(token: str) -> str:
+    # RFC 9700 token storage keeps only the SHA-256 checksum of each token. A JSON body can carry
+    # a lone surrogate, which plain UTF-8 cannot encode: such a token matches none, and fails no request.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def active_access_token(token: str):
@@ -215,9 +245,7 @@ def active_access_token(token: str):
     """
     if not token:
         return None
-    # RFC 9700 token storage keeps only the SHA-256 checksum of each token.
-    checksum = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-    found = _token_by_checksum.fetch(checksum)
+    found = _token_by_checksum.fetch(token_checksum(token))
     if found is None:
         return None
     access_token, application, organization = found
@@ -260,6 +288,33 @@ class ApplicationValidator(OAuth2Validator):
         record_use(request.client)
 
 
+    def introspect_token(self, token, token_type_hint, request, *args, **kwargs):
+        """The RFC 7662 claims of an active token issued to the calling client; None for any other token.
+
+        The toolkit leaves this unimplemented. Another client's token answers as an unknown one
+        would, so no client learns anything about tokens it was not issued.
+        """
+        access_token = active_access_token(token)
+        if access_token is None or access_token.application_id != request.client.pk:
+            return None
+        return {
+            "scope": access_token.scope,
+            "client_id": request.client.client_id,
+            "token_type": "Bearer",
+            "exp": int(access_token.expires.timestamp()),
+            "iat": int(access_token.created.timestamp()),
+            "iss": _issuer(request),
+        }
+
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
+        # Only the calling client's own token, whatever the hint: another client's token, an unknown
+        # or an already revoked one changes nothing, and the answer is 200 all the same (RFC 7009 §2.2).
+        # No refresh tokens are issued here, so the access token's row is all there is to delete.
+        get_access_token_model().objects.filter(
+            token_checksum=token_checksum(token), application_id=request.client.pk
+        ).delete()
+
+
 class MalformedTokenRequest(Exception):
     pass
 
@@ -300,6 +355,12 @@ def parse_token_body(request) -> list[tuple[str, str]]:
 
     if any("\x00" in key or "\x00" in value for key, value in params):
         raise MalformedTokenRequest("The request contains a NUL character.")
+    try:
+        # JSON's \ud800 escapes decode to lone surrogates, which no UTF-8 text can hold.
+        for key, value in params:
+            key.encode("utf-8"), value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedTokenRequest("The request contains an unpaired surrogate escape.")
     return [_normalise(key, value) for key, value in params if not (key == "scope" and not value.split())]
 
 
@@ -315,6 +376,17 @@ class TokenRequestBackend(OAuthLibCore):
         return []
 
     def create_token_response(self, request):
+        return self._respond(request, self.server.create_token_response)
+
+    def create_revocation_response(self, request):
+        return self._respond(request, self.server.create_revocation_response)
+
+    def create_introspect_response(self, request):
+        return self._respond(request, self.server.create_introspect_response)
+
+    def _respond(self, request, endpoint):
+        """One path for the token, revocation and introspection endpoints: the same strict body
+        parsing, and failed client authentications at any of them count toward the same limits."""
         try:
             params = parse_token_body(request)
         except MalformedTokenRequest as error:
@@ -336,9 +408,7 @@ class TokenRequestBackend(OAuthLibCore):
         uri, http_method, _, headers = self._extract_params(request)
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
-            headers, body, status = self.server.create_token_response(
-                public_origin(request) + uri, http_method, urlencode(params), headers
-            )
+            headers, body, status = endpoint(public_origin(request) + uri, http_method, urlencode(params), headers)
         except OAuth2Error as error:
             headers, body, status = error.headers, error.json, error.status_code
         if status == 401 and PER_CLIENT in record_failure(checks):

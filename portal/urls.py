@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from applications.discovery import metadata_view
-from applications.token import token_view
+from applications.token import introspect_view, revoke_view, token_view
 from applications.views import activity_view
 from portal import views
 from portal.forms import SignInForm
@@ -16,6 +16,8 @@ urlpatterns = [
     path("integrations/applications/", include("applications.urls")),
     path("integrations/activity/", activity_view, name="activity"),
     path("oauth/token", token_view, name="oauth-token"),
+    path("oauth/revoke", revoke_view, name="oauth-revoke"),
+    path("oauth/introspect", introspect_view, name="oauth-introspect"),
     path(".well-known/oauth-authorization-server", metadata_view, name="oauth-metadata"),
     path("api/", include("api.urls")),
 ]
