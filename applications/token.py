@@ -12,7 +12,8 @@ def _json(body: str, status: int) -> HttpResponse:
 
 
 def _post_only(endpoint: str) -> HttpResponse:
-    response = _json(json.dumps({"error": "invalid_request", "error_description": f"The {endpoint} accepts POST only."}), 405)
+    body = {"error": "invalid_request", "error_description": f"The {endpoint} accepts POST only."}
+    response = _json(json.dumps(body), 405)
     response["Allow"] = "POST"
     return response
 

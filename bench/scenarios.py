@@ -1,4 +1,5 @@
-"""The scenarios A to D and I: what each requests, from which server, and the check that it answers before the rounds."""
+"""The scenarios A to D and I: what each requests, from which server, and the check that it answers before
+the rounds."""
 
 from dataclasses import dataclass
 from urllib.parse import quote

@@ -44,7 +44,9 @@ def test_without_public_base_url_the_issuer_is_the_request_origin(client, db, se
     assert response.json() == expected_metadata("https://portal.test:8443")
 
 
-def test_with_public_base_url_the_issuer_is_it_without_a_trailing_slash(client, db, settings, django_assert_num_queries):
+def test_with_public_base_url_the_issuer_is_it_without_a_trailing_slash(
+    client, db, settings, django_assert_num_queries
+):
     # settings.py strips the trailing slash when it reads the variable; the stored value is what the view sees.
     settings.PUBLIC_BASE_URL = "https://portal.example"
 

@@ -320,7 +320,9 @@ def test_json_bytes_that_are_not_utf8_are_invalid_request(client, basic):
 
 
 def test_a_json_escape_of_a_lone_surrogate_is_invalid_request_not_a_500(client, basic):
-    response = post_raw(client, '{"grant_type": "client_credentials", "scope": "\\ud800"}', content_type="application/json", **basic)
+    body = '{"grant_type": "client_credentials", "scope": "\\ud800"}'
+
+    response = post_raw(client, body, content_type="application/json", **basic)
 
     assert_error(response, 400, "invalid_request")
 

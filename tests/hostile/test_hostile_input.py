@@ -109,8 +109,12 @@ ANY_TEXT = st.text(max_size=300)
 
 
 @EXAMPLES
-@given(url=OAUTH_CLIENT_ENDPOINTS, body=st.binary(max_size=2000), content_type=CONTENT_TYPES, authorization=HEADER_VALUES)
-def test_revocation_and_introspection_survive_random_bytes(client, app_and_secret, url, body, content_type, authorization):
+@given(
+    url=OAUTH_CLIENT_ENDPOINTS, body=st.binary(max_size=2000), content_type=CONTENT_TYPES, authorization=HEADER_VALUES
+)
+def test_revocation_and_introspection_survive_random_bytes(
+    client, app_and_secret, url, body, content_type, authorization
+):
     _, secret = app_and_secret
 
     response = client.generic("POST", url, body, content_type=content_type, HTTP_AUTHORIZATION=authorization)
@@ -132,13 +136,17 @@ def tokens(app_and_secret, make_application, get_token):
 @given(
     url=OAUTH_CLIENT_ENDPOINTS,
     params=st.lists(
-        st.tuples(CLIENT_TOKEN_KEYS, st.one_of(ANY_TEXT, st.sampled_from(["OWN", "OTHER", "access_token", "refresh_token"]))),
+        st.tuples(
+            CLIENT_TOKEN_KEYS, st.one_of(ANY_TEXT, st.sampled_from(["OWN", "OTHER", "access_token", "refresh_token"]))
+        ),
         max_size=6,
     ),
     as_json=st.booleans(),
     with_basic=st.booleans(),
 )
-def test_revocation_and_introspection_survive_random_parameters(client, app_and_secret, tokens, url, params, as_json, with_basic):
+def test_revocation_and_introspection_survive_random_parameters(
+    client, app_and_secret, tokens, url, params, as_json, with_basic
+):
     from urllib.parse import urlencode
 
     application, secret = app_and_secret
@@ -148,7 +156,8 @@ def test_revocation_and_introspection_survive_random_parameters(client, app_and_
     if as_json:
         body, content_type = json.dumps(dict(params)), "application/json"
     else:
-        body, content_type = urlencode([(k, v.encode("utf-8", "surrogatepass")) for k, v in params]), "application/x-www-form-urlencoded"
+        body = urlencode([(key, value.encode("utf-8", "surrogatepass")) for key, value in params])
+        content_type = "application/x-www-form-urlencoded"
 
     response = client.post(url, body, content_type=content_type, **extra)
 
