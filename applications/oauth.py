@@ -145,6 +145,10 @@ class ClientCredentialsServer(BackendApplicationServer):
         """
         self._raise_on_bad_method(request)
         self._raise_on_bad_post_request(request)
+        # RFC 6749 §3.2: no parameter more than once (oauthlib checks this for grants only).
+        repeated = sorted(set(request.duplicate_params) & {"token", "token_type_hint", "client_id", "client_secret"})
+        if repeated:
+            raise errors.InvalidRequestError(description=f"Duplicate {', '.join(repeated)} parameter.", request=request)
         reject_conflicting_client_ids(request)
         self._raise_on_invalid_client(request)
         self._raise_on_missing_token(request)

@@ -323,6 +323,18 @@ def test_a_missing_token_is_invalid_request(client, own, url, as_json):
 
 
 @pytest.mark.parametrize("url", ENDPOINTS)
+@pytest.mark.parametrize("body", ["token={token}&token=b", "token={token}&token_type_hint=access_token&token_type_hint=x"])
+def test_a_repeated_parameter_is_invalid_request(client, own, get_token, url, body):
+    application, secret = own
+    token = get_token(application, secret)
+
+    response = client.post(url, body.format(token=token), content_type=FORM, **basic(application, secret))
+
+    assert_error(response, 400, "invalid_request")
+    assert api_status(client, token) == 200
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
 def test_an_empty_token_is_invalid_request(client, own, url):
     assert_error(post(client, url, *own, token=""), 400, "invalid_request")
 
