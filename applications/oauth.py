@@ -1,5 +1,6 @@
 """The OAuth 2.0 wiring around django-oauth-toolkit: secret hasher, scopes backend,
-client-credentials server, validator and the request backend of the token endpoint."""
+client-credentials server, validator and the request backend of the token, revocation and
+introspection endpoints."""
 
 import base64
 import binascii
@@ -236,8 +237,8 @@ _token_by_checksum = RowQuery(
 
 
 def token_checksum(token: str) -> str:
-    # RFC 9700 token storage keeps only the SHA-256 checksum of each token. A JSON body can carry
-    # a lone surrogate, which plain UTF-8 cannot encode: such a token matches none, and fails no request.
+    # RFC 9700 token storage keeps only the SHA-256 checksum of each token; surrogatepass lets a
+    # string plain UTF-8 cannot encode hash to a checksum no stored token has, instead of raising.
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -290,7 +291,6 @@ class ApplicationValidator(OAuth2Validator):
             # it issues no token after its deletion commits.
             raise errors.InvalidClientError(request=request)
         record_use(request.client)
-
 
     def introspect_token(self, token, token_type_hint, request, *args, **kwargs):
         """The RFC 7662 claims of an active token issued to the calling client; None for any other token.
