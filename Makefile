@@ -31,10 +31,12 @@ run: $(VENV)/.installed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving the portal on http://$(HOST):$(PORT)/"
 	$(VENV)/bin/gunicorn portal.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) \
-		--access-logfile - --access-logformat '$(ACCESS_LOG_FORMAT)'
+		--access-logfile - --access-logformat '$(ACCESS_LOG_FORMAT)' --logger-class $(ACCESS_LOGGER)
 
 # The path without its query string and no referrer: a token sent in a URL never reaches the log.
+# The logger class writes an invitation link's path as /invitations/…/ (portal.logging.redact_path).
 ACCESS_LOG_FORMAT := %(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms
+ACCESS_LOGGER := portal.gunicorn_logging.AccessLogger
 
 # Runs the suite on SQLite, then again on PostgreSQL when TEST_POSTGRES_URL is set.
 test: $(VENV)/.test-installed $(NEWMAN_DIR)/node_modules/.package-lock.json

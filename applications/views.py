@@ -21,6 +21,7 @@ from applications.services import (
 )
 from portal.actors import Actor, require_manager
 from portal.decorators import member_required
+from portal.selectors import member_events_for
 from portal.origin import public_origin
 
 
@@ -152,5 +153,8 @@ def delete_view(request, public_id):
 @require_GET
 @member_required
 def activity_view(request):
-    events = audit_events_for(request.membership.organization)[:200]
+    organization = request.membership.organization
+    # Applications' records and members' records, in one timeline.
+    merged = [*audit_events_for(organization)[:200], *member_events_for(organization)[:200]]
+    events = sorted(merged, key=lambda event: event.created_at, reverse=True)[:200]
     return render(request, "applications/activity.html", {"events": events})

@@ -13,10 +13,19 @@ _PATTERNS = [
 ]
 
 
+# An invitation link's token is its path segment: /invitations/<token>/… is written /invitations/…/….
+_INVITATION_PATH = re.compile(r"/invitations/[^/\s?#\"']+")
+
+
+def redact_path(text: str) -> str:
+    """The text with every invitation token taken out of the paths in it; the one place that knows the shape."""
+    return _INVITATION_PATH.sub("/invitations/…", text)
+
+
 def redact(text: str) -> str:
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
-    return text
+    return redact_path(text)
 
 
 class RedactSecretsFilter(logging.Filter):

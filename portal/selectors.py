@@ -1,6 +1,8 @@
 from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from portal.models import Membership, Organization
+from portal.models import Invitation, MemberEvent, Membership, Organization
 
 SESSION_ORGANIZATION_KEY = "organization_id"
 
@@ -24,3 +26,38 @@ def current_membership(request) -> Membership | None:
     chosen = request.session.get(SESSION_ORGANIZATION_KEY)
     by_organization = {membership.organization_id: membership for membership in request.memberships}
     return by_organization.get(chosen) or next(iter(request.memberships), None)
+
+
+def members_of(organization) -> QuerySet[Membership]:
+    """The organization's memberships, oldest first. Tenant scoping for members happens here."""
+    return Membership.objects.filter(organization=organization).select_related("user").order_by("created_at", "id")
+
+
+def get_member(*, organization, public_id) -> Membership:
+    """The organization's membership, or Http404, also for another organization's member."""
+    return get_object_or_404(members_of(organization).select_related("organization"), public_id=public_id)
+
+
+def pending_invitations_for(organization) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(
+        organization=organization, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
+    ).order_by("-created_at", "-id")
+
+
+def get_pending_invitation(*, organization, public_id) -> Invitation:
+    """The organization's pending invitation, or Http404 (another organization's, used, revoked or expired)."""
+    return get_object_or_404(pending_invitations_for(organization).select_related("organization"), public_id=public_id)
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The pending invitation whose link carries this token; None when it is used, revoked, expired or unknown."""
+    return (
+        Invitation.objects.select_related("organization", "invited_by")
+        .filter(token_hash=Invitation.hash_token(token))
+        .filter(accepted_at=None, revoked_at=None, expires_at__gt=timezone.now())
+        .first()
+    )
+
+
+def member_events_for(organization) -> QuerySet[MemberEvent]:
+    return MemberEvent.objects.filter(organization=organization)

@@ -142,6 +142,18 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 
+# --- Email -------------------------------------------------------------------
+
+# Unset: invitation links are only shown to the admin who creates them. Set (smtp://user:pass@host:587,
+# django-environ's format): they are also mailed to the invited address.
+EMAIL_URL = env.str("EMAIL_URL", default="")
+INVITATION_EMAILS = bool(EMAIL_URL)
+# Unset, Django's dummy backend: nothing can be sent, not even by mistake (never the console: it would print the link).
+vars().update(env.email_url("EMAIL_URL", default="dummymail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Integrations Portal <portal@localhost>")
+EMAIL_TIMEOUT = 10
+
+
 # --- OAuth 2.0 (django-oauth-toolkit) ---------------------------------------
 
 OAUTH2_PROVIDER_APPLICATION_MODEL = "applications.Application"
@@ -182,6 +194,11 @@ FAILURE_LIMITS = {
     "TOKEN_PER_ADDRESS": env.tuple("TOKEN_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(50, 300)),
     "SIGNIN_PER_USERNAME": env.tuple("SIGNIN_FAILURE_LIMIT_PER_USERNAME", cast=int, default=(5, 900)),
     "SIGNIN_PER_ADDRESS": env.tuple("SIGNIN_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(50, 900)),
+    # Invitation links that do not open (unknown, used, revoked, expired), and refused account creations through one.
+    "INVITATION_PER_ADDRESS": env.tuple("INVITATION_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(20, 900)),
+    "INVITATION_SIGNUP_PER_ADDRESS": env.tuple(
+        "INVITATION_SIGNUP_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(10, 900)
+    ),
 }
 
 # Token requests are a handful of short fields; anything larger is refused before parsing.
@@ -290,5 +307,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # The toolkit logs client IDs and request details at DEBUG; keep it quiet.
-    "loggers": {"oauth2_provider": {"level": "WARNING"}, "oauthlib": {"level": "WARNING"}},
+    "loggers": {
+        "oauth2_provider": {"level": "WARNING"},
+        "oauthlib": {"level": "WARNING"},
+        # runserver's and the test live server's request lines go through the same redaction.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 
 from applications.discovery import metadata_view
 from applications.token import introspect_view, revoke_view, token_view
@@ -8,13 +8,29 @@ from applications.views import activity_view
 from portal import views
 from portal.forms import SignInForm
 
+member_patterns = [
+    path("", views.members_view, name="list"),
+    path("invite/", views.invite_view, name="invite"),
+    path("<uuid:public_id>/role/", views.change_role_view, name="role"),
+    path("<uuid:public_id>/remove/", views.remove_view, name="remove"),
+    path("invitations/<uuid:public_id>/revoke/", views.revoke_invitation_view, name="revoke-invitation"),
+]
+
 urlpatterns = [
     path("", views.home_view, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(form_class=SignInForm, redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password-change-done")),
+        name="password-change",
+    ),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password-change-done"),
     path("organizations/switch/", views.switch_organization_view, name="switch-organization"),
     path("integrations/applications/", include("applications.urls")),
     path("integrations/activity/", activity_view, name="activity"),
+    path("organization/members/", include((member_patterns, "members"))),
+    path("invitations/<str:token>/", views.invitation_view, name="invitation"),
     path("oauth/token", token_view, name="oauth-token"),
     path("oauth/revoke", revoke_view, name="oauth-revoke"),
     path("oauth/introspect", introspect_view, name="oauth-introspect"),

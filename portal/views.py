@@ -1,10 +1,46 @@
-from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
-from django.views import defaults
-from django.shortcuts import get_object_or_404, redirect
-from django.views.decorators.http import require_POST
+from math import ceil
 
-from portal.selectors import SESSION_ORGANIZATION_KEY, memberships_for
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.views import defaults
+from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.actors import Actor, client_address, require_manager
+from portal.decorators import member_required
+from portal.forms import InvitationForm, RoleForm
+from portal.members import (
+    AlreadyMember,
+    FormAlreadySubmitted,
+    InvitationNotUsable,
+    accept_invitation,
+    change_role,
+    create_account_and_join,
+    create_invitation,
+    mail_invitation,
+    remove_member,
+    revoke_invitation,
+)
+from portal.models import Membership
+from portal.origin import public_origin
+from portal.selectors import (
+    SESSION_ORGANIZATION_KEY,
+    get_member,
+    get_pending_invitation,
+    invitation_for_token,
+    members_of,
+    memberships_for,
+    pending_invitations_for,
+)
+from portal.throttle import Limit, record_failure, retry_after
 
 
 def home_view(request):
@@ -41,3 +77,202 @@ def server_error_view(request):
     if _answers_json(request):
         return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)
+
+
+# --- Members ------------------------------------------------------------------------------------------------------
+
+INVITATION_PER_ADDRESS = Limit("invitation-address", "INVITATION_PER_ADDRESS")
+SIGNUP_PER_ADDRESS = Limit("invitation-signup-address", "INVITATION_SIGNUP_PER_ADDRESS")
+
+
+def _managers_only(request) -> None:
+    # The services enforce the same rule; checking first spares members a form they could never submit.
+    require_manager(Actor.member(request), request.membership.organization)
+
+
+def _members_page(request, *, errors=None, status=200):
+    organization = request.membership.organization
+    members = list(members_of(organization))
+    for member in members:
+        # {membership public_id: message} for the row whose change was refused, shown beside it.
+        member.error = (errors or {}).get(member.public_id)
+    context = {
+        "members": members,
+        "invitations": pending_invitations_for(organization) if request.membership.is_admin else None,
+        "roles": Membership.Role.choices,
+    }
+    return render(request, "members/list.html", context, status=status)
+
+
+@require_GET
+@member_required
+def members_view(request):
+    return _members_page(request)
+
+
+@require_POST
+@member_required
+def change_role_view(request, public_id):
+    membership = get_member(organization=request.membership.organization, public_id=public_id)
+    _managers_only(request)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return _members_page(request, errors={membership.public_id: " ".join(form.errors["role"])})
+    try:
+        membership = change_role(membership=membership, role=form.cleaned_data["role"], actor=Actor.member(request))
+    except ValidationError as error:
+        return _members_page(request, errors={membership.public_id: " ".join(error.messages)})
+    messages.success(request, f"{membership.user.get_username()} is now {membership.get_role_display().lower()}.")
+    return redirect("members:list")
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def remove_view(request, public_id):
+    membership = get_member(organization=request.membership.organization, public_id=public_id)
+    _managers_only(request)
+    error = None
+    if request.method == "POST":
+        try:
+            remove_member(membership=membership, actor=Actor.member(request))
+        except ValidationError as refused:
+            error = " ".join(refused.messages)
+        else:
+            messages.success(
+                request, f"{membership.user.get_username()} was removed from {membership.organization.name}."
+            )
+            return redirect("home" if membership.pk == request.membership.pk else "members:list")
+    return render(request, "members/confirm_remove.html", {"member": membership, "error": error})
+
+
+@require_POST
+@member_required
+def revoke_invitation_view(request, public_id):
+    invitation = get_pending_invitation(organization=request.membership.organization, public_id=public_id)
+    _managers_only(request)
+    revoke_invitation(invitation=invitation, actor=Actor.member(request))
+    messages.success(request, f"The invitation for {invitation.email} was revoked: its link no longer works.")
+    return redirect("members:list")
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def invite_view(request):
+    _managers_only(request)
+    if request.method == "GET":
+        response = _invite_page(request, InvitationForm())
+        # Not no-store: Back must bring this very page (and its one-time token) back from the history cache.
+        patch_cache_control(response, private=True, max_age=0)
+        return response
+    response = _invite(request, InvitationForm(request.POST))
+    # Every answer to the creating POST: the link above all, but also whatever a reload repeats.
+    add_never_cache_headers(response)
+    return response
+
+
+def _invite_page(request, form):
+    return render(request, "members/invite.html", {"form": form, "mail_configured": settings.INVITATION_EMAILS})
+
+
+# Error reports show no local of this frame: the link's token is one of them.
+@sensitive_variables()
+def _invite(request, form):
+    if not form.is_valid():
+        return _invite_page(request, form)
+    try:
+        invitation, token = create_invitation(
+            organization=request.membership.organization,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            form_token=form.cleaned_data["form_token"],
+            actor=Actor.member(request),
+        )
+    except FormAlreadySubmitted as spent:
+        return render(request, "members/already_invited.html", {"invitation": spent.invitation})
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _invite_page(request, form)
+    link = public_origin(request) + reverse("invitation", args=[token])
+    mailed = mail_invitation(invitation=invitation, link=link)
+    context = {"invitation": invitation, "link": link, "mailed": mailed, "mail_configured": settings.INVITATION_EMAILS}
+    return render(request, "members/invitation_created.html", context)
+
+
+def _too_many(request, wait: int):
+    response = render(request, "members/too_many.html", {"minutes": ceil(wait / 60)}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def _invitation_response(response):
+    # The page's own URL holds the token: no cache keeps it. (The site's Referrer-Policy, same-origin, sends it
+    # to no other site; "no-referrer" would make the browser send `Origin: null` and fail the form's CSRF check.)
+    add_never_cache_headers(response)
+    return response
+
+
+@sensitive_variables()
+@require_http_methods(["GET", "POST"])
+def invitation_view(request, token):
+    address = client_address(request) or ""
+    link_checks = [(INVITATION_PER_ADDRESS, address)]
+    wait = retry_after(link_checks)
+    if wait:
+        return _invitation_response(_too_many(request, wait))
+    invitation = invitation_for_token(token)
+    if invitation is None:
+        record_failure(link_checks)
+        return _invitation_response(render(request, "members/invitation_not_found.html", status=404))
+    if request.user.is_authenticated:
+        response = _join(request, invitation)
+    else:
+        response = _create_account(request, invitation)
+    return _invitation_response(response)
+
+
+def _join(request, invitation):
+    organization = invitation.organization
+    if request.method == "POST":
+        try:
+            membership = accept_invitation(invitation=invitation, user=request.user, address=client_address(request))
+        except AlreadyMember:
+            pass
+        except InvitationNotUsable:
+            return render(request, "members/invitation_not_found.html", status=404)
+        else:
+            return _welcome(request, membership)
+    already = Membership.objects.filter(organization=organization, user=request.user).exists()
+    return render(request, "members/invitation.html", {"invitation": invitation, "already_member": already})
+
+
+def _create_account(request, invitation):
+    form = UserCreationForm(instance=get_user_model()(email=invitation.email))
+    if request.method == "POST":
+        checks = [(SIGNUP_PER_ADDRESS, client_address(request) or "")]
+        wait = retry_after(checks)
+        if wait:
+            return _too_many(request, wait)
+        form = UserCreationForm(request.POST, instance=get_user_model()(email=invitation.email))
+        if form.is_valid():
+            try:
+                membership = create_account_and_join(
+                    invitation=invitation, form=form, address=client_address(request)
+                )
+            except InvitationNotUsable:
+                return render(request, "members/invitation_not_found.html", status=404)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                login(request, membership.user)
+                return _welcome(request, membership)
+        # The link stays unused: a refused attempt changes nothing but the address's failure count.
+        record_failure(checks)
+    return render(request, "members/invitation.html", {"invitation": invitation, "form": form})
+
+
+def _welcome(request, membership):
+    request.session[SESSION_ORGANIZATION_KEY] = membership.organization_id
+    messages.success(
+        request, f"Welcome to {membership.organization.name}: you joined as {membership.get_role_display().lower()}."
+    )
+    return redirect("members:list")

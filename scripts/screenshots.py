@@ -1,4 +1,4 @@
-"""Screenshots of the applications list and the one-time reveal for the README.
+"""Screenshots of the applications list, the one-time reveal and the members page for the README.
 
 Starts the portal with gunicorn on a throwaway SQLite database, fills it through the
 management commands and drives Debian's Chromium with Playwright, so every client
@@ -34,6 +34,15 @@ APPLICATIONS = [
     ("Cleanup job", "", "read:credentials delete:credentials"),
 ]
 
+MEMBERS = [("bob", "bob@example.com"), ("carol", "carol@example.com")]
+# Joins as a plain member, the way an accepted invitation leaves someone.
+ADD_MEMBER = (
+    "from django.contrib.auth import get_user_model; from portal.models import Membership, Organization; "
+    "user = get_user_model().objects.create_user('{username}', '{email}'); "
+    "Membership.objects.create(user=user, role='member', "
+    "organization=Organization.objects.get(name='" + ORGANIZATION + "'))"
+)
+
 
 def manage(env, *args) -> str:
     result = subprocess.run(
@@ -56,6 +65,8 @@ def seed(env, origin: str) -> str:
     password = secrets.token_urlsafe(16)
     manage(env, "createorgadmin", "--organization", ORGANIZATION, "--username", USERNAME,
            "--email", "alice@example.com", "--password", password)
+    for username, email in MEMBERS:
+        manage(env, "shell", "-v", "0", "-c", ADD_MEMBER.format(username=username, email=email))
     for name, description, scopes in APPLICATIONS:
         created = json.loads(manage(env, "createapplication", "--organization", ORGANIZATION, "--name", name,
                                     "--description", description, "--scopes", scopes, "--json"))
@@ -84,6 +95,13 @@ def shoot(origin: str, password: str, out: Path) -> None:
         page.get_by_role("button", name="Create Application").click()
         page.get_by_test_id("client-secret").wait_for()
         page.screenshot(path=out / "reveal.png", full_page=True)
+
+        page.goto("/organization/members/invite/")
+        page.get_by_label("Email").fill("dana@example.com")
+        page.get_by_role("button", name="Create invitation").click()
+        page.get_by_test_id("invitation-link").wait_for()
+        page.goto("/organization/members/")
+        page.screenshot(path=out / "members.png", full_page=True)
         browser.close()
 
 
@@ -107,7 +125,7 @@ def main() -> None:
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         with PortalServer(env=env, workers=2) as server:
             shoot(server.base, seed(env, server.base), out)
-    for name in ("applications-list.png", "reveal.png"):
+    for name in ("applications-list.png", "reveal.png", "members.png"):
         print(out / name)
 
 

@@ -2,7 +2,7 @@ import logging
 
 import pytest
 
-from portal.logging import RedactSecretsFilter, redact
+from portal.logging import RedactSecretsFilter, redact, redact_path
 
 
 @pytest.mark.parametrize(
@@ -37,3 +37,49 @@ def test_the_filter_redacts_arguments_and_tracebacks():
 
 def test_plain_lines_pass_untouched():
     assert redact("Unauthorized: /oauth/token") == "Unauthorized: /oauth/token"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("/invitations/AbC-12_x/", "/invitations/…/"),
+        ("GET /invitations/AbC-12_x/?next=1 HTTP/1.1", "GET /invitations/…/?next=1 HTTP/1.1"),
+        ("Not Found: /invitations/AbC-12_x", "Not Found: /invitations/…"),
+        ("http://portal.example/invitations/AbC-12_x/more/", "http://portal.example/invitations/…/more/"),
+        ('"/invitations/AbC-12_x/"', '"/invitations/…/"'),
+        ("/organization/members/invite/", "/organization/members/invite/"),
+    ],
+)
+def test_redact_path_takes_the_token_out_of_invitation_paths(text, expected):
+    assert redact_path(text) == expected
+
+
+def test_the_filter_redacts_an_invitation_path_given_as_an_argument():
+    args = ("Not Found", "/invitations/T0ken/")
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "%s: %s", args, None)
+
+    RedactSecretsFilter().filter(record)
+
+    assert record.getMessage() == "Not Found: /invitations/…/"
+
+
+def test_gunicorns_access_logger_redacts_every_field():
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from portal.gunicorn_logging import AccessLogger
+
+    logger = AccessLogger(Config())
+    environ = {
+        "REQUEST_METHOD": "GET", "RAW_URI": "/invitations/T0ken/?a=1", "SERVER_PROTOCOL": "HTTP/1.1",
+        "PATH_INFO": "/invitations/T0ken/", "QUERY_STRING": "a=1", "HTTP_REFERER": "https://x/invitations/T0ken/",
+    }
+    response = SimpleNamespace(status="404 Not Found", sent=10, headers=[])
+    request = SimpleNamespace(headers=[("REFERER", "https://x/invitations/T0ken/")])
+
+    atoms = logger.atoms(response, request, environ, SimpleNamespace(seconds=0, microseconds=1000))
+
+    assert "T0ken" not in repr(atoms)
+    assert atoms["U"] == "/invitations/…/"
+    assert atoms["r"] == "GET /invitations/…/?a=1 HTTP/1.1"

@@ -15,6 +15,8 @@ def test_migrations_run_forward_over_a_populated_database():
     organization = old.get_model("portal", "Organization").objects.create(name="Acme", slug="acme")
     user = User.objects.create(username="alice", password="!")
     old.get_model("portal", "Membership").objects.create(user=user, organization=organization, role="admin")
+    second = User.objects.create(username="bob", password="!")
+    old.get_model("portal", "Membership").objects.create(user=second, organization=organization, role="member")
     application = old.get_model("applications", "Application").objects.create(
         organization=organization,
         name="Nightly sync",
@@ -35,3 +37,8 @@ def test_migrations_run_forward_over_a_populated_database():
     assert (migrated.name, migrated.client_secret, migrated.scopes) == ("Nightly sync", "sha256_salted$salt$digest", "read:credentials")
     assert migrated.organization.slug == "acme"
     assert migrated.created_by.username == "alice"
+
+    from portal.models import Membership
+
+    public_ids = set(Membership.objects.values_list("public_id", flat=True))
+    assert len(public_ids) == 2 and None not in public_ids

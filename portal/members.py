@@ -1,0 +1,287 @@
+"""Members of an organization: invitations, joins, role changes and removals.
+
+Every rule lives here, so the pages, the command line and any future API share it: only the
+organization's admins invite, change roles, remove and revoke (`require_manager`), and the
+organization always keeps at least one admin, even under concurrent requests.
+"""
+
+import logging
+import secrets
+from dataclasses import replace
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
+
+from portal.actors import Actor, require_manager
+from portal.models import Invitation, MemberEvent, Membership, Organization
+from portal.selectors import pending_invitations_for
+
+logger = logging.getLogger(__name__)
+
+LAST_ADMIN = "The organization must keep at least one admin: make another member an admin first."
+
+
+def record_member_event(*, organization, action: str, subject: str, actor: Actor, changes: dict | None = None) -> None:
+    """Write one Activity record; a failure here is logged and never fails the action it records."""
+    try:
+        with transaction.atomic():
+            MemberEvent.objects.create(
+                organization_id=organization.pk,
+                action=action,
+                subject=subject[:255],
+                actor=actor.user,
+                actor_label=actor.label[:255],
+                address=actor.address,
+                changes=changes or {},
+            )
+    except DatabaseError:
+        logger.exception("Could not record the %s of %s", action, subject)
+
+
+def _lock(organization) -> None:
+    """Serialize every change to the organization's members, so two admins cannot each remove the other.
+
+    SELECT … FOR UPDATE on PostgreSQL; SQLite's IMMEDIATE transactions already serialize writers.
+    """
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+
+
+def _require_manager_now(actor: Actor, organization) -> None:
+    """`require_manager` against the actor's membership as committed now, read under the lock.
+
+    The membership on the request was read before the lock: another admin may have demoted or removed it since.
+    """
+    require_manager(actor, organization)
+    if actor.membership is not None:
+        current = Membership.objects.filter(pk=actor.membership.pk).select_related("user").first()
+        if current is None:
+            raise PermissionDenied("You are no longer a member of this organization.")
+        require_manager(replace(actor, membership=current), organization)
+
+
+def _admins_left(organization, *, without: Membership) -> int:
+    return (
+        Membership.objects.filter(organization=organization, role=Membership.Role.ADMIN).exclude(pk=without.pk).count()
+    )
+
+
+def _fresh(membership: Membership) -> Membership:
+    fresh = Membership.objects.select_related("user", "organization").filter(pk=membership.pk).first()
+    if fresh is None:
+        raise ValidationError("This member has already been removed.")
+    return fresh
+
+
+@transaction.atomic
+def change_role(*, membership: Membership, role: str, actor: Actor) -> Membership:
+    """Make a member an admin or a plain member; the organization's last admin stays an admin."""
+    organization = membership.organization
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": "Choose Admin or Member."})
+    _lock(organization)
+    _require_manager_now(actor, organization)
+    membership = _fresh(membership)
+    old = membership.role
+    if old == role:
+        return membership
+    if old == Membership.Role.ADMIN and _admins_left(organization, without=membership) == 0:
+        raise ValidationError(LAST_ADMIN, code="last_admin")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    record_member_event(
+        organization=organization,
+        action=MemberEvent.Action.ROLE_CHANGED,
+        subject=membership.user.get_username(),
+        actor=actor,
+        changes={"role": [old, role]},
+    )
+    return membership
+
+
+@transaction.atomic
+def remove_member(*, membership: Membership, actor: Actor) -> None:
+    """End a member's access to the organization from their next request; their account and applications stay."""
+    organization = membership.organization
+    _lock(organization)
+    _require_manager_now(actor, organization)
+    membership = _fresh(membership)
+    if membership.is_admin and _admins_left(organization, without=membership) == 0:
+        raise ValidationError(LAST_ADMIN, code="last_admin")
+    membership.delete()
+    record_member_event(
+        organization=organization,
+        action=MemberEvent.Action.REMOVED,
+        subject=membership.user.get_username(),
+        actor=actor,
+        changes={"role": [membership.role, None]},
+    )
+
+
+class FormAlreadySubmitted(Exception):
+    """The one-time form token already created an invitation; its link was shown then and cannot be shown again."""
+
+    def __init__(self, invitation: Invitation | None):
+        super().__init__("This form was already submitted.")
+        self.invitation = invitation
+
+
+def _refuse_spent_form_token(*, organization, form_token: str) -> None:
+    earlier = Invitation.objects.filter(form_token=form_token).first()
+    if earlier is not None:
+        raise FormAlreadySubmitted(earlier if earlier.organization_id == organization.pk else None)
+
+
+@transaction.atomic
+def create_invitation(
+    *, organization, email: str, role: str, actor: Actor, form_token: str | None = None
+) -> tuple[Invitation, str]:
+    """An invitation and the token of its link, returned here once; only the token's hash is stored.
+
+    A pending invitation for the same email is replaced: its link stops working.
+    """
+    require_manager(actor, organization)
+    if form_token is not None:
+        _refuse_spent_form_token(organization=organization, form_token=form_token)
+    email = get_user_model().objects.normalize_email((email or "").strip())
+    if not email:
+        raise ValidationError({"email": "Enter an email address."})
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": "Choose Admin or Member."})
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise ValidationError({"email": f"{email} already belongs to a member of {organization.name}."})
+    now = timezone.now()
+    replaced = list(pending_invitations_for(organization).filter(email__iexact=email).select_for_update())
+    for earlier in replaced:
+        earlier.revoked_at = now
+        earlier.save(update_fields=["revoked_at"])
+        record_member_event(
+            organization=organization,
+            action=MemberEvent.Action.INVITATION_REVOKED,
+            subject=earlier.email,
+            actor=actor,
+            changes={"reason": "replaced by a new invitation"},
+        )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        organization=organization,
+        email=email,
+        role=role,
+        token_hash=Invitation.hash_token(token),
+        form_token=form_token,
+        invited_by=actor.user,
+        expires_at=now + Invitation.LIFETIME,
+    )
+    try:
+        with transaction.atomic():
+            invitation.save()
+    except IntegrityError:
+        if form_token is not None:
+            # The same form submitted twice at once: the other submission's insert won.
+            _refuse_spent_form_token(organization=organization, form_token=form_token)
+        raise
+    record_member_event(
+        organization=organization,
+        action=MemberEvent.Action.INVITED,
+        subject=email,
+        actor=actor,
+        changes={"role": [None, role]},
+    )
+    return invitation, token
+
+
+@transaction.atomic
+def revoke_invitation(*, invitation: Invitation, actor: Actor) -> None:
+    """Make a pending invitation's link answer 404 from now on."""
+    require_manager(actor, invitation.organization)
+    revoked = Invitation.objects.filter(pk=invitation.pk, accepted_at=None, revoked_at=None).update(
+        revoked_at=timezone.now()
+    )
+    if revoked:
+        record_member_event(
+            organization=invitation.organization,
+            action=MemberEvent.Action.INVITATION_REVOKED,
+            subject=invitation.email,
+            actor=actor,
+        )
+
+
+def mail_invitation(*, invitation: Invitation, link: str) -> bool:
+    """Mail the link when EMAIL_URL is set; False when it is not set or the mail could not be sent."""
+    if not settings.INVITATION_EMAILS:
+        return False
+    inviter = invitation.invited_by.get_username() if invitation.invited_by else "An admin"
+    body = (
+        f"{inviter} invited you to join {invitation.organization.name} on the Integrations Portal "
+        f"as {invitation.get_role_display().lower()}.\n\n"
+        f"Open this link to create an account or join with the one you have:\n\n{link}\n\n"
+        f"The link works once, until {invitation.expires_at:%d %b %Y %H:%M} UTC.\n"
+    )
+    try:
+        send_mail(
+            f"Join {invitation.organization.name} on the Integrations Portal", body, None, [invitation.email]
+        )
+    except Exception as error:  # noqa: BLE001 - the link is on the page; a mail server's trouble must not lose it
+        logger.warning("Could not mail invitation %s: %s", invitation.public_id, type(error).__name__)
+        return False
+    return True
+
+
+class InvitationNotUsable(Exception):
+    """The link is used, revoked, expired or unknown."""
+
+
+def _claim(invitation: Invitation, user) -> None:
+    # One conditional UPDATE: of two people opening the same link at once, one wins.
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
+    ).update(accepted_at=timezone.now(), accepted_by=user)
+    if not claimed:
+        raise InvitationNotUsable()
+
+
+def _join(invitation: Invitation, user, *, address: str | None) -> Membership:
+    _lock(invitation.organization)
+    _claim(invitation, user)
+    membership = Membership.objects.create(user=user, organization=invitation.organization, role=invitation.role)
+    record_member_event(
+        organization=invitation.organization,
+        action=MemberEvent.Action.JOINED,
+        subject=user.get_username(),
+        actor=Actor.for_member(membership, address),
+        changes={"role": [None, invitation.role], "invitation": invitation.email},
+    )
+    return membership
+
+
+class AlreadyMember(Exception):
+    pass
+
+
+@transaction.atomic
+def accept_invitation(*, invitation: Invitation, user, address: str | None = None) -> Membership:
+    """Make a signed-in user a member with the invited role; an existing member changes nothing."""
+    if Membership.objects.filter(organization=invitation.organization, user=user).exists():
+        raise AlreadyMember()
+    try:
+        with transaction.atomic():
+            return _join(invitation, user, address=address)
+    except IntegrityError:
+        # The same user joined through another link at the same moment.
+        raise AlreadyMember()
+
+
+@transaction.atomic
+def create_account_and_join(*, invitation: Invitation, form, address: str | None = None) -> Membership:
+    """Save a validated account form's user (email: the invitation's) and make it a member with the invited role."""
+    user = form.save(commit=False)
+    user.email = invitation.email
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise ValidationError({"username": "A user with that username already exists."})
+    return _join(invitation, user, address=address)

@@ -1,0 +1,663 @@
+"""The members page, invitations, role changes and removal, through real HTTP requests (contract §9)."""
+
+import os
+import socket
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.utils import timezone
+
+from applications.models import Application
+from portal.models import Invitation, MemberEvent, Membership
+from portal.tests.conftest import form_token_of, invitation_link_of, signed_in
+from portal.tests.factories import PASSWORD, MembershipFactory
+
+User = get_user_model()
+MEMBERS = "/organization/members/"
+INVITE = "/organization/members/invite/"
+STRONG = "Violet-harbour-lantern-42"
+
+
+def invitation_path(token: str) -> str:
+    return f"/invitations/{token}/"
+
+
+def snapshot():
+    """What a refused request must leave exactly as it was."""
+    return (
+        sorted(Membership.objects.values_list("user_id", "organization_id", "role")),
+        sorted(Invitation.objects.values_list("pk", "accepted_at", "revoked_at")),
+        User.objects.count(),
+    )
+
+
+def create_account(client, token, username="newcomer", password=STRONG, password2=None, **extra):
+    data = {"username": username, "password1": password, "password2": password2 or password}
+    return client.post(invitation_path(token), data, **extra)
+
+
+# --- The members page ------------------------------------------------------------------------------------------------
+
+
+def test_the_members_page_lists_username_email_role_and_joined(org_admin_client, admin_user, member_membership):
+    response = org_admin_client.get(MEMBERS)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    for membership in (admin_user.memberships.get(), member_membership):
+        assert membership.user.username in page
+        assert membership.user.email in page
+        assert f'datetime="{membership.created_at:%Y-%m-%dT%H:%M:%S}' in page
+    assert "Admin" in page and "Member" in page
+
+
+def test_admins_see_the_controls(org_admin_client, member_membership, invite):
+    invite(email="pending@example.com")
+
+    page = org_admin_client.get(MEMBERS).content.decode()
+
+    assert "Invite member" in page
+    assert f"/organization/members/{member_membership.public_id}/role/" in page
+    assert f"/organization/members/{member_membership.public_id}/remove/" in page
+    assert "pending@example.com" in page and "Revoke" in page
+
+
+def test_members_see_no_controls_and_no_invitations(member_client, admin_membership, invite):
+    invite(email="pending@example.com")
+
+    page = member_client.get(MEMBERS).content.decode()
+
+    assert admin_membership.user.username in page
+    assert "Invite member" not in page
+    assert "/role/" not in page and "/remove/" not in page and "Revoke" not in page
+    assert "pending@example.com" not in page
+
+
+def test_the_navigation_links_the_members_page_for_every_member(member_client):
+    page = member_client.get("/integrations/applications/").content.decode()
+
+    assert 'href="/organization/members/"' in page
+    assert 'href="/accounts/password/"' in page
+    current = member_client.get(MEMBERS).content.decode()
+    assert 'href="/organization/members/" class="active" aria-current="page"' in current
+
+
+def test_the_members_page_needs_a_signed_in_member(client, db):
+    assert client.get(MEMBERS).status_code == 302
+
+
+def test_another_organizations_members_are_not_listed(org_admin_client, other_organization):
+    outsider = MembershipFactory(organization=other_organization)
+
+    assert outsider.user.username not in org_admin_client.get(MEMBERS).content.decode()
+
+
+def test_the_members_page_costs_the_same_queries_for_more_members(org_admin_client, organization, invite,
+                                                                   django_assert_max_num_queries):
+    for n in range(5):
+        MembershipFactory(organization=organization, role=Membership.Role.MEMBER)
+        invite(email=f"p{n}@example.com")
+
+    with django_assert_max_num_queries(8):
+        assert org_admin_client.get(MEMBERS).status_code == 200
+
+
+# --- Creating an invitation ----------------------------------------------------------------------------------------
+
+
+def post_invitation(client, email="new@example.com", role="member", form_token=None):
+    form_token = form_token or form_token_of(client.get(INVITE).content.decode())
+    return client.post(INVITE, {"email": email, "role": role, "form_token": form_token})
+
+
+def test_an_invitation_answers_200_with_the_link_once_and_stores_only_its_hash(org_admin_client, organization):
+    response = post_invitation(org_admin_client, email="New@Example.com", role="admin")
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    link = invitation_link_of(response.content.decode())
+    token = link.rsplit("/", 2)[1]
+    assert link == f"http://testserver/invitations/{token}/"
+    assert len(token) >= 43
+    invitation = Invitation.objects.get()
+    assert (invitation.organization, invitation.email, invitation.role) == (organization, "New@example.com", "admin")
+    assert invitation.token_hash == Invitation.hash_token(token) != token
+    assert abs(invitation.expires_at - (timezone.now() + timedelta(days=7))) < timedelta(minutes=1)
+    assert "The link was not mailed" in response.content.decode()
+    assert 'data-copy="invitation-link"' in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_sending_the_same_form_again_creates_nothing_and_shows_no_link(org_admin_client):
+    form_token = form_token_of(org_admin_client.get(INVITE).content.decode())
+    first = post_invitation(org_admin_client, form_token=form_token)
+
+    again = post_invitation(org_admin_client, form_token=form_token)
+
+    assert again.status_code == 200
+    assert "This form was already submitted" in again.content.decode()
+    assert 'data-testid="invitation-link"' not in again.content.decode()
+    assert invitation_link_of(first.content.decode()) not in again.content.decode()
+    assert Invitation.objects.count() == 1
+
+
+def test_with_email_url_set_the_link_is_also_mailed(org_admin_client, settings):
+    settings.INVITATION_EMAILS = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+    response = post_invitation(org_admin_client, email="new@example.com")
+
+    link = invitation_link_of(response.content.decode())
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["new@example.com"]
+    assert link in mail.outbox[0].body
+    assert "Acme Corp" in mail.outbox[0].subject
+    assert "The link was also mailed to new@example.com" in response.content.decode()
+
+
+def test_a_mail_server_that_fails_loses_no_link(org_admin_client, settings):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    settings.INVITATION_EMAILS = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port
+
+    response = post_invitation(org_admin_client)
+
+    assert response.status_code == 200
+    assert invitation_link_of(response.content.decode())
+    assert "could not be mailed to new@example.com" in response.content.decode()
+    assert Invitation.objects.count() == 1
+
+
+def _email_settings(**env) -> list:
+    environment = {key: value for key, value in os.environ.items() if key != "EMAIL_URL"}
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.INVITATION_EMAILS, s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_USE_TLS)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env={**environment, "DJANGO_SETTINGS_MODULE": "portal.settings", **env},
+        capture_output=True, text=True, check=True,
+    )
+    return result.stdout.split()
+
+
+def test_email_url_is_read_with_django_environ():
+    assert _email_settings(EMAIL_URL="smtp+tls://mailer:pw@mail.example:587") == [
+        "True", "django.core.mail.backends.smtp.EmailBackend", "mail.example", "587", "mailer", "True"
+    ]
+    # Unset: a backend that cannot send, and the page says the link was not mailed.
+    assert _email_settings()[:2] == ["False", "django.core.mail.backends.dummy.EmailBackend"]
+
+
+def test_an_invitation_for_an_existing_members_email_is_refused(org_admin_client, member_membership):
+    email = member_membership.user.email.upper()
+
+    response = post_invitation(org_admin_client, email=email)
+
+    assert response.status_code == 200
+    assert "already belongs to a member of Acme Corp" in response.content.decode()
+    assert 'data-testid="invitation-link"' not in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "data, error",
+    [
+        ({"email": "not-an-email", "role": "member"}, "Enter a valid email address."),
+        ({"email": "", "role": "member"}, "Enter an email address."),
+        ({"email": "a@example.com", "role": "owner"}, "Choose Admin or Member."),
+        ({"email": "a@example.com"}, "Choose Admin or Member."),
+    ],
+)
+def test_a_bad_invitation_form_is_refused_with_its_error(org_admin_client, data, error):
+    response = org_admin_client.post(INVITE, {**data, "form_token": "f" * 43})
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not Invitation.objects.exists()
+
+
+def test_a_new_invitation_for_the_same_email_replaces_the_pending_one(org_admin_client, invite):
+    earlier, earlier_token = invite(email="new@example.com")
+
+    post_invitation(org_admin_client, email="new@example.com")
+
+    earlier.refresh_from_db()
+    assert earlier.revoked_at is not None
+    assert org_admin_client.get(invitation_path(earlier_token)).status_code == 404
+
+
+# --- Opening the link ------------------------------------------------------------------------------------------------
+
+
+def test_a_new_person_creates_an_account_and_joins_with_the_invited_role(client, invite, organization):
+    invitation, token = invite(email="newcomer@example.com", role=Membership.Role.ADMIN)
+
+    page = client.get(invitation_path(token))
+    assert page.status_code == 200
+    assert "Join Acme Corp" in page.content.decode()
+    assert f'href="/accounts/login/?next=/invitations/{token}/"' in page.content.decode()
+    assert "no-store" in page["Cache-Control"]
+    assert page["Referrer-Policy"] == "same-origin"
+
+    response = create_account(client, token, REMOTE_ADDR="192.0.2.7")
+
+    assert response.status_code == 302
+    user = User.objects.get(username="newcomer")
+    assert user.email == "newcomer@example.com"
+    assert user.check_password(STRONG)
+    assert Membership.objects.get(user=user).organization == organization
+    assert Membership.objects.get(user=user).role == Membership.Role.ADMIN
+    assert int(client.session["_auth_user_id"]) == user.pk
+    invitation.refresh_from_db()
+    assert invitation.accepted_by == user and invitation.accepted_at is not None
+    landing = client.get(response["Location"])
+    assert "Welcome to Acme Corp: you joined as admin." in landing.content.decode()
+    event = MemberEvent.objects.get(action=MemberEvent.Action.JOINED)
+    assert (event.subject, event.actor, event.address) == ("newcomer", user, "192.0.2.7")
+
+
+@pytest.mark.parametrize(
+    "password, password2, message",
+    [
+        ("short1", None, "This password is too short. It must contain at least 8 characters."),
+        ("password123", None, "This password is too common."),
+        ("8491023375412", None, "This password is entirely numeric."),
+        ("newcomer-x", None, "The password is too similar to the username."),
+        (STRONG, STRONG + "x", "The two password fields didn’t match."),
+    ],
+)
+def test_a_refused_password_shows_the_validators_message_and_leaves_the_link_unused(
+    client, invite, password, password2, message
+):
+    _, token = invite(email="newcomer@example.com")
+    before = snapshot()
+
+    response = create_account(client, token, password=password, password2=password2)
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert snapshot() == before
+    assert create_account(client, token).status_code == 302
+
+
+def test_a_password_like_the_invited_email_is_refused(client, invite):
+    _, token = invite(email="lanternharbour@example.com")
+
+    response = create_account(client, token, username="someone", password="lanternharbour")
+
+    assert "The password is too similar to the email address." in response.content.decode()
+    assert not User.objects.filter(username="someone").exists()
+
+
+def test_a_taken_username_is_refused_and_the_link_stays_usable(client, invite, member_membership):
+    _, token = invite()
+
+    response = create_account(client, token, username=member_membership.user.username)
+
+    assert response.status_code == 200
+    assert "A user with that username already exists." in response.content.decode()
+    assert Invitation.objects.get().accepted_at is None
+
+
+def test_a_used_link_answers_404_and_changes_nothing(client, invite):
+    _, token = invite()
+    assert create_account(client, token).status_code == 302
+    other = signed_in(MembershipFactory().user)
+    before = snapshot()
+
+    assert other.get(invitation_path(token)).status_code == 404
+    assert other.post(invitation_path(token)).status_code == 404
+    assert create_account(client.__class__(), token, username="second").status_code == 404
+    assert snapshot() == before
+
+
+def test_a_revoked_link_answers_404_and_changes_nothing(client, org_admin_client, invite, organization):
+    invitation, token = invite()
+
+    response = org_admin_client.post(f"/organization/members/invitations/{invitation.public_id}/revoke/")
+
+    assert response.status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+    before = snapshot()
+    assert client.get(invitation_path(token)).status_code == 404
+    assert create_account(client, token).status_code == 404
+    assert snapshot() == before
+    assert "was revoked" in org_admin_client.get(MEMBERS).content.decode()
+    assert "new@example.com" not in org_admin_client.get(MEMBERS).content.decode()
+
+
+def test_an_expired_link_answers_404_and_changes_nothing(client, invite, monkeypatch):
+    _, token = invite()
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(days=6, hours=23))
+    assert client.get(invitation_path(token)).status_code == 200
+
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + timedelta(days=7, seconds=1))
+    before = snapshot()
+
+    assert client.get(invitation_path(token)).status_code == 404
+    assert create_account(client, token).status_code == 404
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("token", ["unknown-token-" + "x" * 30, "x", "%E2%80%A6"])
+def test_an_unknown_link_answers_404_and_changes_nothing(client, invite, token):
+    invite()
+    before = snapshot()
+
+    response = client.get(invitation_path(token))
+
+    assert response.status_code == 404
+    assert "This invitation link does not work" in response.content.decode()
+    assert create_account(client, token).status_code == 404
+    assert snapshot() == before
+
+
+def test_a_signed_in_user_joins_with_one_click_whatever_their_email(invite, other_organization, organization):
+    elsewhere = MembershipFactory(organization=other_organization, user__email="someone@else.example")
+    client = signed_in(elsewhere.user)
+    _, token = invite(email="invited@example.com")
+
+    page = client.get(invitation_path(token)).content.decode()
+    assert "Join Acme Corp" in page and "password1" not in page
+    response = client.post(invitation_path(token), REMOTE_ADDR="192.0.2.8")
+
+    assert response.status_code == 302
+    assert Membership.objects.get(user=elsewhere.user, organization=organization).role == Membership.Role.MEMBER
+    assert client.session["organization_id"] == organization.pk
+    assert client.get(MEMBERS).content.decode().count("someone@else.example") == 1
+    elsewhere.user.refresh_from_db()
+    assert elsewhere.user.email == "someone@else.example"
+
+
+def test_a_user_already_in_the_organization_is_told_so_and_nothing_changes(member_client, member_membership, invite):
+    _, token = invite(role=Membership.Role.ADMIN)
+    before = snapshot()
+
+    page = member_client.get(invitation_path(token))
+    joined = member_client.post(invitation_path(token))
+
+    assert page.status_code == joined.status_code == 200
+    assert "You are already a member of Acme Corp" in joined.content.decode()
+    assert snapshot() == before
+    member_membership.refresh_from_db()
+    assert member_membership.role == Membership.Role.MEMBER
+
+
+def test_signing_in_first_returns_to_the_invitation(client, invite, other_organization):
+    existing = MembershipFactory(organization=other_organization).user
+    _, token = invite()
+
+    response = client.post(
+        f"/accounts/login/?next={invitation_path(token)}",
+        {"username": existing.username, "password": PASSWORD, "next": invitation_path(token)},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == invitation_path(token)
+
+
+# --- Brute force -----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_limits(settings):
+    settings.FAILURE_LIMITS = {
+        **settings.FAILURE_LIMITS,
+        "INVITATION_PER_ADDRESS": (3, 900),
+        "INVITATION_SIGNUP_PER_ADDRESS": (3, 900),
+    }
+
+
+def test_unknown_links_lock_the_address_out_even_for_a_valid_link(client, invite, small_limits):
+    _, token = invite()
+    for n in range(3):
+        assert client.get(invitation_path(f"guess-{n}")).status_code == 404
+
+    locked = client.get(invitation_path(token))
+
+    assert locked.status_code == 429
+    assert 0 < int(locked["Retry-After"]) <= 901
+    assert create_account(client, token).status_code == 429
+    assert not User.objects.filter(username="newcomer").exists()
+    assert client.get(invitation_path(token), REMOTE_ADDR="192.0.2.99").status_code == 200
+
+
+def test_refused_account_creations_lock_the_address_out(client, invite, small_limits):
+    _, token = invite()
+    for _ in range(3):
+        assert create_account(client, token, password="short").status_code == 200
+
+    assert create_account(client, token).status_code == 429
+    assert not User.objects.filter(username="newcomer").exists()
+    assert create_account(client, token, REMOTE_ADDR="192.0.2.99").status_code == 302
+
+
+# --- Roles and removal -----------------------------------------------------------------------------------------------
+
+
+def role_url(membership):
+    return f"/organization/members/{membership.public_id}/role/"
+
+
+def remove_url(membership):
+    return f"/organization/members/{membership.public_id}/remove/"
+
+
+def test_an_admin_promotes_and_demotes(org_admin_client, member_membership):
+    assert org_admin_client.post(role_url(member_membership), {"role": "admin"}).status_code == 302
+    member_membership.refresh_from_db()
+    assert member_membership.role == "admin"
+
+    assert org_admin_client.post(role_url(member_membership), {"role": "member"}).status_code == 302
+    member_membership.refresh_from_db()
+    assert member_membership.role == "member"
+    assert list(MemberEvent.objects.order_by("id").values_list("action", "changes")) == [
+        ("role_changed", {"role": ["member", "admin"]}),
+        ("role_changed", {"role": ["admin", "member"]}),
+    ]
+
+
+def test_an_unknown_role_is_refused(org_admin_client, member_membership):
+    response = org_admin_client.post(role_url(member_membership), {"role": "owner"})
+
+    assert response.status_code == 200
+    assert "Choose Admin or Member." in response.content.decode()
+    member_membership.refresh_from_db()
+    assert member_membership.role == "member"
+
+
+def test_the_last_admin_cannot_be_demoted(org_admin_client, admin_membership, member_membership):
+    before = snapshot()
+
+    response = org_admin_client.post(role_url(admin_membership), {"role": "member"})
+
+    assert response.status_code == 200
+    assert "The organization must keep at least one admin" in response.content.decode()
+    assert snapshot() == before
+    assert not MemberEvent.objects.exists()
+
+
+def test_the_last_admin_cannot_be_removed(org_admin_client, admin_membership, member_membership):
+    before = snapshot()
+
+    response = org_admin_client.post(remove_url(admin_membership))
+
+    assert response.status_code == 200
+    assert "The organization must keep at least one admin" in response.content.decode()
+    assert snapshot() == before
+
+
+def test_an_admin_may_step_down_while_another_admin_remains(org_admin_client, admin_membership, organization):
+    MembershipFactory(organization=organization, role=Membership.Role.ADMIN)
+
+    assert org_admin_client.post(role_url(admin_membership), {"role": "member"}).status_code == 302
+    admin_membership.refresh_from_db()
+    assert admin_membership.role == "member"
+    assert "Invite member" not in org_admin_client.get(MEMBERS).content.decode()
+
+
+def test_removal_ends_access_from_the_next_request(
+    org_admin_client, member_membership, member_client, make_application
+):
+    application, _ = make_application(name="Made by the member")
+    Application.objects.filter(pk=application.pk).update(created_by=member_membership.user)
+    assert member_client.get("/integrations/applications/").status_code == 200
+    assert org_admin_client.get(remove_url(member_membership)).status_code == 200
+
+    response = org_admin_client.post(remove_url(member_membership), REMOTE_ADDR="192.0.2.5")
+
+    assert response.status_code == 302
+    assert not Membership.objects.filter(pk=member_membership.pk).exists()
+    refused = member_client.get("/integrations/applications/")
+    assert refused.status_code == 403
+    assert "You are not a member of any organization" in refused.content.decode()
+    assert member_client.get(MEMBERS).status_code == 403
+    # Their account and what they made stay.
+    assert User.objects.filter(pk=member_membership.user.pk).exists()
+    assert Application.objects.get(pk=application.pk).created_by == member_membership.user
+    event = MemberEvent.objects.get(action="removed")
+    assert (event.subject, event.address) == (member_membership.user.username, "192.0.2.5")
+
+
+def test_removal_leaves_the_members_other_organizations_alone(org_admin_client, organization, other_organization):
+    both = MembershipFactory(organization=organization, role=Membership.Role.MEMBER)
+    MembershipFactory(organization=other_organization, user=both.user, role=Membership.Role.MEMBER)
+    client = signed_in(both.user)
+
+    org_admin_client.post(remove_url(both))
+
+    page = client.get(MEMBERS)
+    assert page.status_code == 200
+    assert "Globex" in page.content.decode()
+
+
+def test_removing_a_member_who_is_gone_already_is_a_404(org_admin_client, member_membership):
+    org_admin_client.post(remove_url(member_membership))
+
+    assert org_admin_client.post(remove_url(member_membership)).status_code == 404
+
+
+# --- Who may do what -------------------------------------------------------------------------------------------------
+
+
+def admin_requests(member, invitation):
+    return [
+        ("get", INVITE, {}),
+        ("post", INVITE, {"email": "x@example.com", "role": "admin", "form_token": "f" * 43}),
+        ("post", role_url(member), {"role": "admin"}),
+        ("get", remove_url(member), {}),
+        ("post", remove_url(member), {}),
+        ("post", f"/organization/members/invitations/{invitation.public_id}/revoke/", {}),
+    ]
+
+
+def test_a_member_posting_to_each_admin_url_gets_403_and_nothing_changes(member_client, admin_membership, invite):
+    invitation, _ = invite()
+    before = snapshot()
+
+    for method, url, data in admin_requests(admin_membership, invitation):
+        response = getattr(member_client, method)(url, data)
+        assert response.status_code == 403, (method, url)
+    assert snapshot() == before
+    assert list(MemberEvent.objects.values_list("action", flat=True)) == ["invited"]
+
+
+def test_another_organizations_member_and_invitation_answer_404(org_admin_client, other_organization, invite):
+    outsider = MembershipFactory(organization=other_organization, role=Membership.Role.ADMIN)
+    invitation, _ = invite(organization=other_organization)
+    before = snapshot()
+
+    for method, url, data in admin_requests(outsider, invitation)[2:]:
+        response = getattr(org_admin_client, method)(url, data)
+        assert response.status_code == 404, (method, url)
+    assert snapshot() == before
+
+
+def test_a_pk_in_place_of_a_public_id_is_a_404(org_admin_client, member_membership):
+    response = org_admin_client.post(f"/organization/members/{member_membership.pk}/role/", {"role": "admin"})
+
+    assert response.status_code == 404
+
+
+def test_the_admin_urls_refuse_other_methods(org_admin_client, member_membership):
+    assert org_admin_client.get(role_url(member_membership)).status_code == 405
+    revoke = "/organization/members/invitations/00000000-0000-0000-0000-000000000000/revoke/"
+    assert org_admin_client.get(revoke).status_code == 405
+
+
+# --- Activity --------------------------------------------------------------------------------------------------------
+
+
+def test_invitations_joins_role_changes_and_removals_are_in_the_activity(org_admin_client, admin_user, client, invite):
+    created = post_invitation(org_admin_client, email="new@example.com", role="member")
+    link = invitation_link_of(created.content.decode())
+    token = link.rsplit("/", 2)[1]
+    create_account(client, token, username="newcomer")
+    newcomer = Membership.objects.get(user__username="newcomer")
+    org_admin_client.post(role_url(newcomer), {"role": "admin"}, REMOTE_ADDR="192.0.2.20")
+    org_admin_client.post(remove_url(newcomer))
+    revoked, _ = invite(email="later@example.com")
+    org_admin_client.post(f"/organization/members/invitations/{revoked.public_id}/revoke/")
+
+    events = list(MemberEvent.objects.order_by("id").values_list("action", "subject", "actor_label"))
+    assert events == [
+        ("invited", "new@example.com", admin_user.username),
+        ("joined", "newcomer", "newcomer"),
+        ("role_changed", "newcomer", admin_user.username),
+        ("removed", "newcomer", admin_user.username),
+        ("invited", "later@example.com", "command line"),
+        ("invitation_revoked", "later@example.com", admin_user.username),
+    ]
+    page = org_admin_client.get("/integrations/activity/").content.decode()
+    for text in ("Invitation created", "Joined", "Role changed", "Removed", "Invitation revoked", "192.0.2.20",
+                 "role: “member” → “admin”", "new@example.com"):
+        assert text in page
+
+
+# --- Password change -------------------------------------------------------------------------------------------------
+
+
+def test_a_user_changes_their_own_password(member_client, member_membership):
+    page = member_client.get("/accounts/password/")
+    assert page.status_code == 200
+    for name in ("old_password", "new_password1", "new_password2"):
+        assert f'name="{name}"' in page.content.decode()
+
+    response = member_client.post(
+        "/accounts/password/", {"old_password": PASSWORD, "new_password1": STRONG, "new_password2": STRONG}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/password/done/"
+    member_membership.user.refresh_from_db()
+    assert member_membership.user.check_password(STRONG)
+    assert member_client.get("/accounts/password/done/").status_code == 200
+    assert member_client.get(MEMBERS).status_code == 200
+
+
+def test_a_wrong_old_password_or_a_weak_new_one_changes_nothing(member_client, member_membership):
+    def change(old, new):
+        data = {"old_password": old, "new_password1": new, "new_password2": new}
+        return member_client.post("/accounts/password/", data)
+
+    wrong = change("nope", STRONG)
+    weak = change(PASSWORD, "123")
+
+    assert "Your old password was entered incorrectly." in wrong.content.decode()
+    assert "This password is too short." in weak.content.decode()
+    member_membership.user.refresh_from_db()
+    assert member_membership.user.check_password(PASSWORD)
+
+
+def test_the_password_page_needs_a_signed_in_user(client, db):
+    assert client.get("/accounts/password/").status_code == 302

@@ -1,0 +1,126 @@
+"""An invitation link's token is stored nowhere and written in no log line: only its hash is kept (contract §9)."""
+
+import io
+import logging
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+from django.test import Client
+
+from portal.logging import RedactSecretsFilter
+from portal.models import Invitation
+from portal.tests.factories import PASSWORD
+from portal.tests.storage import everything_stored
+
+ROOT = Path(settings.BASE_DIR)
+
+
+@pytest.fixture
+def written_log():
+    """What the portal's configured log handler writes, as text."""
+    handler = next(
+        handler
+        for handler in logging.getLogger().handlers
+        if any(isinstance(f, RedactSecretsFilter) for f in handler.filters)
+    )
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_whole_invitation_flow_leaves_the_token_in_no_table_log_line_or_cache(admin_user, written_log, caplog):
+    admin = Client()
+    assert admin.post("/accounts/login/", {"username": admin_user.username, "password": PASSWORD}).status_code == 302
+    invite_page = admin.get("/organization/members/invite/").content.decode()
+    form_token = re.search(r'name="form_token" value="([^"]+)"', invite_page).group(1)
+    created = admin.post(
+        "/organization/members/invite/", {"email": "new@example.com", "role": "member", "form_token": form_token}
+    )
+    link = re.search(r'data-testid="invitation-link">([^<]+)<', created.content.decode()).group(1)
+    token = link.rsplit("/", 2)[1]
+    path = f"/invitations/{token}/"
+
+    guest = Client()
+    assert guest.get(path).status_code == 200
+    assert guest.post(path, {"username": "newcomer", "password1": "short", "password2": "short"}).status_code == 200
+    # A form without its CSRF token: Django logs the refusal with the path.
+    assert Client(enforce_csrf_checks=True).post(path, {"username": "x"}).status_code == 403
+    strong = "Violet-harbour-42"
+    assert guest.post(path, {"username": "newcomer", "password1": strong, "password2": strong}).status_code == 302
+    assert guest.get(path).status_code == 404
+    assert guest.get(path + "more/").status_code == 404
+    assert Invitation.objects.get().accepted_at is not None
+
+    stored = everything_stored()
+    assert token not in stored
+    assert Invitation.hash_token(token) in stored
+    written = written_log.getvalue()
+    assert "Not Found: /invitations/…/" in written
+    assert "Forbidden (CSRF cookie not set.): /invitations/…/" in written
+    assert token not in written
+    # Every record, as any handler would format it, after the filter has seen it.
+    assert token not in caplog.text
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _make_run_gunicorn_options() -> list[str]:
+    """The access-log options exactly as `make run` passes them to gunicorn."""
+    makefile = (ROOT / "Makefile").read_text()
+    variables = dict(re.findall(r"^([A-Z_]+) := (.*)$", makefile, re.M))
+    command = re.search(r"gunicorn portal\.wsgi .*?\\\n\t\t(.*)$", makefile, re.M).group(1)
+    options = command.replace("$(ACCESS_LOG_FORMAT)", variables["ACCESS_LOG_FORMAT"])
+    options = options.replace("$(ACCESS_LOGGER)", variables["ACCESS_LOGGER"])
+    return shlex.split(options)
+
+
+def test_gunicorns_access_log_writes_invitation_paths_without_the_token(tmp_path):
+    options = _make_run_gunicorn_options()
+    assert "--logger-class" in options
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", SECRET_KEY="x" * 50, DEBUG="false")
+    for command in (["migrate", "--noinput", "-v", "0"], ["createcachetable"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    port = _free_port()
+    log = tmp_path / "access.log"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+         *[option if option != "-" else str(log) for option in options]],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    token = "Tok3n-" + "z" * 40
+    try:
+        for _ in range(100):
+            try:
+                requests.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        response = requests.get(
+            f"http://127.0.0.1:{port}/invitations/{token}/?x={token}",
+            headers={"Referer": f"http://127.0.0.1:{port}/invitations/{token}/"},
+            timeout=10,
+        )
+        assert response.status_code == 404
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=30)
+    written = log.read_text()
+    assert '"GET /invitations/…/ HTTP/1.1" 404' in written
+    assert token not in written
+    assert token not in errors.decode()
