@@ -1,7 +1,7 @@
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from applications.oauth import active_access_token
+from applications.oauth.reads import active_access_token
 from applications.services import record_use
 
 

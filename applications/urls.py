@@ -5,8 +5,9 @@ from applications import views
 app_name = "applications"
 
 urlpatterns = [
-    path("", views.list_view, name="list"),
-    path("new/", views.create_view, name="new"),
-    path("<uuid:public_id>/", views.detail_view, name="detail"),
-    path("<uuid:public_id>/delete/", views.delete_view, name="delete"),
+    path("applications/", views.list_view, name="list"),
+    path("applications/new/", views.create_view, name="new"),
+    path("applications/<uuid:public_id>/", views.detail_view, name="detail"),
+    path("applications/<uuid:public_id>/delete/", views.delete_view, name="delete"),
+    path("activity/", views.activity_view, name="activity"),
 ]

@@ -134,7 +134,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
-    "applications.oauth.ClientSecretHasher",
+    "applications.oauth.hashers.ClientSecretHasher",
 ]
 
 LOGIN_URL = "login"
@@ -160,10 +160,10 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "applications.Application"
 ACCESS_TOKEN_TTL = env.int("ACCESS_TOKEN_TTL", default=3600)
 
 OAUTH2_PROVIDER = {
-    "OAUTH2_SERVER_CLASS": "applications.oauth.ClientCredentialsServer",
-    "OAUTH2_VALIDATOR_CLASS": "applications.oauth.ApplicationValidator",
-    "OAUTH2_BACKEND_CLASS": "applications.oauth.TokenRequestBackend",
-    "SCOPES_BACKEND_CLASS": "applications.oauth.ApplicationScopes",
+    "OAUTH2_SERVER_CLASS": "applications.oauth.server.ClientCredentialsServer",
+    "OAUTH2_VALIDATOR_CLASS": "applications.oauth.validator.ApplicationValidator",
+    "OAUTH2_BACKEND_CLASS": "applications.oauth.request.TokenRequestBackend",
+    "SCOPES_BACKEND_CLASS": "applications.oauth.scopes.ApplicationScopes",
     "CLIENT_SECRET_HASHER": "sha256_salted",
     "CLIENT_SECRET_GENERATOR_LENGTH": 64,
     "ACCESS_TOKEN_EXPIRE_SECONDS": ACCESS_TOKEN_TTL,

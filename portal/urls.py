@@ -3,8 +3,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
 from applications.discovery import metadata_view
-from applications.token import introspect_view, revoke_view, token_view
-from applications.views import activity_view
 from portal import views
 from portal.forms import SignInForm
 
@@ -27,13 +25,10 @@ urlpatterns = [
     ),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password-change-done"),
     path("organizations/switch/", views.switch_organization_view, name="switch-organization"),
-    path("integrations/applications/", include("applications.urls")),
-    path("integrations/activity/", activity_view, name="activity"),
+    path("integrations/", include("applications.urls")),
     path("organization/members/", include((member_patterns, "members"))),
     path("invitations/<str:token>/", views.invitation_view, name="invitation"),
-    path("oauth/token", token_view, name="oauth-token"),
-    path("oauth/revoke", revoke_view, name="oauth-revoke"),
-    path("oauth/introspect", introspect_view, name="oauth-introspect"),
+    path("oauth/", include("applications.oauth.urls")),
     path(".well-known/oauth-authorization-server", metadata_view, name="oauth-metadata"),
     path("api/", include("api.urls")),
 ]

@@ -1,4 +1,5 @@
 import pytest
+from django.urls import reverse
 
 from applications.services import delete_application, update_application
 from portal.actors import Actor
@@ -66,3 +67,10 @@ def test_the_activity_page_costs_the_same_queries_for_more_records(signed_in, ma
 
     with django_assert_max_num_queries(8):
         signed_in.get("/integrations/activity/")
+
+
+def test_the_activity_page_marks_activity_and_not_applications_as_current(signed_in):
+    html = signed_in.get(reverse("applications:activity")).content.decode()
+
+    assert 'href="/integrations/activity/" class="active" aria-current="page">Activity</a>' in html
+    assert 'href="/integrations/applications/">Applications</a>' in html

@@ -377,7 +377,7 @@ def test_the_token_endpoint_needs_no_csrf_token(db, app_and_secret):
 
 @pytest.mark.django_db(transaction=True)
 def test_an_application_deleted_while_its_grant_runs_issues_no_token(client, make_application, monkeypatch):
-    from applications.oauth import ApplicationValidator
+    from applications.oauth.validator import ApplicationValidator
 
     application, secret = make_application()
     create = ApplicationValidator._create_access_token
@@ -398,7 +398,7 @@ def test_an_application_deleted_while_its_grant_runs_issues_no_token(client, mak
 def test_error_reports_hide_the_client_secret(rf, app_and_secret):
     from django.views.debug import SafeExceptionReporterFilter
 
-    from applications.token import token_view
+    from applications.oauth.views import token_view
 
     application, secret = app_and_secret
     request = rf.post(

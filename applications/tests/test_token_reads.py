@@ -8,7 +8,8 @@ from oauth2_provider.models import AccessToken
 from oauthlib.common import Request
 
 from applications.models import Application
-from applications.oauth import ApplicationValidator, active_access_token
+from applications.oauth.reads import active_access_token
+from applications.oauth.validator import ApplicationValidator
 
 
 @pytest.fixture

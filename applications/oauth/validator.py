@@ -1,0 +1,68 @@
+from django.db import IntegrityError
+from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.oauth2.rfc6749 import errors
+
+from applications.oauth.reads import active_access_token, application_by_client_id, token_checksum
+from applications.oauth.server import issuer
+from applications.services import record_use
+
+
+class ApplicationValidator(OAuth2Validator):
+    def _load_application(self, client_id, request):
+        cached = request.client
+        if isinstance(cached, get_application_model()) and cached.client_id == client_id and cached.is_usable(request):
+            return cached
+        try:
+            found = application_by_client_id.fetch(client_id)
+        except ValueError:  # a NUL byte PostgreSQL refuses to send: no client has it
+            found = None
+        client = found[0] if found else None
+        if client is None or client.registration_source == client.RegistrationSource.CIMD:
+            # Unknown client IDs and metadata-document clients take the toolkit's own path.
+            request.client = None
+            return super()._load_application(client_id, request)
+        if not client.is_usable(request):
+            return None
+        request.client = client
+        return client
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        try:
+            if "refresh_token" in token:
+                super().save_bearer_token(token, request, *args, **kwargs)
+            else:
+                # Client credentials store one row; its INSERT is atomic by itself, and the
+                # toolkit's transaction around it would only add a BEGIN and a COMMIT.
+                self._save_bearer_token(token, request, *args, **kwargs)
+        except IntegrityError:
+            # The application was deleted between authenticating and storing the token:
+            # it issues no token after its deletion commits.
+            raise errors.InvalidClientError(request=request)
+        record_use(request.client)
+
+    def introspect_token(self, token, token_type_hint, request, *args, **kwargs):
+        """The RFC 7662 claims of an active token issued to the calling client; None for any other token.
+
+        The toolkit leaves this unimplemented. Another client's token answers as an unknown one
+        would, so no client learns anything about tokens it was not issued.
+        """
+        access_token = active_access_token(token)
+        if access_token is None or access_token.application_id != request.client.pk:
+            return None
+        return {
+            "scope": access_token.scope,
+            "client_id": request.client.client_id,
+            "token_type": "Bearer",
+            "exp": int(access_token.expires.timestamp()),
+            "iat": int(access_token.created.timestamp()),
+            "iss": issuer(request),
+        }
+
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
+        # Only the calling client's own token, whatever the hint: another client's token, an unknown
+        # or an already revoked one changes nothing, and the answer is 200 all the same (RFC 7009 §2.2).
+        # No refresh tokens are issued here, so the access token's row is all there is to delete.
+        get_access_token_model().objects.filter(
+            token_checksum=token_checksum(token), application_id=request.client.pk
+        ).delete()
