@@ -17,6 +17,21 @@ def plain_http_allowed(monkeypatch):
 
 
 @pytest.fixture
+def sessions():
+    """Closes every session a test opens: a kept-alive connection holds a live-server thread and its
+    database connection, which would outlast the test database."""
+    opened = []
+
+    def keep(session):
+        opened.append(session)
+        return session
+
+    yield keep
+    for session in opened:
+        session.close()
+
+
+@pytest.fixture
 def metadata(live_server):
     response = requests.get(live_server.url + METADATA, timeout=10)
     response.raise_for_status()
@@ -41,14 +56,16 @@ def api_status(live_server, token) -> int:
 
 
 @pytest.mark.parametrize("auth_method", ["client_secret_basic", "client_secret_post"])
-def test_authlib_introspects_and_revokes_its_own_token(live_server, metadata, application, auth_method):
+def test_authlib_introspects_and_revokes_its_own_token(live_server, metadata, sessions, application, auth_method):
     app, secret = application
     assert auth_method in metadata["introspection_endpoint_auth_methods_supported"]
-    session = AuthlibSession(
-        app.client_id,
-        secret,
-        token_endpoint_auth_method=auth_method,
-        revocation_endpoint_auth_method=auth_method,
+    session = sessions(
+        AuthlibSession(
+            app.client_id,
+            secret,
+            token_endpoint_auth_method=auth_method,
+            revocation_endpoint_auth_method=auth_method,
+        )
     )
     token = session.fetch_token(metadata["token_endpoint"], grant_type="client_credentials")["access_token"]
 
@@ -67,21 +84,21 @@ def test_authlib_introspects_and_revokes_its_own_token(live_server, metadata, ap
     assert after.json() == {"active": False}
 
 
-def test_authlib_cannot_revoke_or_see_another_clients_token(live_server, metadata, application, other):
+def test_authlib_cannot_revoke_or_see_another_clients_token(live_server, metadata, sessions, application, other):
     app, secret = application
     other_app, other_secret = other
-    other_session = AuthlibSession(other_app.client_id, other_secret)
+    other_session = sessions(AuthlibSession(other_app.client_id, other_secret))
     other_token = other_session.fetch_token(metadata["token_endpoint"], grant_type="client_credentials")["access_token"]
-    session = AuthlibSession(app.client_id, secret)
+    session = sessions(AuthlibSession(app.client_id, secret))
 
     assert session.introspect_token(metadata["introspection_endpoint"], token=other_token).json() == {"active": False}
     assert session.revoke_token(metadata["revocation_endpoint"], token=other_token).status_code == 200
     assert api_status(live_server, other_token) == 200
 
 
-def test_authlib_with_a_wrong_secret_is_refused_with_invalid_client(live_server, metadata, application):
+def test_authlib_with_a_wrong_secret_is_refused_with_invalid_client(live_server, metadata, sessions, application):
     app, _ = application
-    session = AuthlibSession(app.client_id, "wrong")
+    session = sessions(AuthlibSession(app.client_id, "wrong"))
 
     introspected = session.introspect_token(metadata["introspection_endpoint"], token="abc")
     revoked = session.revoke_token(metadata["revocation_endpoint"], token="abc")
@@ -91,10 +108,10 @@ def test_authlib_with_a_wrong_secret_is_refused_with_invalid_client(live_server,
         assert response.json()["error"] == "invalid_client"
 
 
-def test_requests_oauthlib_and_oauthlibs_client_revoke_a_token(live_server, metadata, application):
+def test_requests_oauthlib_and_oauthlibs_client_revoke_a_token(live_server, metadata, sessions, application):
     app, secret = application
     client = BackendApplicationClient(client_id=app.client_id)
-    session = OAuth2Session(client=client)
+    session = sessions(OAuth2Session(client=client))
     token = session.fetch_token(token_url=metadata["token_endpoint"], client_id=app.client_id, client_secret=secret)
     assert session.get(live_server.url + "/api/credentials", timeout=10).status_code == 200
 
@@ -110,9 +127,9 @@ def test_requests_oauthlib_and_oauthlibs_client_revoke_a_token(live_server, meta
     assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
 
 
-def test_requests_oauthlib_session_introspects_with_body_credentials(live_server, metadata, application):
+def test_requests_oauthlib_session_introspects_with_body_credentials(live_server, metadata, sessions, application):
     app, secret = application
-    session = OAuth2Session(client=BackendApplicationClient(client_id=app.client_id))
+    session = sessions(OAuth2Session(client=BackendApplicationClient(client_id=app.client_id)))
     token = session.fetch_token(token_url=metadata["token_endpoint"], client_id=app.client_id, client_secret=secret)
 
     response = requests.post(
