@@ -1,12 +1,21 @@
-"""How the API describes itself in OpenAPI: the OAuth 2.0 scheme, each operation's scope, error bodies."""
+"""How the API describes itself in OpenAPI: the OAuth 2.0 scheme, each operation's scope, error bodies,
+and each view's operations (applied to the views in api/views.py)."""
 
 from django.urls import reverse
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 
+from api import examples
 from api.permissions import required_scope
+from api.serializers import (
+    ApplicationSerializer,
+    ApplicationUpdateSerializer,
+    CredentialSerializer,
+    CredentialUpdateSerializer,
+    OrganizationSerializer,
+)
 from applications import scopes as catalog
 
 SCHEME_NAME = "oauth2"
@@ -96,3 +105,178 @@ class AutoSchema(openapi.AutoSchema):
         if operation is not None and scope:
             operation["description"] = f"{operation.get('description', '')}\n\nNeeds the `{scope}` scope.".strip()
         return operation
+
+
+# --- Each view's operations: summaries, request and response bodies, examples ---------------------------------------
+
+hidden = extend_schema(exclude=True)
+
+
+def _read(operation_id: str, summary: str, serializer, example, *, description=None, error_codes=(401, 403, 404)):
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        responses={200: serializer, **errors(*error_codes)},
+        examples=[example],
+    )
+
+
+def _write(operation_id: str, summary: str, description: str, *, request, response, status: int, examples: list):
+    # Every write reads a JSON body: malformed (400), too large (413) or not JSON (415); an update (200)
+    # names an object that may not exist (404), a create (201) does not.
+    error_codes = (400, 401, 403, 404, 413, 415) if status == 200 else (400, 401, 403, 413, 415)
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        request=request,
+        responses={status: response, **errors(*error_codes)},
+        examples=examples,
+    )
+
+
+def _delete(operation_id: str, summary: str, *, description=None):
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        responses={204: OpenApiResponse(description="Deleted."), **errors(401, 403, 404)},
+    )
+
+
+CREDENTIAL_EXAMPLE = OpenApiExample(
+    "Credential",
+    value={
+        "id": examples.CREDENTIAL_ID,
+        "verifiableCredential": examples.VERIFIABLE_CREDENTIAL,
+        "visibility": "private",
+        "createdAt": "2026-01-01T12:00:00Z",
+    },
+    response_only=True,
+)
+
+credential_list = extend_schema_view(
+    get=_read(
+        "credentials_list",
+        "List credentials",
+        CredentialSerializer,
+        CREDENTIAL_EXAMPLE,
+        description="The organization's credentials, newest first, paginated with a total `count`.",
+    ),
+    post=_write(
+        "credentials_create",
+        "Store a credential",
+        "Checks the W3C Verifiable Credentials data model; every missing or malformed field is named.",
+        request=CredentialSerializer,
+        response=CredentialSerializer,
+        status=201,
+        examples=[
+            OpenApiExample(
+                "A verifiable credential",
+                value={"verifiableCredential": examples.VERIFIABLE_CREDENTIAL, "visibility": "private"},
+                request_only=True,
+            ),
+            CREDENTIAL_EXAMPLE,
+            VALIDATION_EXAMPLE,
+        ],
+    ),
+)
+
+credential_detail = extend_schema_view(
+    get=_read("credentials_retrieve", "Read a credential", CredentialSerializer, CREDENTIAL_EXAMPLE),
+    patch=_write(
+        "credentials_update",
+        "Change a credential's visibility",
+        "Only `visibility` changes; the stored document never does.",
+        request=CredentialUpdateSerializer,
+        response=CredentialSerializer,
+        status=200,
+        examples=[
+            OpenApiExample("Make it public", value={"visibility": "public"}, request_only=True),
+            CREDENTIAL_EXAMPLE,
+        ],
+    ),
+    delete=_delete("credentials_destroy", "Delete a credential"),
+)
+
+APPLICATION_EXAMPLE = OpenApiExample(
+    "Application",
+    value={
+        "id": examples.APPLICATION_ID,
+        "name": "Nightly sync",
+        "description": "Copies credentials to the archive every night.",
+        "clientId": "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7d",
+        "scopes": ["read:credentials", "create:credentials"],
+        "createdAt": "2026-01-01T12:00:00Z",
+        "lastUsedAt": "2026-01-02T08:30:00Z",
+    },
+    response_only=True,
+)
+
+application_list = extend_schema_view(
+    get=_read(
+        "applications_list",
+        "List applications",
+        ApplicationSerializer,
+        APPLICATION_EXAMPLE,
+        description="The organization's applications, newest first. Never a client secret or its hash.",
+    ),
+)
+
+application_detail = extend_schema_view(
+    get=_read(
+        "applications_retrieve",
+        "Read an application",
+        ApplicationSerializer,
+        APPLICATION_EXAMPLE,
+        description="Never a client secret or its hash.",
+    ),
+    patch=_write(
+        "applications_update",
+        "Rename an application or change its description",
+        "Only `name` and `description` change; scopes are fixed at creation, and sending them is a 400.",
+        request=ApplicationUpdateSerializer,
+        response=ApplicationSerializer,
+        status=200,
+        examples=[
+            OpenApiExample(
+                "New description",
+                value={"description": "Copies credentials to the archive every night."},
+                request_only=True,
+            ),
+            APPLICATION_EXAMPLE,
+            OpenApiExample(
+                "Scopes are fixed",
+                value={"scopes": ["Scopes are fixed when an application is created and cannot be changed."]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    ),
+    delete=_delete(
+        "applications_destroy",
+        "Delete an application",
+        description="Its client credentials and every token it was issued stop working from the next request on.",
+    ),
+)
+
+organization_detail = extend_schema_view(
+    get=_read(
+        "organization_retrieve",
+        "Read the organization",
+        OrganizationSerializer,
+        OpenApiExample(
+            "Organization",
+            value={
+                "id": examples.ORGANIZATION_ID,
+                "name": "Acme Corp",
+                "slug": "acme-corp",
+                "createdAt": "2026-01-01T12:00:00Z",
+            },
+            response_only=True,
+        ),
+        description="The organization the access token belongs to.",
+        error_codes=(401, 403),
+    ),
+)

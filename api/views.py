@@ -1,14 +1,11 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import examples, postman, schema
+from api import postman, schema
 from api.pagination import Pagination
 from api.selectors import credentials_for, get_credential
 from api.serializers import (
@@ -24,7 +21,7 @@ from applications.services import delete_application, update_application
 from portal.actors import Actor
 
 
-class OrganizationApi(generics.GenericAPIView):
+class OrganizationScopedApi(generics.GenericAPIView):
     """Base of every API view: the token's application and its organization are the caller and the tenant."""
 
     # Read by the permission: the catalog scope of each method is `<action>:<scope_resource>`.
@@ -45,53 +42,48 @@ class OrganizationApi(generics.GenericAPIView):
         return Actor.client(self.request)
 
 
-CREDENTIAL_EXAMPLE = OpenApiExample(
-    "Credential",
-    value={
-        "id": examples.CREDENTIAL_ID,
-        "verifiableCredential": examples.VERIFIABLE_CREDENTIAL,
-        "visibility": "private",
-        "createdAt": "2026-01-01T12:00:00Z",
-    },
-    response_only=True,
-)
-
-
-@extend_schema_view(
-    get=extend_schema(
-        operation_id="credentials_list",
-        summary="List credentials",
-        description="The organization's credentials, newest first, paginated with a total `count`.",
-        responses={200: CredentialSerializer, **schema.errors(401, 403, 404)},
-        examples=[CREDENTIAL_EXAMPLE],
-    ),
-    post=extend_schema(
-        operation_id="credentials_create",
-        summary="Store a credential",
-        description="Checks the W3C Verifiable Credentials data model; every missing or malformed field is named.",
-        request=CredentialSerializer,
-        responses={201: CredentialSerializer, **schema.errors(400, 401, 403, 413, 415)},
-        examples=[
-            OpenApiExample(
-                "A verifiable credential",
-                value={"verifiableCredential": examples.VERIFIABLE_CREDENTIAL, "visibility": "private"},
-                request_only=True,
-            ),
-            CREDENTIAL_EXAMPLE,
-            schema.VALIDATION_EXAMPLE,
-        ],
-    ),
-)
-class CredentialListApi(mixins.ListModelMixin, OrganizationApi):
-    scope_resource = "credentials"
-    serializer_class = CredentialSerializer
+# The organization's objects, newest first, a page at a time. No docstring here or below: drf-spectacular
+# shows a view's docstring as the description of operations that have none.
+class OrganizationListApi(mixins.ListModelMixin, OrganizationScopedApi):
     pagination_class = Pagination
+    # The organization's objects as a queryset.
+    selector: staticmethod
 
     def get_queryset(self):
-        return credentials_for(self.organization)
+        return self.selector(self.organization)
 
     def get(self, request):
         return self.list(request)
+
+
+# One object of the organization, named by its public id in the URL: read it, change it, delete it.
+class OrganizationObjectApi(OrganizationScopedApi):
+    update_serializer_class: type
+    # Finds the object in the organization, or raises Http404.
+    selector: staticmethod
+
+    def get_object(self):
+        return self.selector(organization=self.organization, public_id=self.kwargs["public_id"])
+
+    def get(self, request, public_id):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def patch(self, request, public_id):
+        instance = self.get_object()
+        serializer = self.update_serializer_class(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return Response(self.get_serializer(self.perform_update(instance, serializer.validated_data)).data)
+
+    def delete(self, request, public_id):
+        self.perform_destroy(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@schema.credential_list
+class CredentialListApi(OrganizationListApi):
+    scope_resource = "credentials"
+    serializer_class = CredentialSerializer
+    selector = staticmethod(credentials_for)
 
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
@@ -102,170 +94,44 @@ class CredentialListApi(mixins.ListModelMixin, OrganizationApi):
         return Response(self.get_serializer(credential).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema_view(
-    get=extend_schema(
-        operation_id="credentials_retrieve",
-        summary="Read a credential",
-        responses={200: CredentialSerializer, **schema.errors(401, 403, 404)},
-        examples=[CREDENTIAL_EXAMPLE],
-    ),
-    patch=extend_schema(
-        operation_id="credentials_update",
-        summary="Change a credential's visibility",
-        description="Only `visibility` changes; the stored document never does.",
-        request=CredentialUpdateSerializer,
-        responses={200: CredentialSerializer, **schema.errors(400, 401, 403, 404, 413, 415)},
-        examples=[
-            OpenApiExample("Make it public", value={"visibility": "public"}, request_only=True),
-            CREDENTIAL_EXAMPLE,
-        ],
-    ),
-    delete=extend_schema(
-        operation_id="credentials_destroy",
-        summary="Delete a credential",
-        responses={204: OpenApiResponse(description="Deleted."), **schema.errors(401, 403, 404)},
-    ),
-)
-class CredentialDetailApi(OrganizationApi):
+@schema.credential_detail
+class CredentialDetailApi(OrganizationObjectApi):
     scope_resource = "credentials"
     serializer_class = CredentialSerializer
+    update_serializer_class = CredentialUpdateSerializer
+    selector = staticmethod(get_credential)
 
-    def get_object(self):
-        return get_credential(organization=self.organization, public_id=self.kwargs["public_id"])
+    def perform_update(self, credential, data):
+        return update_credential(credential=credential, visibility=data.get("visibility"))
 
-    def get(self, request, public_id):
-        return Response(self.get_serializer(self.get_object()).data)
-
-    def patch(self, request, public_id):
-        credential = self.get_object()
-        serializer = CredentialUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        credential = update_credential(credential=credential, visibility=serializer.validated_data.get("visibility"))
-        return Response(self.get_serializer(credential).data)
-
-    def delete(self, request, public_id):
-        delete_credential(credential=self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def perform_destroy(self, credential):
+        delete_credential(credential=credential)
 
 
-APPLICATION_EXAMPLE = OpenApiExample(
-    "Application",
-    value={
-        "id": examples.APPLICATION_ID,
-        "name": "Nightly sync",
-        "description": "Copies credentials to the archive every night.",
-        "clientId": "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7d",
-        "scopes": ["read:credentials", "create:credentials"],
-        "createdAt": "2026-01-01T12:00:00Z",
-        "lastUsedAt": "2026-01-02T08:30:00Z",
-    },
-    response_only=True,
-)
-
-
-@extend_schema_view(
-    get=extend_schema(
-        operation_id="applications_list",
-        summary="List applications",
-        description="The organization's applications, newest first. Never a client secret or its hash.",
-        responses={200: ApplicationSerializer, **schema.errors(401, 403, 404)},
-        examples=[APPLICATION_EXAMPLE],
-    ),
-)
-class ApplicationListApi(mixins.ListModelMixin, OrganizationApi):
+@schema.application_list
+class ApplicationListApi(OrganizationListApi):
     scope_resource = "applications"
     serializer_class = ApplicationSerializer
-    pagination_class = Pagination
-
-    def get_queryset(self):
-        return applications_for(self.organization)
-
-    def get(self, request):
-        return self.list(request)
+    selector = staticmethod(applications_for)
 
 
-@extend_schema_view(
-    get=extend_schema(
-        operation_id="applications_retrieve",
-        summary="Read an application",
-        description="Never a client secret or its hash.",
-        responses={200: ApplicationSerializer, **schema.errors(401, 403, 404)},
-        examples=[APPLICATION_EXAMPLE],
-    ),
-    patch=extend_schema(
-        operation_id="applications_update",
-        summary="Rename an application or change its description",
-        description="Only `name` and `description` change; scopes are fixed at creation, and sending them is a 400.",
-        request=ApplicationUpdateSerializer,
-        responses={200: ApplicationSerializer, **schema.errors(400, 401, 403, 404, 413, 415)},
-        examples=[
-            OpenApiExample(
-                "New description",
-                value={"description": "Copies credentials to the archive every night."},
-                request_only=True,
-            ),
-            APPLICATION_EXAMPLE,
-            OpenApiExample(
-                "Scopes are fixed",
-                value={"scopes": ["Scopes are fixed when an application is created and cannot be changed."]},
-                response_only=True,
-                status_codes=["400"],
-            ),
-        ],
-    ),
-    delete=extend_schema(
-        operation_id="applications_destroy",
-        summary="Delete an application",
-        description="Its client credentials and every token it was issued stop working from the next request on.",
-        responses={204: OpenApiResponse(description="Deleted."), **schema.errors(401, 403, 404)},
-    ),
-)
-class ApplicationDetailApi(OrganizationApi):
+@schema.application_detail
+class ApplicationDetailApi(OrganizationObjectApi):
     scope_resource = "applications"
     serializer_class = ApplicationSerializer
+    update_serializer_class = ApplicationUpdateSerializer
+    selector = staticmethod(get_application)
 
-    def get_object(self):
-        return get_application(organization=self.organization, public_id=self.kwargs["public_id"])
+    def perform_update(self, application, data):
+        # A rule the service enforces (a name already taken) is a 400 through api.exceptions.
+        return update_application(application=application, actor=self.actor, **data)
 
-    def get(self, request, public_id):
-        return Response(self.get_serializer(self.get_object()).data)
-
-    def patch(self, request, public_id):
-        application = self.get_object()
-        serializer = ApplicationUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        try:
-            application = update_application(application=application, actor=self.actor, **serializer.validated_data)
-        except DjangoValidationError as error:
-            raise ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages)
-        return Response(self.get_serializer(application).data)
-
-    def delete(self, request, public_id):
-        delete_application(application=self.get_object(), actor=self.actor)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def perform_destroy(self, application):
+        delete_application(application=application, actor=self.actor)
 
 
-@extend_schema_view(
-    get=extend_schema(
-        operation_id="organization_retrieve",
-        summary="Read the organization",
-        description="The organization the access token belongs to.",
-        responses={200: OrganizationSerializer, **schema.errors(401, 403)},
-        examples=[
-            OpenApiExample(
-                "Organization",
-                value={
-                    "id": examples.ORGANIZATION_ID,
-                    "name": "Acme Corp",
-                    "slug": "acme-corp",
-                    "createdAt": "2026-01-01T12:00:00Z",
-                },
-                response_only=True,
-            )
-        ],
-    ),
-)
-class OrganizationDetailApi(OrganizationApi):
+@schema.organization_detail
+class OrganizationDetailApi(OrganizationScopedApi):
     scope_resource = "organizations"
     serializer_class = OrganizationSerializer
 
@@ -273,7 +139,7 @@ class OrganizationDetailApi(OrganizationApi):
         return Response(self.get_serializer(self.organization).data)
 
 
-@extend_schema(exclude=True)
+@schema.hidden
 class PostmanCollectionApi(APIView):
     # The collection holds no secret: anyone may download it.
     authentication_classes = []

@@ -42,3 +42,15 @@ def test_migrations_run_forward_over_a_populated_database():
 
     public_ids = set(Membership.objects.values_list("public_id", flat=True))
     assert len(public_ids) == 2 and None not in public_ids
+
+@pytest.mark.django_db(transaction=True)
+def test_every_migration_reverses_and_applies_again():
+    executor = MigrationExecutor(connection)
+    executor.migrate([("portal", None), ("applications", None), ("api", None)])
+    executor.loader.build_graph()
+    assert not {"portal_organization", "applications_application"} & set(connection.introspection.table_names())
+
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    executor.loader.build_graph()
+    assert executor.migration_plan(executor.loader.graph.leaf_nodes()) == []
