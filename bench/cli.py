@@ -14,6 +14,7 @@ all of them alike:
   A2   GET /bench/credentials     the very view of B, authentication and permission switched off
   B    GET /api/credentials       with a bearer token holding read:credentials
   B@1k the same against the database with --small-tokens stored tokens
+  I    POST /oauth/introspect     introspection of B's token by its own client (Basic, salted SHA-256 secret)
   C    POST /oauth/token          client credentials grants, the project's salted SHA-256 secret
   C@1k the same against the database with --small-tokens stored tokens
   D    POST /oauth/token          the same grants, the secret hashed with Django's default PBKDF2
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from bench.common import ROOT
 
-SCENARIOS = ["A", "A2", "B", "S", "C", "D"]
+SCENARIOS = ["A", "A2", "B", "S", "I", "C", "D"]
 
 
 def parse_args(argv=None):

@@ -91,6 +91,8 @@ def targets(args, summaries: dict[str, Summary], context: dict) -> list[Target]:
         paired("C/C-sync: grants on this server against gunicorn sync", "C", "C-sync", Goal("≥ 0.95", minimum=0.95)),
         paired("B/A2: what security costs the endpoint", "B", "A2", Goal("≥ 0.9", minimum=0.9)),
         paired("B/A: the endpoint against the stack's ceiling", "B", "A", None),
+        # Introspection authenticates the client and reads the token, but runs no view, permission or page query.
+        paired("I/B: introspections against API requests", "I", "B", Goal("≥ 1", minimum=1.0)),
         paired("C/A: grants against the ceiling", "C", "A", Goal("≥ 0.25", minimum=0.25)),
         paired("C/D: salted SHA-256 against PBKDF2 grants", "C", "D", Goal("≥ 50", minimum=50)),
     ]

@@ -1,7 +1,8 @@
-"""The scenarios: what each requests, from which server, and the check that it answers before the rounds."""
+"""The scenarios: what each requests (A to D, S and I), from which server, and the check that it answers before the rounds."""
 
 import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from bench.servers import Server, basic, get_token, request
 
@@ -71,11 +72,17 @@ def build_scenarios(args, main: Server, small: Server | None, sync: Server | Non
         if server is main:
             scenarios.append(
                 Scenario(
+                    "I", "POST /oauth/introspect of B's token, salted SHA-256 secret", server, "/oauth/introspect",
+                    method="POST", body=f"token={quote(token)}", authorization=basic(*seed["api_client"]),
+                )
+            )
+            scenarios.append(
+                Scenario(
                     "D", "POST /oauth/token, PBKDF2 secret (Django's default)", server, "/oauth/token", method="POST",
                     body=grant, authorization=basic(*seed["pbkdf2_client"]), issues_tokens=True, connections=args.workers,
                 )
             )
     wanted = [s for s in scenarios if s.family in args.scenarios]
     # Each scenario beside its comparison twins, so that all see the same moment of the machine.
-    order = ["A", "A2", "S", "B", "C", "D"]
+    order = ["A", "A2", "S", "B", "I", "C", "D"]
     return sorted(wanted, key=lambda s: (order.index(s.family), s.key != s.family, s.key))

@@ -247,7 +247,11 @@ SPECTACULAR_SETTINGS = {
         "The organization's verifiable credentials, applications and profile. Get an access token from "
         "`POST /oauth/token` with the client credentials grant, then send `Authorization: Bearer <token>`; "
         "each operation needs the scope it names. In this page: Authorize, enter the client ID and secret, "
-        "then Try it out."
+        "then Try it out.\n\n"
+        "The authorization server metadata (RFC 8414) at "
+        "[/.well-known/oauth-authorization-server](/.well-known/oauth-authorization-server) names the token "
+        "endpoint, `POST /oauth/revoke` (RFC 7009) to revoke a token the application no longer needs, and "
+        "`POST /oauth/introspect` (RFC 7662) to ask whether one of its tokens is still active and what it allows."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
+from applications.discovery import metadata_view
 from portal import health, metrics, views
 from portal.forms import SignInForm
 
@@ -28,6 +29,7 @@ urlpatterns = [
     path("organization/members/", include((member_patterns, "members"))),
     path("invitations/<str:token>/", views.invitation_view, name="invitation"),
     path("oauth/", include("applications.oauth.urls")),
+    path(".well-known/oauth-authorization-server", metadata_view, name="oauth-metadata"),
     path("api/", include("api.urls")),
     path("healthz", health.healthz_view, name="healthz"),
     path("readyz", health.readyz_view, name="readyz"),

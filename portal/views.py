@@ -58,8 +58,8 @@ def switch_organization_view(request):
 
 
 def _answers_json(request) -> bool:
-    # The API and the token endpoint speak JSON even when Django itself refuses a request.
-    return request.path == "/api" or request.path.startswith(("/api/", "/oauth/"))
+    # The API, the OAuth endpoints and the metadata documents speak JSON even when Django itself refuses a request.
+    return request.path == "/api" or request.path.startswith(("/api/", "/oauth/", "/.well-known/"))
 
 
 def bad_request_view(request, exception):

@@ -72,9 +72,11 @@ def test_the_collection_runs_end_to_end_with_a_downloaded_environment(files, mak
 
     run, output = newman(collection, environment, tmp_path / "first.json")
     requests_sent = executed(run)
-    # Every operation but the application delete, which runs only for an application named to it.
-    assert len(requests_sent) == 9, output
+    # Every operation but the application delete, which runs only for an application named to it,
+    # and the introspection of the collection's own token.
+    assert len(requests_sent) == 10, output
     assert "Delete an application" not in requests_sent
+    assert requests_sent["Introspect my token"] == 1
     # One token request, by the first item, reused by all the others.
     assert requests_sent.pop("Read the organization") == 2
     assert set(requests_sent.values()) == {1}
@@ -85,6 +87,6 @@ def test_the_collection_runs_end_to_end_with_a_downloaded_environment(files, mak
     run, output = newman(
         collection, environment, tmp_path / "second.json", "--env-var", f"APPLICATION_TO_DELETE={spare.public_id}"
     )
-    assert len(executed(run)) == 10, output
+    assert len(executed(run)) == 11, output
     assert not Application.objects.filter(pk=spare.pk).exists()
     assert Application.objects.filter(pk=application.pk).exists()

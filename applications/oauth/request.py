@@ -1,4 +1,5 @@
-"""The token request: its body parsed strictly, and the brute-force limits around client authentication."""
+"""Token, revocation and introspection requests: the body parsed strictly, and the brute-force limits
+around client authentication."""
 
 import base64
 import binascii
@@ -73,6 +74,12 @@ def parse_token_body(request) -> list[tuple[str, str]]:
 
     if any("\x00" in key or "\x00" in value for key, value in params):
         raise MalformedTokenRequest("The request contains a NUL character.")
+    try:
+        # JSON's \ud800 escapes decode to lone surrogates, which no UTF-8 text can hold.
+        for key, value in params:
+            key.encode("utf-8"), value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedTokenRequest("The request contains an unpaired surrogate escape.")
     return [_normalise(key, value) for key, value in params if not (key == "scope" and not value.split())]
 
 
@@ -82,7 +89,8 @@ def _normalise(key: str, value: str) -> tuple[str, str]:
 
 
 class TokenRequestBackend(OAuthLibCore):
-    """The token endpoint's request handling: a strict form or JSON body, and the brute-force limits.
+    """The token, revocation and introspection endpoints' request handling: a strict form or JSON body,
+    and the brute-force limits, one path for all three.
 
     Failures are refused before oauthlib runs when a limit is reached, and counted after a 401.
     API bearer checks never come here: api.authentication reads the Authorization header itself.
@@ -93,6 +101,16 @@ class TokenRequestBackend(OAuthLibCore):
         return []
 
     def create_token_response(self, request):
+        return self._respond(request, self.server.create_token_response)
+
+    def create_revocation_response(self, request):
+        return self._respond(request, self.server.create_revocation_response)
+
+    def create_introspect_response(self, request):
+        return self._respond(request, self.server.create_introspect_response)
+
+    def _respond(self, request, endpoint):
+        # Failed client authentications at any of the three endpoints count toward the same limits.
         try:
             params = parse_token_body(request)
         except MalformedTokenRequest as error:
@@ -115,9 +133,7 @@ class TokenRequestBackend(OAuthLibCore):
         uri, http_method, _, headers = self._extract_params(request)
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
-            headers, body, status = self.server.create_token_response(
-                public_origin(request) + uri, http_method, urlencode(params), headers
-            )
+            headers, body, status = endpoint(public_origin(request) + uri, http_method, urlencode(params), headers)
         except OAuth2Error as error:
             headers, body, status = error.headers, error.json, error.status_code
         if status == 401 and PER_CLIENT in unless_cache_down(

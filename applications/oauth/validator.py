@@ -1,9 +1,10 @@
 from django.db import IntegrityError
-from oauth2_provider.models import get_application_model
+from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from applications.oauth.reads import application_by_client_id
+from applications.oauth.reads import active_access_token, application_by_client_id, token_checksum
+from applications.oauth.server import issuer
 from applications.services import record_use
 
 
@@ -39,3 +40,29 @@ class ApplicationValidator(OAuth2Validator):
             # it issues no token after its deletion commits.
             raise errors.InvalidClientError(request=request)
         record_use(request.client)
+
+    def introspect_token(self, token, token_type_hint, request, *args, **kwargs):
+        """The RFC 7662 claims of an active token issued to the calling client; None for any other token.
+
+        The toolkit leaves this unimplemented. Another client's token answers as an unknown one
+        would, so no client learns anything about tokens it was not issued.
+        """
+        access_token = active_access_token(token)
+        if access_token is None or access_token.application_id != request.client.pk:
+            return None
+        return {
+            "scope": access_token.scope,
+            "client_id": request.client.client_id,
+            "token_type": "Bearer",
+            "exp": int(access_token.expires.timestamp()),
+            "iat": int(access_token.created.timestamp()),
+            "iss": issuer(request),
+        }
+
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
+        # Only the calling client's own token, whatever the hint: another client's token, an unknown
+        # or an already revoked one changes nothing, and the answer is 200 all the same (RFC 7009 §2.2).
+        # No refresh tokens are issued here, so the access token's row is all there is to delete.
+        get_access_token_model().objects.filter(
+            token_checksum=token_checksum(token), application_id=request.client.pk
+        ).delete()

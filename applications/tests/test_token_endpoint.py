@@ -319,6 +319,14 @@ def test_json_bytes_that_are_not_utf8_are_invalid_request(client, basic):
     assert_error(response, 400, "invalid_request")
 
 
+def test_a_json_escape_of_a_lone_surrogate_is_invalid_request_not_a_500(client, basic):
+    body = '{"grant_type": "client_credentials", "scope": "\\ud800"}'
+
+    response = post_raw(client, body, content_type="application/json", **basic)
+
+    assert_error(response, 400, "invalid_request")
+
+
 def test_multipart_body_is_invalid_request(client, basic):
     response = client.post(TOKEN_URL, {"grant_type": "client_credentials"}, **basic)
 

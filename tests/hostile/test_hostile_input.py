@@ -102,6 +102,77 @@ def test_token_endpoint_query_strings_and_methods(client, app_and_secret, method
     assert_json_error_without_secrets(response, secret)
 
 
+OAUTH_CLIENT_ENDPOINTS = st.sampled_from(["/oauth/revoke", "/oauth/introspect"])
+CLIENT_TOKEN_KEYS = st.sampled_from(["token", "token_type_hint", "client_id", "client_secret", "grant_type", "scope"])
+# Lone surrogates too: json.dumps writes them as \\ud800 escapes, which JSON bodies may carry.
+ANY_TEXT = st.text(max_size=300)
+
+
+@EXAMPLES
+@given(
+    url=OAUTH_CLIENT_ENDPOINTS, body=st.binary(max_size=2000), content_type=CONTENT_TYPES, authorization=HEADER_VALUES
+)
+def test_revocation_and_introspection_survive_random_bytes(
+    client, app_and_secret, url, body, content_type, authorization
+):
+    _, secret = app_and_secret
+
+    response = client.generic("POST", url, body, content_type=content_type, HTTP_AUTHORIZATION=authorization)
+
+    assert_json_error_without_secrets(response, secret)
+    assert response.status_code in (400, 401)
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.fixture
+def tokens(app_and_secret, make_application, get_token):
+    """The application's own token, and a token of another application that must survive everything."""
+    application, secret = app_and_secret
+    other, other_secret = make_application(name="Bystander", scopes=["read:credentials"])
+    return get_token(application, secret), get_token(other, other_secret), other
+
+
+@EXAMPLES
+@given(
+    url=OAUTH_CLIENT_ENDPOINTS,
+    params=st.lists(
+        st.tuples(
+            CLIENT_TOKEN_KEYS, st.one_of(ANY_TEXT, st.sampled_from(["OWN", "OTHER", "access_token", "refresh_token"]))
+        ),
+        max_size=6,
+    ),
+    as_json=st.booleans(),
+    with_basic=st.booleans(),
+)
+def test_revocation_and_introspection_survive_random_parameters(
+    client, app_and_secret, tokens, url, params, as_json, with_basic
+):
+    from urllib.parse import urlencode
+
+    application, secret = app_and_secret
+    own_token, other_token, other = tokens
+    params = [(key, {"OWN": own_token, "OTHER": other_token}.get(value, value)) for key, value in params]
+    extra = {"HTTP_AUTHORIZATION": basic_auth(application.client_id, secret)} if with_basic else {}
+    if as_json:
+        body, content_type = json.dumps(dict(params)), "application/json"
+    else:
+        body = urlencode([(key, value.encode("utf-8", "surrogatepass")) for key, value in params])
+        content_type = "application/x-www-form-urlencoded"
+
+    response = client.post(url, body, content_type=content_type, **extra)
+
+    assert response.status_code < 500, response.content[:500]
+    assert response["Content-Type"] == "application/json"
+    assert "no-store" in response["Cache-Control"]
+    assert secret.encode() not in response.content
+    assert other_token.encode() not in response.content
+    if url == "/oauth/introspect" and response.status_code == 200 and response.json()["active"]:
+        assert response.json()["client_id"] == application.client_id
+    # Whatever was sent, the other application's token is neither revealed nor revoked.
+    api = client.get("/api/credentials", HTTP_AUTHORIZATION=f"Bearer {other_token}")
+    assert api.status_code == 200
+
+
 API_PATHS = st.one_of(
     st.sampled_from(
         [
