@@ -1,6 +1,8 @@
 import logging
 import re
 
+from django.views.debug import SafeExceptionReporterFilter
+
 # Values that must never reach a log line: secrets and tokens in form/query/JSON
 # fields, and credentials in Authorization headers.
 _PATTERNS = [
@@ -31,4 +33,11 @@ class RedactSecretsFilter(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+        return True
+
+
+class SecretsHiddenReporterFilter(SafeExceptionReporterFilter):
+    """Django's filter, also with DEBUG on: a marked frame's locals stay hidden on the debug page too."""
+
+    def is_active(self, request):
         return True

@@ -3,11 +3,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from portal import views
-from portal.forms import SignInForm
 
 urlpatterns = [
     path("", views.home_view, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(form_class=SignInForm, redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("organizations/switch/", views.switch_organization_view, name="switch-organization"),
     path("integrations/", include("applications.urls")),

@@ -1,10 +1,25 @@
+from urllib.parse import urlsplit
+
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.views import defaults
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from portal.forms import SignInForm
 from portal.selectors import SESSION_ORGANIZATION_KEY, memberships_for
+
+
+class SignInView(auth_views.LoginView):
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        # `next` naming this very page would send a signed-in user in a loop, which Django
+        # answers with a 500: such a `next` is ignored and the default page used instead.
+        url = super().get_redirect_url()
+        return "" if url and urlsplit(url).path == self.request.path else url
 
 
 def home_view(request):

@@ -5,14 +5,14 @@ from applications.tests.oauth_helpers import basic_auth, request_token
 
 @pytest.fixture(autouse=True)
 def small_limits(settings):
-    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT": (3, 60), "TOKEN_PER_ADDRESS": (6, 60)}
+    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT_ADDRESS": (3, 60), "TOKEN_PER_ADDRESS": (6, 60)}
 
 
 @pytest.fixture
 def frozen_time(monkeypatch):
     """A clock the test moves by hand; the windows follow it."""
     now = [1_800_000_000.0]
-    monkeypatch.setattr("portal.throttle.time.time", lambda: now[0])
+    monkeypatch.setattr("portal.throttle.clock", lambda: now[0])
     return now
 
 

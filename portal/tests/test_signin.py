@@ -5,7 +5,7 @@ from portal.tests.factories import PASSWORD
 
 @pytest.fixture(autouse=True)
 def small_limits(settings):
-    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "SIGNIN_PER_USERNAME": (3, 900), "SIGNIN_PER_ADDRESS": (5, 900)}
+    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "SIGNIN_PER_USERNAME_ADDRESS": (3, 900), "SIGNIN_PER_ADDRESS": (5, 900)}
 
 
 def sign_in(client, username, password, **extra):

@@ -45,7 +45,7 @@ TOKEN_VALUES = st.one_of(
 @pytest.fixture
 def app_and_secret(make_application, settings):
     # Lockouts are a fine answer, but they would hide every later path from the search.
-    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT": (10**9, 60), "TOKEN_PER_ADDRESS": (10**9, 60)}
+    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT_ADDRESS": (10**9, 60), "TOKEN_PER_ADDRESS": (10**9, 60)}
     return make_application(scopes=["read:credentials", "create:credentials"])
 
 
