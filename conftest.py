@@ -1,9 +1,13 @@
+import os
+import uuid
+
 import pytest
 
 from applications.services import create_application
 from applications.tests.oauth_helpers import request_token
 from portal.models import Membership
 from portal.tests.factories import MembershipFactory, OrganizationFactory
+from portal.tests.servers import start_redis
 
 
 @pytest.fixture(autouse=True)
@@ -113,3 +117,30 @@ def signed_in_page(page, admin_user):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/integrations/applications/")
     return page
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """TEST_REDIS_URL, or a redis-server of the suite's own (CI installs the package)."""
+    if os.environ.get("TEST_REDIS_URL"):
+        yield os.environ["TEST_REDIS_URL"]
+        return
+    process, url = start_redis("--maxmemory-policy", "noeviction")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(params=["database", "redis"])
+def counter_store(request, settings):
+    """Runs a test once with the counters in the database and once in Redis (CACHE_URL=redis://…)."""
+    if request.param == "redis":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": request.getfixturevalue("redis_url"),
+                # A prefix of the test's own: a shared TEST_REDIS_URL is never flushed.
+                "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+            }
+        }
+    return request.param
