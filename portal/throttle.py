@@ -149,21 +149,28 @@ class DatabaseStore:
         return counters
 
     def release(self, keys: list[str]) -> None:
-        connection, table, key, failures, _ = self._sql()
-        placeholders = ", ".join(["%s"] * len(keys))
+        # An upsert too, not an UPDATE … WHERE key IN: an UPDATE locks rows in whatever order
+        # its plan scans them, which can deadlock against a reserve locking them in key order.
+        # (A counter purged meanwhile comes back empty and already expired.)
+        connection, table, key, failures, expires_at = self._sql()
+        rows = ", ".join(["(%s, 0, 0)"] * len(keys))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET {failures} = {failures} - 1 WHERE {key} IN ({placeholders}) AND {failures} > 0",
+                f"INSERT INTO {table} ({key}, {failures}, {expires_at}) VALUES {rows} "
+                f"ON CONFLICT ({key}) DO UPDATE SET "
+                f"{failures} = CASE WHEN {table}.{failures} > 0 THEN {table}.{failures} - 1 ELSE 0 END",
                 sorted(keys),
             )
 
     def purge(self, *, now: float, batch: int | None = None) -> int:
         """Delete up to `batch` counters whose window has ended; returns how many."""
         connection, table, key, _, expires_at = self._sql()
+        # PostgreSQL: rows an attempt holds are skipped, so a purge never waits on one (no deadlock).
+        skip = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
         with connection.cursor() as cursor:
             cursor.execute(
                 f"DELETE FROM {table} WHERE {key} IN "
-                f"(SELECT {key} FROM {table} WHERE {expires_at} <= %s LIMIT %s)",
+                f"(SELECT {key} FROM {table} WHERE {expires_at} <= %s LIMIT %s{skip})",
                 [now, batch or self.PURGE_BATCH],
             )
             return cursor.rowcount
