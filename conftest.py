@@ -144,3 +144,24 @@ def counter_store(request, settings):
             }
         }
     return request.param
+
+
+@pytest.fixture
+def frozen_time(monkeypatch):
+    """Wall-clock time stands still until the test moves it (`frozen_time[0] += seconds`).
+
+    Both clocks move together, Python's and Django's, so every expiry follows: the
+    brute-force windows, and any cache entry's or session's too.
+    """
+    import datetime as dt
+    import time
+
+    now = [1_800_000_000.0]
+
+    def django_now():
+        return dt.datetime.fromtimestamp(now[0], tz=dt.timezone.utc)
+
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    monkeypatch.setattr("django.utils.timezone.now", django_now)
+    monkeypatch.setattr("django.core.cache.backends.db.tz_now", django_now)  # imported by name there
+    return now

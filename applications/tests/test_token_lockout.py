@@ -14,14 +14,6 @@ def small_limits(settings, counter_store):
     settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT_ADDRESS": (3, 60), "TOKEN_PER_ADDRESS": (6, 60)}
 
 
-@pytest.fixture
-def frozen_time(monkeypatch):
-    """A clock the test moves by hand; the windows follow it."""
-    now = [1_800_000_000.0]
-    monkeypatch.setattr("portal.throttle.clock", lambda: now[0])
-    return now
-
-
 def test_the_limit_trips_at_the_configured_count_and_then_refuses_even_the_right_secret(client, make_application, frozen_time):
     application, secret = make_application()
 
@@ -123,6 +115,22 @@ def test_the_window_lasts_its_full_length_and_later_failures_do_not_move_its_end
 
     assert locked.status_code == 429
     assert locked["Retry-After"] == "1"
+    assert request_token(client, application, secret).status_code == 200
+
+
+def test_a_long_window_lasts_its_full_length(client, make_application, settings, frozen_time):
+    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT_ADDRESS": (3, 900)}
+    application, secret = make_application()
+    start = frozen_time[0]
+    for _ in range(3):
+        request_token(client, application, "wrong")
+
+    for offset in (301, 899):  # past the cache's default 300-second timeout, to the window's last second
+        frozen_time[0] = start + offset
+        response = request_token(client, application, secret)
+        assert response.status_code == 429
+        assert response["Retry-After"] == str(900 - offset)
+    frozen_time[0] = start + 900
     assert request_token(client, application, secret).status_code == 200
 
 

@@ -17,13 +17,6 @@ def limits(settings):
     settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TEST": (3, 60)}
 
 
-@pytest.fixture
-def frozen_time(monkeypatch):
-    now = [1_800_000_000.0]
-    monkeypatch.setattr("portal.throttle.clock", lambda: now[0])
-    return now
-
-
 def fail(subject="subject"):
     attempt = throttle.attempt([(LIMIT, subject)])
     if not attempt.wait:

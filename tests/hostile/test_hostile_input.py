@@ -30,7 +30,8 @@ CONTENT_TYPES = st.sampled_from(
 )
 TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=300)
 # Lone surrogates too: JSON can spell them (\ud800), and form encoding as their UTF-8-like bytes.
-TEXT_WITH_SURROGATES = st.text(st.characters(), max_size=300)
+SURROGATE = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+TEXT_WITH_SURROGATES = st.one_of(TEXT, st.tuples(TEXT, SURROGATE, TEXT).map("".join))
 HEADER_VALUES = st.one_of(
     TEXT.map(lambda value: value.encode("utf-8", "ignore").decode("latin-1")),
     st.sampled_from(["Basic", "Basic ===", "Bearer", "Bearer  x", "Basic Og==", "Digest x"]),
