@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 THREADS ?= 2
 
-.PHONY: run test test-sqlite test-postgres bench screenshots clean
+.PHONY: run test test-sqlite test-postgres audit bench screenshots clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,17 @@ test-sqlite:
 test-postgres:
 	DATABASE_URL="$$TEST_POSTGRES_URL" $(PY) -m pytest -m "not faults" $(PYTEST_ARGS)
 
+# Known vulnerabilities in the pinned runtime requirements, from PyPI's advisory data. pip-audit
+# lives in a virtualenv of its own so the tool's dependencies never mix with the portal's.
+# --strict: a package the service cannot look up fails the audit instead of passing unaudited.
+# Not part of `make test`: it needs pypi.org's JSON API, which not every CI network reaches.
+AUDIT_VENV := .venv-audit
+PIP_AUDIT_VERSION := 2.10.1
+audit:
+	test -x $(AUDIT_VENV)/bin/pip-audit || { $(PYTHON) -m venv $(AUDIT_VENV) && \
+		$(AUDIT_VENV)/bin/pip install --quiet pip-audit==$(PIP_AUDIT_VERSION); }
+	$(AUDIT_VENV)/bin/pip-audit --strict --progress-spinner off -r requirements.txt
+
 # Load benchmark of the token endpoint and the API on 127.0.0.1 (about 6 minutes); writes bench/RESULTS.md.
 # DATABASE_URL=postgres://… runs it on a database of its own there; BENCH_ARGS=--help lists the flags.
 bench: $(VENV)/.installed
@@ -56,4 +67,4 @@ screenshots: $(VENV)/.test-installed
 	$(PY) scripts/screenshots.py
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache $(NEWMAN_DIR)/node_modules
+	rm -rf $(VENV) $(AUDIT_VENV) staticfiles .pytest_cache $(NEWMAN_DIR)/node_modules

@@ -3,6 +3,8 @@ import logging
 import re
 import time
 
+from django.views.debug import SafeExceptionReporterFilter
+
 # Values that must never reach a log line: secrets and tokens in form/query/JSON
 # fields, and credentials in Authorization headers.
 _PATTERNS = [
@@ -69,3 +71,10 @@ class JsonFormatter(logging.Formatter):
         if record.exc_text:
             entry["exception"] = redact(record.exc_text)
         return json.dumps(entry, ensure_ascii=False)
+
+
+class SecretsHiddenReporterFilter(SafeExceptionReporterFilter):
+    """Django's filter, also with DEBUG on: a marked frame's locals stay hidden on the debug page too."""
+
+    def is_active(self, request):
+        return True

@@ -74,39 +74,3 @@ class DatabaseOutageMiddleware:
             request.outage = "database"
             return unavailable_response(request)
         return None
-
-
-class _CacheBreaker:
-    """After a cache failure, skip the cache for a moment in this process: one slow attempt, not one per request."""
-
-    pause = 2.0
-
-    def __init__(self):
-        self.down_until = 0.0
-
-    def is_open(self) -> bool:
-        return time.monotonic() < self.down_until
-
-    def trip(self) -> None:
-        self.down_until = time.monotonic() + self.pause
-
-
-_breaker = _CacheBreaker()
-
-
-def unless_cache_down(call, *args, default, what: str):
-    """`call(*args)`, or `default` when the shared cache cannot be reached (logged at WARNING).
-
-    Wraps the brute-force counter calls at their call sites (the token endpoint and sign-in):
-    with the cache away those checks are skipped and the request goes on.
-    """
-    if _breaker.is_open():
-        return default
-    try:
-        return call(*args)
-    except CACHE_ERRORS as error:
-        _breaker.trip()
-        logger.warning(
-            "cache unavailable: %s skipped for %.0f s (%s: %s)", what, _breaker.pause, type(error).__name__, error
-        )
-        return default

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -129,8 +130,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
 
-# Shared by every worker process (never per-process memory): brute-force counters and
-# one-time form tokens must hold across processes.
+# Shared by every worker process (never per-process memory). With Redis it holds the
+# brute-force counters, and must not evict them (portal/throttle.py checks at start-up);
+# otherwise they live in a table of their own (portal.FailureCounter).
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # An unreachable Redis must cost a request a fraction of a second, not a hang: the callers
@@ -210,18 +212,33 @@ OAUTH2_PROVIDER = {
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 
+def _failure_limit(name: str, default: tuple[int, int], *, formerly: str | None = None) -> tuple[int, int]:
+    """A (count, window seconds) pair from `COUNT,SECONDS`; the variable's earlier name is still read."""
+    if formerly and name not in os.environ and formerly in os.environ:
+        name = formerly
+    count, window = env.tuple(name, cast=int, default=default)
+    if count < 1 or window < 1:
+        raise ImproperlyConfigured(f"{name} must be two positive whole numbers, COUNT,SECONDS.")
+    return count, window
+
+
 # Failed client authentications (token endpoint) and sign-ins (portal) allowed per
-# subject and window before it is locked out until the window ends: (count, seconds).
+# subject in a window that starts with its first failure; a subject that has used them
+# all is refused until that window ends (portal/throttle.py). Client IDs and usernames
+# count together with the address the failures come from, so failures from one address
+# never lock the rightful client or user out at another.
 FAILURE_LIMITS = {
-    "TOKEN_PER_CLIENT": env.tuple("TOKEN_FAILURE_LIMIT_PER_CLIENT", cast=int, default=(10, 300)),
-    "TOKEN_PER_ADDRESS": env.tuple("TOKEN_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(50, 300)),
-    "SIGNIN_PER_USERNAME": env.tuple("SIGNIN_FAILURE_LIMIT_PER_USERNAME", cast=int, default=(5, 900)),
-    "SIGNIN_PER_ADDRESS": env.tuple("SIGNIN_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(50, 900)),
-    # Invitation links that do not open (unknown, used, revoked, expired), and refused account creations through one.
-    "INVITATION_PER_ADDRESS": env.tuple("INVITATION_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(20, 900)),
-    "INVITATION_SIGNUP_PER_ADDRESS": env.tuple(
-        "INVITATION_SIGNUP_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(10, 900)
+    "TOKEN_PER_CLIENT_ADDRESS": _failure_limit(
+        "TOKEN_FAILURE_LIMIT_PER_CLIENT_ADDRESS", (10, 300), formerly="TOKEN_FAILURE_LIMIT_PER_CLIENT"
     ),
+    "TOKEN_PER_ADDRESS": _failure_limit("TOKEN_FAILURE_LIMIT_PER_ADDRESS", (50, 300)),
+    "SIGNIN_PER_USERNAME_ADDRESS": _failure_limit(
+        "SIGNIN_FAILURE_LIMIT_PER_USERNAME_ADDRESS", (5, 900), formerly="SIGNIN_FAILURE_LIMIT_PER_USERNAME"
+    ),
+    "SIGNIN_PER_ADDRESS": _failure_limit("SIGNIN_FAILURE_LIMIT_PER_ADDRESS", (50, 900)),
+    # Invitation links that do not open (unknown, used, revoked, expired), and refused account creations through one.
+    "INVITATION_PER_ADDRESS": _failure_limit("INVITATION_FAILURE_LIMIT_PER_ADDRESS", (20, 900)),
+    "INVITATION_SIGNUP_PER_ADDRESS": _failure_limit("INVITATION_SIGNUP_FAILURE_LIMIT_PER_ADDRESS", (10, 900)),
 }
 
 # Token requests are a handful of short fields; anything larger is refused before parsing.
@@ -325,6 +342,11 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_BASE_URL
 
 # LOG_FORMAT=json: one JSON object per line (portal/logging.py); the default is readable text.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+
+# Error reports hide the locals of every frame marked @sensitive_variables (the token
+# endpoint, the one-time reveal), with DEBUG on too: those frames hold secrets.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.logging.SecretsHiddenReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

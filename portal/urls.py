@@ -4,7 +4,6 @@ from django.urls import include, path, reverse_lazy
 
 from applications.discovery import metadata_view
 from portal import health, metrics, views
-from portal.forms import SignInForm
 
 member_patterns = [
     path("", views.members_view, name="list"),
@@ -16,7 +15,7 @@ member_patterns = [
 
 urlpatterns = [
     path("", views.home_view, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(form_class=SignInForm, redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",

@@ -1,43 +1,31 @@
-"""Token, revocation and introspection requests: the body parsed strictly, and the brute-force limits
-around client authentication."""
+"""Token, revocation and introspection requests: bodies parsed strictly, and the brute-force limits around
+client authentication, one path for all three."""
 
-import base64
-import binascii
 import json
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import parse_qsl
 
 from django.conf import settings
-from oauthlib.common import urlencode
+from django.views.decorators.debug import sensitive_variables
 from oauth2_provider.oauth2_backends import OAuthLibCore
+from oauthlib.common import urlencode
 from oauthlib.oauth2 import OAuth2Error
 from oauthlib.oauth2.rfc6749 import errors
 
+from applications.oauth.authentication import ClientAuthenticationError, client_credentials
 from applications.services import record_lockout
+from portal import throttle
 from portal.origin import public_origin
-from portal.outage import unless_cache_down
-from portal.throttle import Limit, record_failure, retry_after
 
-PER_CLIENT = Limit("token-client", "TOKEN_PER_CLIENT")
-PER_ADDRESS = Limit("token-address", "TOKEN_PER_ADDRESS")
-
-
-def basic_client_id(request) -> str | None:
-    """The client ID of an HTTP Basic Authorization header, or None when there is none or it is unreadable."""
-    scheme, _, credentials = (request.headers.get("Authorization") or "").partition(" ")
-    if scheme != "Basic":
-        return None
-    try:
-        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    client_id, separator, _ = decoded.partition(":")
-    return unquote_plus(client_id) if separator else None
+# Client IDs are public: a client is locked out only where its failures come from.
+PER_CLIENT_ADDRESS = throttle.Limit("token-client-address", "TOKEN_PER_CLIENT_ADDRESS")
+PER_ADDRESS = throttle.Limit("token-address", "TOKEN_PER_ADDRESS")
 
 
 class MalformedTokenRequest(Exception):
     pass
 
 
+@sensitive_variables()
 def parse_token_body(request) -> list[tuple[str, str]]:
     """The token request's parameters from a form-encoded or JSON body, strictly decoded."""
     try:
@@ -75,11 +63,10 @@ def parse_token_body(request) -> list[tuple[str, str]]:
     if any("\x00" in key or "\x00" in value for key, value in params):
         raise MalformedTokenRequest("The request contains a NUL character.")
     try:
-        # JSON's \ud800 escapes decode to lone surrogates, which no UTF-8 text can hold.
         for key, value in params:
             key.encode("utf-8"), value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise MalformedTokenRequest("The request contains an unpaired surrogate escape.")
+    except UnicodeEncodeError:  # a lone surrogate, which JSON's \ud800 escapes can spell
+        raise MalformedTokenRequest("The request contains text that is not valid Unicode.")
     return [_normalise(key, value) for key, value in params if not (key == "scope" and not value.split())]
 
 
@@ -109,35 +96,46 @@ class TokenRequestBackend(OAuthLibCore):
     def create_introspect_response(self, request):
         return self._respond(request, self.server.create_introspect_response)
 
+    @sensitive_variables()
     def _respond(self, request, endpoint):
         # Failed client authentications at any of the three endpoints count toward the same limits.
         try:
             params = parse_token_body(request)
+            credentials = client_credentials(request.headers.get("Authorization"), params)
         except MalformedTokenRequest as error:
             failure = errors.InvalidRequestError(description=str(error))
             return None, failure.headers, failure.json, failure.status_code
+        except ClientAuthenticationError as error:
+            # Refused before any secret is checked: nothing to count.
+            failure = error.oauth2_error()
+            return None, failure.headers, failure.json, failure.status_code
 
-        client_id = basic_client_id(request) or dict(params).get("client_id")
-        checks = [(PER_ADDRESS, request.META.get("REMOTE_ADDR", ""))]
-        if client_id:
-            checks.append((PER_CLIENT, client_id))
-        request.client_id = client_id  # for the request log line
-        wait = unless_cache_down(retry_after, checks, default=0, what="token brute-force check")
-        if wait:
-            # Locked out: even a correct secret fails until the window ends.
+        request.client_id = credentials.client_id  # for the request log line
+        address = request.META.get("REMOTE_ADDR", "")
+        checks = [(PER_ADDRESS, address)]
+        if credentials.client_id:
+            checks.append((PER_CLIENT_ADDRESS, f"{credentials.client_id}\n{address}"))
+        attempt = throttle.attempt(checks)
+        if attempt.wait:
+            # Locked out: even a correct secret fails here until the window ends.
             body = json.dumps(
-                {"error": "too_many_attempts", "error_description": f"Too many failed client authentications; retry in {wait} seconds."}
+                {
+                    "error": "too_many_attempts",
+                    "error_description": f"Too many failed client authentications; retry in {attempt.wait} seconds.",
+                }
             )
-            return None, {"Retry-After": str(wait)}, body, 429
+            return None, {"Retry-After": str(attempt.wait)}, body, 429
 
         uri, http_method, _, headers = self._extract_params(request)
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
+            # oauthlib refuses any query string itself (invalid_request), credentials included.
             headers, body, status = endpoint(public_origin(request) + uri, http_method, urlencode(params), headers)
         except OAuth2Error as error:
             headers, body, status = error.headers, error.json, error.status_code
-        if status == 401 and PER_CLIENT in unless_cache_down(
-            record_failure, checks, default=[], what="token failure count"
-        ):
-            record_lockout(client_id=client_id, address=request.META.get("REMOTE_ADDR"))
+        if status == 401:
+            if PER_CLIENT_ADDRESS in attempt.failed():
+                record_lockout(client_id=credentials.client_id, address=address)
+        else:
+            attempt.succeeded()
         return None, headers, body, status

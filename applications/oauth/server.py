@@ -3,18 +3,7 @@ from urllib.parse import urlsplit
 from oauthlib.oauth2 import BackendApplicationServer
 from oauthlib.oauth2.rfc6749 import errors
 
-from applications.oauth.request import basic_client_id
 from portal.origin import token_audience
-
-
-def reject_conflicting_client_ids(request):
-    # oauthlib answers this with a server_error; RFC 6749 §5.2 calls it invalid_request.
-    basic_id = basic_client_id(request)
-    body_client_id = request.client_id
-    if basic_id is not None and body_client_id and body_client_id != basic_id:
-        raise errors.InvalidRequestError(
-            description="client_id in the body does not match the HTTP Basic credentials.", request=request
-        )
 
 
 def issuer(request) -> str:
@@ -44,7 +33,6 @@ class ClientCredentialsServer(BackendApplicationServer):
     def __init__(self, request_validator, *args, **kwargs):
         kwargs.pop("pre_token", None)  # the toolkit's device-flow hook; no device flow here
         super().__init__(request_validator, *args, **kwargs)
-        self.credentials_grant.custom_validators.pre_token.append(reject_conflicting_client_ids)
         self.credentials_grant.custom_validators.post_token.append(check_audience)
 
     def validate_revocation_request(self, request):
@@ -66,6 +54,5 @@ class ClientCredentialsServer(BackendApplicationServer):
         repeated = sorted(set(request.duplicate_params) & {"token", "token_type_hint", "client_id", "client_secret"})
         if repeated:
             raise errors.InvalidRequestError(description=f"Duplicate {', '.join(repeated)} parameter.", request=request)
-        reject_conflicting_client_ids(request)
         self._raise_on_invalid_client(request)
         self._raise_on_missing_token(request)

@@ -1,14 +1,42 @@
 from django.db import IntegrityError
+from django.views.decorators.debug import sensitive_variables
 from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
+from applications.oauth.authentication import ClientAuthenticationError, client_credentials
 from applications.oauth.reads import active_access_token, application_by_client_id, token_checksum
 from applications.oauth.server import issuer
 from applications.services import record_use
 
 
 class ApplicationValidator(OAuth2Validator):
+    @sensitive_variables()
+    def authenticate_client(self, request, *args, **kwargs):
+        """Check the credentials the brute-force limiter counted, read by the same strict parser.
+
+        The toolkit's own reading decodes Basic leniently and falls back to the body when
+        Basic fails (two secrets tried per request); neither happens here.
+        """
+        try:
+            credentials = client_credentials(request.headers.get("Authorization"), request.decoded_body or [])
+        except ClientAuthenticationError as error:
+            raise error.oauth2_error(request)
+        if not credentials.client_id or self._load_application(credentials.client_id, request) is None:
+            return False
+        return self._check_secret(credentials.client_secret or "", request.client.client_secret)
+
+    def _extract_basic_auth(self, request):
+        # Whether the request tries Basic (client_authentication_required asks); authenticate_client reads it.
+        authorization = request.headers.get("Authorization") or ""
+        return authorization if authorization.partition(" ")[0].lower() == "basic" else None
+
+    def _authenticate_basic_auth(self, request):
+        raise NotImplementedError("authenticate_client reads every client authentication.")
+
+    def _authenticate_request_body(self, request):
+        raise NotImplementedError("authenticate_client reads every client authentication.")
+
     def _load_application(self, client_id, request):
         cached = request.client
         if isinstance(cached, get_application_model()) and cached.client_id == client_id and cached.is_usable(request):

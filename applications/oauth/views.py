@@ -29,10 +29,12 @@ def _oauth_response(headers: dict, body: str, status: int) -> HttpResponse:
     return response
 
 
+# Every local of these frames and of every frame below them (the toolkit's and oauthlib's
+# included) is hidden from error reports: several hold the secret or the token.
+@sensitive_variables()
 @csrf_exempt
 @never_cache
 @sensitive_post_parameters("client_secret")
-@sensitive_variables("body", "headers")
 def token_view(request):
     """POST /oauth/token: client credentials grants; every outcome is an RFC 6749 JSON body."""
     if request.method != "POST":
@@ -41,10 +43,10 @@ def token_view(request):
     return _oauth_response(headers, body, status)
 
 
+@sensitive_variables()
 @csrf_exempt
 @never_cache
 @sensitive_post_parameters("client_secret", "token")
-@sensitive_variables("body", "headers")
 def revoke_view(request):
     """POST /oauth/revoke (RFC 7009): the calling client revokes one of its own tokens."""
     if request.method != "POST":
@@ -54,10 +56,10 @@ def revoke_view(request):
     return _oauth_response(headers, body or "{}", status)
 
 
+@sensitive_variables()
 @csrf_exempt
 @never_cache
 @sensitive_post_parameters("client_secret", "token")
-@sensitive_variables("body", "headers")
 def introspect_view(request):
     """POST /oauth/introspect (RFC 7662): whether a token of the calling client's is active, and what it allows."""
     if request.method != "POST":

@@ -52,7 +52,7 @@ class PortalServer:
         if self.server == "gunicorn":
             return [
                 sys.executable, "-m", "gunicorn", "portal.wsgi",
-                "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers), *self.options,
+                "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers), "--no-control-socket", *self.options,
             ]
         return [
             sys.executable, "-m", "portal.serve",

@@ -15,7 +15,7 @@ from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
 
 from applications.tests.oauth_helpers import request_token
-from portal import outage
+from portal import outage, throttle
 from portal.testing.services import RedisServer
 from portal.testing.server import free_port
 from portal.tests.factories import PASSWORD
@@ -23,9 +23,9 @@ from portal.tests.factories import PASSWORD
 
 @pytest.fixture(autouse=True)
 def fresh_breaker():
-    outage._breaker.down_until = 0.0
+    throttle._pause.until = 0.0
     yield
-    outage._breaker.down_until = 0.0
+    throttle._pause.until = 0.0
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +191,7 @@ def test_requests_work_again_once_the_database_is_back(client, make_application)
 
 
 def test_brute_force_counters_live_in_redis(client, make_application, redis_cache, settings):
-    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT": (2, 60)}
+    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT_ADDRESS": (2, 60)}
     application, secret = make_application()
 
     for _ in range(2):
@@ -200,7 +200,7 @@ def test_brute_force_counters_live_in_redis(client, make_application, redis_cach
 
     assert response.status_code == 429
     assert response.json()["error"] == "too_many_attempts"
-    assert any(key.startswith(b":1:failures:token-client:") for key in redis_cache_keys(redis_cache))
+    assert any(key.startswith(b":1:failures:") for key in redis_cache_keys(redis_cache))
 
 
 def redis_cache_keys(server) -> list[bytes]:
@@ -212,15 +212,15 @@ def redis_cache_keys(server) -> list[bytes]:
 def test_grants_work_with_the_cache_down_and_a_warning_is_logged(client, make_application, cache_down, caplog):
     application, secret = make_application()
 
-    with caplog.at_level(logging.WARNING, logger="portal.outage"):
+    with caplog.at_level(logging.WARNING, logger="portal.throttle"):
         first = request_token(client, application, secret)
         wrong = request_token(client, application, "wrong")
         second = request_token(client, application, secret)
 
     assert first.status_code == 200 and second.status_code == 200
     assert wrong.status_code == 401
-    warnings = [r for r in caplog.records if r.name == "portal.outage" and r.levelno == logging.WARNING]
-    assert warnings and "token brute-force check skipped" in warnings[0].getMessage()
+    warnings = [r for r in caplog.records if r.name == "portal.throttle" and r.levelno == logging.WARNING]
+    assert warnings and "Brute-force counters unavailable, limits skipped" in warnings[0].getMessage()
 
 
 def test_the_api_works_with_the_cache_down(client, make_application, cache_down):
@@ -233,12 +233,12 @@ def test_the_api_works_with_the_cache_down(client, make_application, cache_down)
 
 
 def test_sign_in_works_with_the_cache_down(client, admin_user, cache_down, caplog):
-    with caplog.at_level(logging.WARNING, logger="portal.outage"):
+    with caplog.at_level(logging.WARNING, logger="portal.throttle"):
         response = client.post("/accounts/login/", {"username": admin_user.username, "password": PASSWORD})
 
     assert response.status_code == 302
     assert "_auth_user_id" in client.session
-    assert any("sign-in brute-force check skipped" in r.getMessage() for r in caplog.records)
+    assert any("Brute-force counters unavailable, limits skipped" in r.getMessage() for r in caplog.records)
 
 
 def test_after_a_failure_the_cache_is_left_alone_for_a_pause_then_used_again(client, make_application, redis_cache):
@@ -253,6 +253,6 @@ def test_after_a_failure_the_cache_is_left_alone_for_a_pause_then_used_again(cli
     assert request_token(client, application, "wrong").status_code == 401
     assert redis_cache_keys(redis_cache) == []
 
-    outage._breaker.down_until = 0.0  # the pause is over
+    throttle._pause.until = 0.0  # the pause is over
     assert request_token(client, application, "wrong").status_code == 401
-    assert any(key.startswith(b":1:failures:token-client:") for key in redis_cache_keys(redis_cache))
+    assert any(key.startswith(b":1:failures:") for key in redis_cache_keys(redis_cache))

@@ -55,7 +55,7 @@ def test_metrics_is_401_without_the_right_bearer_token(client, metrics_on, autho
 
 
 def test_metrics_count_token_results_statuses_and_route_latency(client, metrics_on, make_application, settings):
-    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT": (2, 60)}
+    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT_ADDRESS": (2, 60)}
     application, secret = make_application(scopes=["read:credentials"])
     _, before = scrape(client)
 

@@ -29,6 +29,9 @@ CONTENT_TYPES = st.sampled_from(
     ]
 )
 TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=300)
+# Lone surrogates too: JSON can spell them (\ud800), and form encoding as their UTF-8-like bytes.
+SURROGATE = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+TEXT_WITH_SURROGATES = st.one_of(TEXT, st.tuples(TEXT, SURROGATE, TEXT).map("".join))
 HEADER_VALUES = st.one_of(
     TEXT.map(lambda value: value.encode("utf-8", "ignore").decode("latin-1")),
     st.sampled_from(["Basic", "Basic ===", "Bearer", "Bearer  x", "Basic Og==", "Digest x"]),
@@ -37,7 +40,7 @@ HEADER_VALUES = st.one_of(
 TOKEN_KEYS = st.sampled_from(["grant_type", "scope", "client_id", "client_secret", "audience", "resource", "device_code", "code"])
 TOKEN_VALUES = st.one_of(
     st.sampled_from(["client_credentials", "password", "authorization_code", "urn:ietf:params:oauth:grant-type:device_code"]),
-    TEXT,
+    TEXT_WITH_SURROGATES,
     st.text(alphabet="read:credentials create:applications \t", min_size=1000, max_size=5000),
 )
 
@@ -45,7 +48,7 @@ TOKEN_VALUES = st.one_of(
 @pytest.fixture
 def app_and_secret(make_application, settings):
     # Lockouts are a fine answer, but they would hide every later path from the search.
-    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT": (10**9, 60), "TOKEN_PER_ADDRESS": (10**9, 60)}
+    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT_ADDRESS": (10**9, 60), "TOKEN_PER_ADDRESS": (10**9, 60)}
     return make_application(scopes=["read:credentials", "create:credentials"])
 
 
@@ -80,7 +83,7 @@ def test_token_endpoint_survives_random_parameters(client, app_and_secret, param
     else:
         from urllib.parse import urlencode
 
-        body, content_type = urlencode(params), "application/x-www-form-urlencoded"
+        body, content_type = urlencode(params, errors="surrogatepass"), "application/x-www-form-urlencoded"
 
     response = client.post("/oauth/token", body, content_type=content_type, **extra)
 
@@ -240,3 +243,21 @@ def test_portal_forms_never_fail(client, admin_user, existing_application, field
     for url in ("/integrations/applications/new/", f"/integrations/applications/{application.public_id}/"):
         response = client.post(url, fields)
         assert response.status_code < 500, (url, fields, response.content[:500])
+
+
+@EXAMPLES
+@given(
+    next_url=st.one_of(
+        TEXT_WITH_SURROGATES,
+        st.sampled_from(["/accounts/login/", "/accounts/login/?next=/accounts/login/", "//accounts/login/", "/accounts/login"]),
+        TEXT.map(lambda tail: "/accounts/login/" + tail),
+    )
+)
+def test_the_sign_in_page_never_fails_for_a_signed_in_user(client, admin_user, next_url):
+    from urllib.parse import quote
+
+    client.force_login(admin_user)
+
+    response = client.get("/accounts/login/?next=" + quote(next_url, safe="", errors="surrogatepass"))
+
+    assert response.status_code == 302, (next_url, response.status_code)
