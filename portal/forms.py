@@ -38,6 +38,9 @@ class SignInForm(AuthenticationForm):
         except ValidationError:
             attempt.failed()
             raise
+        except BaseException:
+            attempt.succeeded()  # not a wrong password (the database went away, say)
+            raise
         attempt.succeeded()
         return cleaned_data
 

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, router
+from django.db import DatabaseError, connections, router
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +73,12 @@ class Attempt:
     def succeeded(self) -> None:
         """Give the places back: only failures count."""
         if self.places:
-            self.store.release([key for _, key, _ in self.places])
-            self.places = []
+            places, self.places = self.places, []
+            try:
+                self.store.release([key for _, key, _ in places])
+            except DatabaseError as error:
+                # The database went away after the place was taken: it stays taken until its window ends.
+                logger.warning("Brute-force counters unavailable, a place was not given back: %s", type(error).__name__)
 
 
 class _Pause:

@@ -133,6 +133,10 @@ class TokenRequestBackend(OAuthLibCore):
             headers, body, status = endpoint(public_origin(request) + uri, http_method, urlencode(params), headers)
         except OAuth2Error as error:
             headers, body, status = error.headers, error.json, error.status_code
+        except BaseException:
+            # Not a failed authentication (the database went away mid-request, say): the place goes back.
+            attempt.succeeded()
+            raise
         if status == 401:
             if PER_CLIENT_ADDRESS in attempt.failed():
                 record_lockout(client_id=credentials.client_id, address=address)

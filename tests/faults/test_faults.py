@@ -284,7 +284,7 @@ def test_redis_down_keeps_grants_api_and_sign_in_working(stack, traffic):
     assert any(o.kind == "create" and o.status in (200, 302) for o in during), "the portal did not work"
     warnings = [
         json.loads(line) for path in logs.glob("server-*.log") for line in path.read_text().splitlines()
-        if '"portal.outage"' in line and "cache unavailable" in line
+        if '"portal.throttle"' in line and "Brute-force counters unavailable" in line
     ]
     assert warnings and all(w["level"] == "WARNING" for w in warnings)
     FIGURES["Redis stop and start"] = (
