@@ -195,10 +195,18 @@ class DatabaseStore:
         # PostgreSQL: rows an attempt holds are skipped, so a purge never waits on one (no deadlock).
         skip = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
         with connection.cursor() as cursor:
+            # Two statements: PostgreSQL may run a LIMIT subquery inside DELETE … IN more than once
+            # and delete more than one batch. The DELETE repeats the expiry test, so a counter a
+            # new window revived in between stays.
             cursor.execute(
-                f"DELETE FROM {table} WHERE {key} IN "
-                f"(SELECT {key} FROM {table} WHERE {expires_at} <= %s LIMIT %s{skip})",
-                [now, batch or self.PURGE_BATCH],
+                f"SELECT {key} FROM {table} WHERE {expires_at} <= %s LIMIT %s{skip}", [now, batch or self.PURGE_BATCH]
+            )
+            doomed = [row[0] for row in cursor.fetchall()]
+            if not doomed:
+                return 0
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {expires_at} <= %s AND {key} IN ({', '.join(['%s'] * len(doomed))})",
+                [now, *doomed],
             )
             return cursor.rowcount
 
