@@ -12,14 +12,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 import requests
 from django.conf import settings
 
-from portal.tests.servers import free_port
+from portal.testing.server import manage
+from portal.tests.servers import free_port, scratch_database
 
 ROOT = Path(settings.BASE_DIR)
 PARALLEL = 200
@@ -30,18 +29,8 @@ pytestmark = pytest.mark.load
 
 @pytest.fixture
 def database_url(tmp_path):
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-        yield f"sqlite:///{tmp_path / 'races.sqlite3'}"
-        return
-    base = urlsplit(os.environ["DATABASE_URL"])
-    name = f"portal_races_{os.getpid()}"
-    admin = urlunsplit(base._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(base._replace(path=f"/{name}"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("races", tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(params=["database", "redis"])
@@ -58,18 +47,11 @@ def server(request, database_url, tmp_path):
     if request.param == "redis":
         env["CACHE_URL"] = request.getfixturevalue("redis_url")
 
-    def manage(*args):
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout
-
-    manage("migrate", "--noinput", "-v", "0")
-    manage("createorgadmin", "--organization", "Races", "--username", "races", "--password", "Races-test-password-1")
-    application = json.loads(
-        manage("createapplication", "--organization", "Races", "--name", "Target", "--scopes", "read:credentials", "--json")
-    )
+    manage(env, "migrate", "--noinput", "-v", "0")
+    admin = ["createorgadmin", "--organization", "Races", "--username", "races", "--password", "Races-test-password-1"]
+    manage(env, *admin)
+    create = ["createapplication", "--organization", "Races", "--name", "Target", "--scopes", "read:credentials"]
+    application = json.loads(manage(env, *create, "--json"))
     port = free_port()
     log = (tmp_path / "gunicorn.log").open("w+")
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
