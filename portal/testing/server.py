@@ -24,6 +24,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def deployment_environment(**overrides: str) -> dict:
+    """The environment for a server or a `manage.py` run of a test's own, as a deployment would set it up.
+
+    This process's variables less the browser tests' async-safety opt-out (it must not leak into a
+    deployment-like process), with DEBUG off and the loopback host allowed; then `overrides`.
+    """
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(DEBUG="false", ALLOWED_HOSTS="127.0.0.1", **overrides)
+    return env
+
+
 def manage(env: dict, *args: str, timeout: float = 120) -> str:
     """Run `manage.py` with `env` (the environment a PortalServer is given) and return its output; fails loudly."""
     done = subprocess.run(

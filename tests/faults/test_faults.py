@@ -18,7 +18,7 @@ import psycopg
 import pytest
 import requests
 
-from portal.testing.server import PortalServer, manage
+from portal.testing.server import PortalServer, deployment_environment, manage
 from portal.testing.services import PostgresCluster, RedisServer
 from portal.testing.slowclients import measure
 
@@ -131,13 +131,10 @@ def stack(tmp_path_factory):
     logs = tmp_path_factory.mktemp("faults")
     postgres = PostgresCluster().create()
     redis = RedisServer().start()
-    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(
+    env = deployment_environment(
         DATABASE_URL=postgres.url,
         CACHE_URL=redis.url,
         SECRET_KEY="fault-tests-" + "x" * 40,
-        DEBUG="false",
-        ALLOWED_HOSTS="127.0.0.1",
         # Every client here shares 127.0.0.1; failures are few by design.
         TOKEN_FAILURE_LIMIT_PER_ADDRESS="100000,60",
         LOG_FORMAT="json",

@@ -6,14 +6,13 @@ PostgreSQL database made for the test), so writes really contend.
 """
 
 import json
-import os
 import threading
 import time
 
 import pytest
 import requests
 
-from portal.testing.server import PortalServer, manage
+from portal.testing.server import PortalServer, deployment_environment, manage
 from portal.tests.servers import scratch_database
 
 CLIENTS = 50
@@ -23,16 +22,12 @@ pytestmark = pytest.mark.load
 
 
 def _server_env(database_url: str) -> dict:
-    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(
+    return deployment_environment(
         DATABASE_URL=database_url,
         SECRET_KEY="load-test-" + "x" * 40,
-        DEBUG="false",
-        ALLOWED_HOSTS="127.0.0.1",
         # Every client shares 127.0.0.1; only failures count, and this test has none by design.
         TOKEN_FAILURE_LIMIT_PER_ADDRESS="100000,60",
     )
-    return env
 
 
 def _prepare(database_url: str, scopes: str, *names: str) -> tuple[dict, dict]:

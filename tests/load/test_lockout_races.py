@@ -6,7 +6,6 @@ failure is the last one checked; every other answer is 429.
 """
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -17,7 +16,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from portal.testing.server import manage
+from portal.testing.server import deployment_environment, manage
 from portal.tests.servers import free_port, scratch_database
 
 ROOT = Path(settings.BASE_DIR)
@@ -35,12 +34,9 @@ def database_url(tmp_path):
 
 @pytest.fixture(params=["database", "redis"])
 def server(request, database_url, tmp_path):
-    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(
+    env = deployment_environment(
         DATABASE_URL=database_url,
         SECRET_KEY="races-" + "x" * 40,
-        DEBUG="false",
-        ALLOWED_HOSTS="127.0.0.1",
         TOKEN_FAILURE_LIMIT_PER_CLIENT_ADDRESS=f"{LIMIT},300",
         TOKEN_FAILURE_LIMIT_PER_ADDRESS="100000,300",
     )
