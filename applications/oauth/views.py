@@ -1,3 +1,4 @@
+import functools
 import json
 
 from django.http import HttpResponse
@@ -29,40 +30,44 @@ def _oauth_response(headers: dict, body: str, status: int) -> HttpResponse:
     return response
 
 
-# Every local of these frames and of every frame below them (the toolkit's and oauthlib's
-# included) is hidden from error reports: several hold the secret or the token.
-@sensitive_variables()
-@csrf_exempt
-@never_cache
-@sensitive_post_parameters("client_secret")
+def _oauth_endpoint(description: str, *sensitive_parameters: str):
+    """What every OAuth endpoint shares: POST only, no CSRF check (the client authenticates itself), never cached,
+    and `sensitive_parameters` masked in error reports.
+
+    Every local of the endpoint's frames and of every frame below them (the toolkit's and oauthlib's included) is
+    hidden from error reports as well: several hold the secret or the token.
+    """
+
+    def decorate(view):
+        @functools.wraps(view)
+        def post_only(request):
+            if request.method != "POST":
+                return _post_only(description)
+            return view(request)
+
+        masked = sensitive_post_parameters(*sensitive_parameters)(post_only)
+        return sensitive_variables()(csrf_exempt(never_cache(masked)))
+
+    return decorate
+
+
+@_oauth_endpoint("token endpoint", "client_secret")
 def token_view(request):
     """POST /oauth/token: client credentials grants; every outcome is an RFC 6749 JSON body."""
-    if request.method != "POST":
-        return _post_only("token endpoint")
     _, headers, body, status = get_oauthlib_core().create_token_response(request)
     return _oauth_response(headers, body, status)
 
 
-@sensitive_variables()
-@csrf_exempt
-@never_cache
-@sensitive_post_parameters("client_secret", "token")
+@_oauth_endpoint("revocation endpoint", "client_secret", "token")
 def revoke_view(request):
     """POST /oauth/revoke (RFC 7009): the calling client revokes one of its own tokens."""
-    if request.method != "POST":
-        return _post_only("revocation endpoint")
     _, headers, body, status = get_oauthlib_core().create_revocation_response(request)
     # oauthlib answers a revocation with an empty body; every answer here is JSON.
     return _oauth_response(headers, body or "{}", status)
 
 
-@sensitive_variables()
-@csrf_exempt
-@never_cache
-@sensitive_post_parameters("client_secret", "token")
+@_oauth_endpoint("introspection endpoint", "client_secret", "token")
 def introspect_view(request):
     """POST /oauth/introspect (RFC 7662): whether a token of the calling client's is active, and what it allows."""
-    if request.method != "POST":
-        return _post_only("introspection endpoint")
     _, headers, body, status = get_oauthlib_core().create_introspect_response(request)
     return _oauth_response(headers, body, status)

@@ -2,6 +2,18 @@ import base64
 from urllib.parse import urlencode
 
 FORM = "application/x-www-form-urlencoded"
+# The downloaded .env file's keys, in the contract's order.
+CONTRACT_KEYS = [
+    "API_BASE_URL",
+    "TOKEN_ENDPOINT",
+    "TOKEN_AUDIENCE",
+    "ORGANIZATION_ID",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "SCOPES",
+    "REVOCATION_ENDPOINT",
+    "INTROSPECTION_ENDPOINT",
+]
 
 
 def basic_auth(client_id: str, secret: str) -> str:

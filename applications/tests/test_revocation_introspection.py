@@ -14,6 +14,9 @@ from applications.tests.oauth_helpers import FORM, basic_auth, request_token
 REVOKE = "/oauth/revoke"
 INTROSPECT = "/oauth/introspect"
 ENDPOINTS = [REVOKE, INTROSPECT]
+# Every endpoint takes both client authentications (RFC 6749 §2.3.1) and both body formats (contract §7).
+CLIENT_AUTHENTICATIONS = pytest.mark.parametrize("basic", [True, False], ids=["client_secret_basic", "client_secret_post"])
+BODY_FORMATS = pytest.mark.parametrize("as_json", [False, True], ids=["form", "json"])
 HINTS = [None, "access_token", "refresh_token", "", "id_token", "urn:ietf:params:oauth:token-type:jwt", "bogus"]
 
 
@@ -184,19 +187,6 @@ def test_token_type_hint_never_changes_the_answer(client, own, sibling, get_toke
     assert_inactive(introspect(client, application, secret, "unknown", token_type_hint=hint))
 
 
-@pytest.mark.parametrize("basic", [True, False], ids=["client_secret_basic", "client_secret_post"])
-@pytest.mark.parametrize("as_json", [False, True], ids=["form", "json"])
-def test_both_client_authentications_and_both_body_formats_work(client, own, get_token, basic, as_json):
-    application, secret = own
-    token = get_token(application, secret)
-
-    response = introspect(client, application, secret, token, basic=basic, as_json=as_json)
-
-    assert response.status_code == 200, response.content
-    assert response.json()["active"] is True
-    assert response.json()["client_id"] == application.client_id
-
-
 def test_introspection_changes_nothing(client, own, get_token):
     application, secret = own
     token = get_token(application, secret)
@@ -289,18 +279,6 @@ def test_any_token_type_hint_revokes_the_own_token_and_spares_others(client, own
     assert api_status(client, sibling_token) == 200
 
 
-@pytest.mark.parametrize("basic", [True, False], ids=["client_secret_basic", "client_secret_post"])
-@pytest.mark.parametrize("as_json", [False, True], ids=["form", "json"])
-def test_revocation_takes_both_client_authentications_and_both_body_formats(client, own, get_token, basic, as_json):
-    application, secret = own
-    token = get_token(application, secret)
-
-    response = revoke(client, application, secret, token, basic=basic, as_json=as_json)
-
-    assert response.status_code == 200, response.content
-    assert api_status(client, token) == 401
-
-
 def test_a_revoked_token_cannot_be_revived_by_asking_for_a_new_one(client, own, get_token):
     application, secret = own
     token = get_token(application, secret)
@@ -313,11 +291,31 @@ def test_a_revoked_token_cannot_be_revived_by_asking_for_a_new_one(client, own, 
     assert api_status(client, fresh) == 200
 
 
+# --- Both endpoints -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
+@CLIENT_AUTHENTICATIONS
+@BODY_FORMATS
+def test_both_client_authentications_and_both_body_formats_work(client, own, get_token, url, basic, as_json):
+    application, secret = own
+    token = get_token(application, secret)
+
+    response = post(client, url, application, secret, basic=basic, as_json=as_json, token=token)
+
+    assert response.status_code == 200, response.content
+    if url == INTROSPECT:
+        assert response.json()["active"] is True
+        assert response.json()["client_id"] == application.client_id
+    else:
+        assert api_status(client, token) == 401
+
+
 # --- Both endpoints: errors -------------------------------------------------------
 
 
 @pytest.mark.parametrize("url", ENDPOINTS)
-@pytest.mark.parametrize("as_json", [False, True], ids=["form", "json"])
+@BODY_FORMATS
 def test_a_missing_token_is_invalid_request(client, own, url, as_json):
     assert_error(post(client, url, *own, as_json=as_json), 400, "invalid_request")
 
@@ -340,7 +338,7 @@ def test_an_empty_token_is_invalid_request(client, own, url):
 
 
 @pytest.mark.parametrize("url", ENDPOINTS)
-@pytest.mark.parametrize("basic", [True, False], ids=["client_secret_basic", "client_secret_post"])
+@CLIENT_AUTHENTICATIONS
 def test_a_wrong_secret_is_401_invalid_client_and_the_token_is_untouched(client, own, get_token, url, basic):
     application, secret = own
     token = get_token(application, secret)

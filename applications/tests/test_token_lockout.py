@@ -14,6 +14,12 @@ def small_limits(settings, counter_store):
     settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT_ADDRESS": (3, 60), "TOKEN_PER_ADDRESS": (6, 60)}
 
 
+def fail_to_the_limit(client, application):
+    """Three wrong secrets from one address: the per-client limit `small_limits` sets is reached."""
+    for _ in range(3):
+        request_token(client, application, "wrong")
+
+
 def test_the_limit_trips_at_the_configured_count_and_then_refuses_even_the_right_secret(client, make_application, frozen_time):
     application, secret = make_application()
 
@@ -29,8 +35,7 @@ def test_the_limit_trips_at_the_configured_count_and_then_refuses_even_the_right
 
 def test_the_lockout_ends_with_the_window(client, make_application, frozen_time):
     application, secret = make_application()
-    for _ in range(3):
-        request_token(client, application, "wrong")
+    fail_to_the_limit(client, application)
     wait = int(request_token(client, application, secret)["Retry-After"])
 
     frozen_time[0] += wait
@@ -50,8 +55,7 @@ def test_failures_below_the_limit_do_not_lock_out(client, make_application, froz
 def test_another_client_is_unaffected(client, make_application, frozen_time):
     attacked, _ = make_application(name="Attacked")
     other, other_secret = make_application(name="Other")
-    for _ in range(3):
-        request_token(client, attacked, "wrong")
+    fail_to_the_limit(client, attacked)
 
     assert request_token(client, other, other_secret).status_code == 200
 
@@ -92,8 +96,7 @@ def test_a_lockout_survives_two_thousand_failures_for_other_client_ids_from_many
 ):
     settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_ADDRESS": (50, 60)}
     application, secret = make_application()
-    for _ in range(3):
-        request_token(client, application, "wrong")
+    fail_to_the_limit(client, application)
 
     for n in range(2000):
         response = post_token(client, grant_body(client_id=f"flood-{n}", client_secret="x"), address=f"198.51.100.{n % 100}")
@@ -122,8 +125,7 @@ def test_a_long_window_lasts_its_full_length(client, make_application, settings,
     settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT_ADDRESS": (3, 900)}
     application, secret = make_application()
     start = frozen_time[0]
-    for _ in range(3):
-        request_token(client, application, "wrong")
+    fail_to_the_limit(client, application)
 
     for offset in (301, 899):  # past the cache's default 300-second timeout, to the window's last second
         frozen_time[0] = start + offset
@@ -136,8 +138,7 @@ def test_a_long_window_lasts_its_full_length(client, make_application, settings,
 
 def test_a_correct_secret_from_another_address_gets_its_token_during_a_lockout(client, make_application, frozen_time):
     application, secret = make_application()
-    for _ in range(3):
-        request_token(client, application, "wrong")
+    fail_to_the_limit(client, application)
     assert request_token(client, application, secret).status_code == 429
 
     elsewhere = post_token(client, grant_body(), basic_auth(application.client_id, secret), address="203.0.113.7")
@@ -199,8 +200,7 @@ def test_an_unreadable_basic_header_is_refused_before_authentication_even_with_t
 @pytest.mark.parametrize("spelling", UNREADABLE)
 def test_an_unreadable_basic_header_never_gets_a_token_during_a_lockout(client, make_application, spelling, frozen_time):
     application, secret = make_application()
-    for _ in range(3):
-        request_token(client, application, "wrong")
+    fail_to_the_limit(client, application)
 
     response = post_token(client, grant_body(), UNREADABLE[spelling](application.client_id, secret))
 

@@ -17,7 +17,7 @@ from oauth2_provider.models import AccessToken
 from applications import scopes as catalog
 from applications import services
 from applications.models import Application
-from applications.tests.oauth_helpers import request_token
+from applications.tests.oauth_helpers import CONTRACT_KEYS, request_token
 from portal.models import Membership
 from portal.actors import Actor
 from portal.tests.factories import MembershipFactory, UserFactory
@@ -25,17 +25,6 @@ from portal.tests.storage import everything_stored
 
 LIST_URL = "/integrations/applications/"
 NEW_URL = "/integrations/applications/new/"
-CONTRACT_KEYS = [
-    "API_BASE_URL",
-    "TOKEN_ENDPOINT",
-    "TOKEN_AUDIENCE",
-    "ORGANIZATION_ID",
-    "CLIENT_ID",
-    "CLIENT_SECRET",
-    "SCOPES",
-    "REVOCATION_ENDPOINT",
-    "INTROSPECTION_ENDPOINT",
-]
 
 
 def detail_url(application):

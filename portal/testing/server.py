@@ -1,7 +1,8 @@
 """Start the portal on a free port of 127.0.0.1, in processes of its own.
 
-Used by the benchmark, the screenshot script and the load tests. It imports nothing from
-Django, so a script can use it before (or without) configuring settings.
+Used by the benchmark, the screenshot script and the load and fault tests; `manage()` prepares the
+database such a server is given. It imports nothing from Django, so a script can use it before (or
+without) configuring settings.
 """
 
 import os
@@ -21,6 +22,26 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def deployment_environment(**overrides: str) -> dict:
+    """The environment for a server or a `manage.py` run of a test's own, as a deployment would set it up.
+
+    This process's variables less the browser tests' async-safety opt-out (it must not leak into a
+    deployment-like process), with DEBUG off and the loopback host allowed; then `overrides`.
+    """
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(DEBUG="false", ALLOWED_HOSTS="127.0.0.1", **overrides)
+    return env
+
+
+def manage(env: dict, *args: str, timeout: float = 120) -> str:
+    """Run `manage.py` with `env` (the environment a PortalServer is given) and return its output; fails loudly."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
 
 
 class PortalServer:

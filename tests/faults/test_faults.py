@@ -10,8 +10,6 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,7 +18,7 @@ import psycopg
 import pytest
 import requests
 
-from portal.testing.server import ROOT, PortalServer
+from portal.testing.server import PortalServer, deployment_environment, manage
 from portal.testing.services import PostgresCluster, RedisServer
 from portal.testing.slowclients import measure
 
@@ -31,14 +29,6 @@ PASSWORD = "Fault-test-password-1"
 RECOVERY_LIMIT = 5.0  # seconds after the fault ends until every server answers normally (§8)
 HANG_LIMIT = 10.0  # no request may take longer, outage or not (§8)
 FIGURES: dict[str, str] = {}  # printed at the end of the module: outage and recovery per fault
-
-
-def manage(env, *args) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 @dataclass
@@ -141,13 +131,10 @@ def stack(tmp_path_factory):
     logs = tmp_path_factory.mktemp("faults")
     postgres = PostgresCluster().create()
     redis = RedisServer().start()
-    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(
+    env = deployment_environment(
         DATABASE_URL=postgres.url,
         CACHE_URL=redis.url,
         SECRET_KEY="fault-tests-" + "x" * 40,
-        DEBUG="false",
-        ALLOWED_HOSTS="127.0.0.1",
         # Every client here shares 127.0.0.1; failures are few by design.
         TOKEN_FAILURE_LIMIT_PER_ADDRESS="100000,60",
         LOG_FORMAT="json",
@@ -155,10 +142,11 @@ def stack(tmp_path_factory):
     )
     servers = []
     try:
-        manage(env, "migrate", "--noinput", "-v", "0")
-        manage(env, "createorgadmin", "--organization", "Faults", "--username", "faults", "--password", PASSWORD)
+        manage(env, "migrate", "--noinput", "-v", "0", timeout=300)
+        admin = ["createorgadmin", "--organization", "Faults", "--username", "faults", "--password", PASSWORD]
+        manage(env, *admin, timeout=300)
         create = ["createapplication", "--organization", "Faults", "--scopes", SCOPES, "--json", "--name"]
-        apps = [json.loads(manage(env, *create, name)) for name in ("steady one", "steady two")]
+        apps = [json.loads(manage(env, *create, name, timeout=300)) for name in ("steady one", "steady two")]
         for number in range(2):
             log = (logs / f"server-{number}.log").open("w+")
             servers.append(PortalServer(env=env, workers=2, log=log, ready_path="/healthz").start())

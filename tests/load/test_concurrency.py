@@ -6,22 +6,15 @@ PostgreSQL database made for the test), so writes really contend.
 """
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 import requests
-from django.conf import settings
 
-from portal.testing.server import PortalServer
+from portal.testing.server import PortalServer, deployment_environment, manage
+from portal.tests.servers import scratch_database
 
-ROOT = Path(settings.BASE_DIR)
 CLIENTS = 50
 SECONDS = 4.0
 
@@ -29,55 +22,35 @@ pytestmark = pytest.mark.load
 
 
 def _server_env(database_url: str) -> dict:
-    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(
+    return deployment_environment(
         DATABASE_URL=database_url,
         SECRET_KEY="load-test-" + "x" * 40,
-        DEBUG="false",
-        ALLOWED_HOSTS="127.0.0.1",
         # Every client shares 127.0.0.1; only failures count, and this test has none by design.
         TOKEN_FAILURE_LIMIT_PER_ADDRESS="100000,60",
     )
-    return env
 
 
-def _manage(env, *args) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+def _prepare(database_url: str, scopes: str, *names: str) -> tuple[dict, dict]:
+    """Migrate the database, add an organization and its applications; returns the servers' env and each app."""
+    env = _server_env(database_url)
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "createcachetable")
+    manage(env, "createorgadmin", "--organization", "Load", "--username", "load", "--password", "Load-test-password-1")
+    create = ["createapplication", "--organization", "Load", "--scopes", scopes, "--json", "--name"]
+    return env, {name: json.loads(manage(env, *create, name)) for name in names}
 
 
 @pytest.fixture
 def database_url(tmp_path):
-    engine = settings.DATABASES["default"]["ENGINE"]
-    if engine == "django.db.backends.sqlite3":
-        yield f"sqlite:///{tmp_path / 'load.sqlite3'}"
-        return
-    base = urlsplit(os.environ["DATABASE_URL"])
-    name = f"portal_load_{os.getpid()}"
-    admin = urlunsplit(base._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(base._replace(path=f"/{name}"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("load", tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
 def server(database_url, tmp_path):
     """A migrated database with two applications, served with two workers."""
-    env = _server_env(database_url)
-    _manage(env, "migrate", "--noinput", "-v", "0")
-    _manage(env, "createcachetable")
-    _manage(env, "createorgadmin", "--organization", "Load", "--username", "load", "--password", "Load-test-password-1")
     every_scope = "read:credentials create:credentials read:applications delete:applications"
-    apps = {
-        name: json.loads(_manage(env, "createapplication", "--organization", "Load", "--name", name, "--scopes", every_scope, "--json"))
-        for name in ("survivor", "doomed")
-    }
+    env, apps = _prepare(database_url, every_scope, "survivor", "doomed")
     with (tmp_path / "server.log").open("w+") as log, PortalServer(env=env, workers=2, log=log) as server:
         yield server.base, apps, log
 
@@ -152,19 +125,7 @@ def test_fifty_clients_get_working_tokens_and_a_deleted_application_stops_at_onc
 @pytest.fixture
 def two_servers(database_url, tmp_path):
     """Two servers of two workers each on one database, and two applications."""
-    env = _server_env(database_url)
-    _manage(env, "migrate", "--noinput", "-v", "0")
-    _manage(env, "createcachetable")
-    _manage(env, "createorgadmin", "--organization", "Load", "--username", "load", "--password", "Load-test-password-1")
-    apps = {
-        name: json.loads(
-            _manage(
-                env, "createapplication", "--organization", "Load", "--name", name, "--scopes", "read:credentials",
-                "--json",
-            )
-        )
-        for name in ("revoker", "bystander")
-    }
+    env, apps = _prepare(database_url, "read:credentials", "revoker", "bystander")
     with (tmp_path / "a.log").open("w+") as log_a, (tmp_path / "b.log").open("w+") as log_b:
         with PortalServer(env=env, workers=2, log=log_a) as a, PortalServer(env=env, workers=2, log=log_b) as b:
             yield a.base, b.base, apps

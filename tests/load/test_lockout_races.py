@@ -6,20 +6,18 @@ failure is the last one checked; every other answer is 429.
 """
 
 import json
-import os
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 import requests
 from django.conf import settings
 
-from portal.tests.servers import free_port
+from portal.testing.server import deployment_environment, manage
+from portal.tests.servers import free_port, scratch_database
 
 ROOT = Path(settings.BASE_DIR)
 PARALLEL = 200
@@ -30,46 +28,26 @@ pytestmark = pytest.mark.load
 
 @pytest.fixture
 def database_url(tmp_path):
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-        yield f"sqlite:///{tmp_path / 'races.sqlite3'}"
-        return
-    base = urlsplit(os.environ["DATABASE_URL"])
-    name = f"portal_races_{os.getpid()}"
-    admin = urlunsplit(base._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(base._replace(path=f"/{name}"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("races", tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(params=["database", "redis"])
 def server(request, database_url, tmp_path):
-    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(
+    env = deployment_environment(
         DATABASE_URL=database_url,
         SECRET_KEY="races-" + "x" * 40,
-        DEBUG="false",
-        ALLOWED_HOSTS="127.0.0.1",
         TOKEN_FAILURE_LIMIT_PER_CLIENT_ADDRESS=f"{LIMIT},300",
         TOKEN_FAILURE_LIMIT_PER_ADDRESS="100000,300",
     )
     if request.param == "redis":
         env["CACHE_URL"] = request.getfixturevalue("redis_url")
 
-    def manage(*args):
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout
-
-    manage("migrate", "--noinput", "-v", "0")
-    manage("createorgadmin", "--organization", "Races", "--username", "races", "--password", "Races-test-password-1")
-    application = json.loads(
-        manage("createapplication", "--organization", "Races", "--name", "Target", "--scopes", "read:credentials", "--json")
-    )
+    manage(env, "migrate", "--noinput", "-v", "0")
+    admin = ["createorgadmin", "--organization", "Races", "--username", "races", "--password", "Races-test-password-1"]
+    manage(env, *admin)
+    create = ["createapplication", "--organization", "Races", "--name", "Target", "--scopes", "read:credentials"]
+    application = json.loads(manage(env, *create, "--json"))
     port = free_port()
     log = (tmp_path / "gunicorn.log").open("w+")
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))

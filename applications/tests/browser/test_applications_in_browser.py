@@ -5,21 +5,11 @@ import requests
 from dotenv import dotenv_values
 
 from applications.models import Application
+from applications.tests.oauth_helpers import CONTRACT_KEYS
 
 pytestmark = pytest.mark.browser
 
 LIST_PATH = "/integrations/applications/"
-CONTRACT_KEYS = [
-    "API_BASE_URL",
-    "TOKEN_ENDPOINT",
-    "TOKEN_AUDIENCE",
-    "ORGANIZATION_ID",
-    "CLIENT_ID",
-    "CLIENT_SECRET",
-    "SCOPES",
-    "REVOCATION_ENDPOINT",
-    "INTROSPECTION_ENDPOINT",
-]
 
 
 def request_token(live_server, client_id, secret):
