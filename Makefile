@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 THREADS ?= 2
 
-.PHONY: run test test-sqlite test-postgres audit bench screenshots clean
+.PHONY: run test lint format test-sqlite test-postgres audit bench screenshots clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,9 +35,20 @@ run: $(VENV)/.installed
 
 # Runs the suite on SQLite, then again on PostgreSQL when TEST_POSTGRES_URL is set.
 test: $(VENV)/.test-installed $(NEWMAN_DIR)/node_modules/.package-lock.json
+	$(MAKE) lint
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(MAKE) test-sqlite
 	@if [ -n "$$TEST_POSTGRES_URL" ]; then $(MAKE) test-postgres; else echo "TEST_POSTGRES_URL is not set: PostgreSQL run skipped."; fi
+
+# ruff (pinned in requirements-test.txt, configured in pyproject.toml): the linter, and the formatter's check.
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# Rewrites what `make lint` would refuse and ruff can mend by itself.
+format: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 test-sqlite:
 	DATABASE_URL=sqlite:///db.sqlite3 $(PY) -m pytest $(PYTEST_ARGS)
