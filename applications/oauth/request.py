@@ -19,17 +19,28 @@ PER_CLIENT = Limit("token-client", "TOKEN_PER_CLIENT")
 PER_ADDRESS = Limit("token-address", "TOKEN_PER_ADDRESS")
 
 
-def basic_client_id(request) -> str | None:
-    """The client ID of an HTTP Basic Authorization header, or None when there is none or it is unreadable."""
+def basic_credentials(request) -> tuple[str, str] | None:
+    """The (client ID, secret) of an HTTP Basic Authorization header, or None when there is none or it is unreadable."""
     scheme, _, credentials = (request.headers.get("Authorization") or "").partition(" ")
-    if scheme != "Basic":
+    if scheme.lower() != "basic":
         return None
     try:
         decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         return None
-    client_id, separator, _ = decoded.partition(":")
-    return unquote_plus(client_id) if separator else None
+    client_id, separator, secret = decoded.partition(":")
+    return (unquote_plus(client_id), unquote_plus(secret)) if separator else None
+
+
+def sends_basic_credentials(request) -> bool:
+    """Whether the request chose HTTP Basic client authentication, readable or not."""
+    return (request.headers.get("Authorization") or "").partition(" ")[0].lower() == "basic"
+
+
+def basic_client_id(request) -> str | None:
+    """The client ID of an HTTP Basic Authorization header, or None when there is none or it is unreadable."""
+    credentials = basic_credentials(request)
+    return credentials[0] if credentials else None
 
 
 class MalformedTokenRequest(Exception):

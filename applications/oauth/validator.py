@@ -1,9 +1,13 @@
 from django.db import IntegrityError
+from django.utils import timezone
 from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
-from applications.oauth.reads import application_by_client_id
+from applications.identifiers import refused_without_hashing
+from applications.models import IssuedToken
+from applications.oauth.reads import application_by_client_id, unrevoked_secrets
+from applications.oauth.request import basic_credentials, sends_basic_credentials
 from applications.services import record_use
 
 
@@ -26,6 +30,44 @@ class ApplicationValidator(OAuth2Validator):
         request.client = client
         return client
 
+    def authenticate_client(self, request, *args, **kwargs):
+        """One method per request: HTTP Basic when the request sends it (readable or not), else the body."""
+        if sends_basic_credentials(request):
+            credentials = basic_credentials(request)
+            if credentials is None:
+                return False
+            client_id, secret = credentials
+        else:
+            client_id, secret = request.client_id, getattr(request, "client_secret", None)
+        if not client_id or not secret or self._load_application(client_id, request) is None:
+            return False
+        return self._check_client_secret(request, secret)
+
+    def _check_client_secret(self, request, secret: str) -> bool:
+        """Whether `secret` is one of the client's live secrets; remembers which one on the request."""
+        request.client_secret_row = None
+        if refused_without_hashing(secret):
+            # An `ipcs_` secret with a broken checksum: no stored hash can match, so none is computed.
+            return False
+        now = timezone.now()
+        live = [row for (row,) in unrevoked_secrets.fetch_all(request.client.pk) if row.is_live(now)]
+        matched = None
+        # Every live secret is checked, so the time taken does not tell which one matched.
+        for row in live:
+            if self._check_secret(secret, row.secret_hash) and matched is None:
+                matched = row
+        request.client_secret_row = matched
+        return matched is not None
+
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        secret = getattr(request, "client_secret_row", None)
+        if secret is not None:
+            # No transaction around the two INSERTs: the token reaches its client only in the
+            # response, after both, so a failure between them leaves a token nobody holds.
+            IssuedToken.objects.create(access_token=access_token, secret_id=secret.pk)
+        return access_token
+
     def save_bearer_token(self, token, request, *args, **kwargs):
         try:
             if "refresh_token" in token:
@@ -38,4 +80,4 @@ class ApplicationValidator(OAuth2Validator):
             # The application was deleted between authenticating and storing the token:
             # it issues no token after its deletion commits.
             raise errors.InvalidClientError(request=request)
-        record_use(request.client)
+        record_use(request.client, getattr(request, "client_secret_row", None))

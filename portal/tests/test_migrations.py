@@ -34,7 +34,13 @@ def test_migrations_run_forward_over_a_populated_database():
     from applications.models import Application
 
     migrated = Application.objects.get(pk=application.pk)
-    assert (migrated.name, migrated.client_secret, migrated.scopes) == ("Nightly sync", "sha256_salted$salt$digest", "read:credentials")
+    assert (migrated.name, migrated.scopes) == ("Nightly sync", "read:credentials")
+    # The secret's hash moved to the application's one secret row, and left the toolkit's column.
+    row = migrated.secrets.get()
+    assert (row.secret_hash, row.hint, row.expires_at, row.revoked_at) == ("sha256_salted$salt$digest", "", None, None)
+    assert row.created_at == migrated.created
+    assert migrated.client_secret.startswith("sha256_salted$") and migrated.client_secret != "sha256_salted$salt$digest"
+    assert migrated.token_lifetime is None
     assert migrated.organization.slug == "acme"
     assert migrated.created_by.username == "alice"
 
