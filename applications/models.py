@@ -70,7 +70,8 @@ class ClientSecret(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        return f"…{self.hint}" if self.hint else f"secret {self.public_id}"
+        # Secrets from before hints were kept are told apart by their date.
+        return f"…{self.hint}" if self.hint else f"of {self.created_at:%-d %b %Y}"
 
     def is_live(self, now=None) -> bool:
         now = now or timezone.now()
