@@ -14,6 +14,7 @@ machine hits all of them alike:
   B@1k the same against the database with --small-tokens stored tokens
   C    POST /oauth/token          client credentials grants, the project's salted SHA-256 secret
   C@1k the same against the database with --small-tokens stored tokens
+  C2   POST /oauth/token          grants for an application with two live secrets, with the newer one
   D    POST /oauth/token          the same grants, the secret hashed with Django's default PBKDF2
 
 The /bench/ views exist only because the servers run with BENCHMARK_VIEWS=true.
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from bench.common import ROOT
 
-SCENARIOS = ["A", "A2", "B", "C", "D"]
+SCENARIOS = ["A", "A2", "B", "C", "C2", "D"]
 
 
 def parse_args(argv=None):
@@ -49,7 +50,7 @@ def parse_args(argv=None):
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (as `make run`: sync)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread only)")
     parser.add_argument("--keep-alive", type=int, default=5, help="gunicorn keep-alive seconds (not sync)")
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset of A,A2,B,C,D")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset of A,A2,B,C,C2,D")
     parser.add_argument(
         "--load-generator", choices=["auto", "wrk", "python"], default="auto",
         help="auto: wrk, installed with apt-get when missing, else the Python fallback",

@@ -1,4 +1,4 @@
-"""The scenarios A to D: what each requests, from which server, and the check that it answers before the rounds."""
+"""The scenarios A to D (and C2): what each requests, from which server, and the check that it answers before the rounds."""
 
 from dataclasses import dataclass
 
@@ -54,10 +54,16 @@ def build_scenarios(args, main: Server, small: Server | None, seeded: dict[str, 
         if server is main:
             scenarios.append(
                 Scenario(
+                    "C2", "POST /oauth/token, two live secrets, the newer one", server, "/oauth/token", method="POST",
+                    body=grant, authorization=basic(*seed["rotated_client"]), issues_tokens=True,
+                )
+            )
+            scenarios.append(
+                Scenario(
                     "D", "POST /oauth/token, PBKDF2 secret (Django's default)", server, "/oauth/token", method="POST",
                     body=grant, authorization=basic(*seed["pbkdf2_client"]), issues_tokens=True, connections=args.workers,
                 )
             )
     wanted = [s for s in scenarios if s.key.split("@")[0] in args.scenarios]
     # Each scenario beside its comparison twin, so that both see the same moment of the machine.
-    return sorted(wanted, key=lambda s: (["A", "A2", "B", "C", "D"].index(s.key.split("@")[0]), "@" in s.key))
+    return sorted(wanted, key=lambda s: (["A", "A2", "B", "C", "C2", "D"].index(s.key.split("@")[0]), "@" in s.key))
