@@ -73,3 +73,41 @@ def test_secrets_of_the_old_format_are_left_to_the_hash_check():
     from oauth2_provider.generators import generate_client_secret as old_generator
 
     assert not refused_without_hashing(old_generator())
+
+
+def _readme_check_command() -> str:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    line = next(line.strip() for line in readme.splitlines() if line.strip().startswith("python3 -c 'import sys, zlib"))
+    return line
+
+
+@pytest.mark.parametrize("valid", [True, False])
+def test_the_readmes_one_line_check_tells_a_real_secret_from_a_mistyped_one(valid):
+    import os
+    import subprocess
+
+    secret = generate_client_secret()
+    if not valid:
+        secret = secret[:-1] + ("A" if secret[-1] != "A" else "B")
+    result = subprocess.run(
+        ["bash", "-c", _readme_check_command()],
+        env={**os.environ, "CLIENT_SECRET": secret},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ("checksum ok" if valid else "not a valid secret")
+
+
+def test_the_readmes_grep_pattern_finds_secrets_and_tokens(tmp_path):
+    import subprocess
+
+    secret, token = generate_client_secret(), generate_access_token()
+    (tmp_path / "config.yml").write_text(f"client_secret: {secret}\ntoken={token};\nipcs_tooshort\n")
+    found = subprocess.run(
+        ["grep", "-rEo", r"\bip(cs|at)_[0-9A-Za-z]{49}\b", str(tmp_path)], capture_output=True, text=True
+    ).stdout
+    assert sorted(line.split(":", 1)[1] for line in found.split()) == sorted([secret, token])
