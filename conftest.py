@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 
 from applications.services import create_application
 from applications.tests.oauth_helpers import request_token
@@ -37,6 +38,23 @@ def member_membership(organization):
 @pytest.fixture
 def admin_user(admin_membership):
     return admin_membership.user
+
+
+def _signed_in_client(membership) -> Client:
+    client = Client()
+    client.force_login(membership.user)
+    return client
+
+
+@pytest.fixture
+def admin_portal_client(admin_membership):
+    """A test client signed in as the organization's admin (pytest-django's `admin_client` is a superuser)."""
+    return _signed_in_client(admin_membership)
+
+
+@pytest.fixture
+def member_client(member_membership):
+    return _signed_in_client(member_membership)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 
 
@@ -23,6 +24,10 @@ def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         # Django's DATA_UPLOAD_MAX_MEMORY_SIZE check; unhandled it would become an HTML 400.
         exc = PayloadTooLarge()
+    elif isinstance(exc, DjangoValidationError):
+        # A rule a service enforces for every entry point (a name already taken): a 400 naming the field,
+        # where DRF alone would answer 500.
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, InsufficientScope):
         # DRF's 403 carries no challenge; RFC 6750 §3.1 wants one naming the missing scope.

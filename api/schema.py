@@ -1,13 +1,33 @@
-"""How the API describes itself in OpenAPI: the OAuth 2.0 scheme, each operation's scope, error bodies."""
+"""How the API describes itself in OpenAPI: the OAuth 2.0 scheme, each operation's scope, error bodies,
+and each view's operations (applied to the views in api/views.py)."""
 
 from django.urls import reverse
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers
 
+from api import examples
 from api.permissions import required_scope
+from api.serializers import (
+    ApplicationDetailSerializer,
+    ApplicationSerializer,
+    ApplicationUpdateSerializer,
+    CredentialSerializer,
+    CredentialUpdateSerializer,
+    NewSecretSerializer,
+    OrganizationSerializer,
+    SecretCreateSerializer,
+)
 from applications import scopes as catalog
+from applications.services import LastLiveSecret, SecretLimitReached
 
 SCHEME_NAME = "oauth2"
 
@@ -96,3 +116,264 @@ class AutoSchema(openapi.AutoSchema):
         if operation is not None and scope:
             operation["description"] = f"{operation.get('description', '')}\n\nNeeds the `{scope}` scope.".strip()
         return operation
+
+
+# --- Each view's operations: summaries, request and response bodies, examples ---------------------------------------
+
+hidden = extend_schema(exclude=True)
+
+
+def _read(operation_id: str, summary: str, serializer, example, *, description=None, error_codes=(401, 403, 404)):
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        responses={200: serializer, **errors(*error_codes)},
+        examples=[example],
+    )
+
+
+def _write(operation_id: str, summary: str, description: str, *, request, response, status: int, examples: list):
+    # Every write reads a JSON body: malformed (400), too large (413) or not JSON (415); an update (200)
+    # names an object that may not exist (404), a create (201) does not.
+    error_codes = (400, 401, 403, 404, 413, 415) if status == 200 else (400, 401, 403, 413, 415)
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        request=request,
+        responses={status: response, **errors(*error_codes)},
+        examples=examples,
+    )
+
+
+def _delete(operation_id: str, summary: str, *, description=None):
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=description,
+        responses={204: OpenApiResponse(description="Deleted."), **errors(401, 403, 404)},
+    )
+
+
+CREDENTIAL_EXAMPLE = OpenApiExample(
+    "Credential",
+    value={
+        "id": examples.CREDENTIAL_ID,
+        "verifiableCredential": examples.VERIFIABLE_CREDENTIAL,
+        "visibility": "private",
+        "createdAt": "2026-01-01T12:00:00Z",
+    },
+    response_only=True,
+)
+
+credential_list = extend_schema_view(
+    get=_read(
+        "credentials_list",
+        "List credentials",
+        CredentialSerializer,
+        CREDENTIAL_EXAMPLE,
+        description="The organization's credentials, newest first, paginated with a total `count`.",
+    ),
+    post=_write(
+        "credentials_create",
+        "Store a credential",
+        "Checks the W3C Verifiable Credentials data model; every missing or malformed field is named.",
+        request=CredentialSerializer,
+        response=CredentialSerializer,
+        status=201,
+        examples=[
+            OpenApiExample(
+                "A verifiable credential",
+                value={"verifiableCredential": examples.VERIFIABLE_CREDENTIAL, "visibility": "private"},
+                request_only=True,
+            ),
+            CREDENTIAL_EXAMPLE,
+            VALIDATION_EXAMPLE,
+        ],
+    ),
+)
+
+credential_detail = extend_schema_view(
+    get=_read("credentials_retrieve", "Read a credential", CredentialSerializer, CREDENTIAL_EXAMPLE),
+    patch=_write(
+        "credentials_update",
+        "Change a credential's visibility",
+        "Only `visibility` changes; the stored document never does.",
+        request=CredentialUpdateSerializer,
+        response=CredentialSerializer,
+        status=200,
+        examples=[
+            OpenApiExample("Make it public", value={"visibility": "public"}, request_only=True),
+            CREDENTIAL_EXAMPLE,
+        ],
+    ),
+    delete=_delete("credentials_destroy", "Delete a credential"),
+)
+
+APPLICATION_EXAMPLE = OpenApiExample(
+    "Application",
+    value={
+        "id": examples.APPLICATION_ID,
+        "name": "Nightly sync",
+        "description": "Copies credentials to the archive every night.",
+        "clientId": "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7d",
+        "scopes": ["read:credentials", "create:credentials"],
+        "createdAt": "2026-01-01T12:00:00Z",
+        "lastUsedAt": "2026-01-02T08:30:00Z",
+    },
+    response_only=True,
+)
+
+APPLICATION_DETAIL_EXAMPLE = OpenApiExample(
+    "Application",
+    value={
+        **APPLICATION_EXAMPLE.value,
+        "tokenLifetime": 3600,
+        "secrets": [
+            {
+                "id": examples.SECRET_ID,
+                "hint": "Q7xz",
+                "createdAt": "2026-01-01T12:00:00Z",
+                "expiresAt": None,
+                "lastUsedAt": "2026-01-02T08:30:00Z",
+            }
+        ],
+    },
+    response_only=True,
+)
+
+application_list = extend_schema_view(
+    get=_read(
+        "applications_list",
+        "List applications",
+        ApplicationSerializer,
+        APPLICATION_EXAMPLE,
+        description="The organization's applications, newest first. Never a client secret or its hash.",
+    ),
+)
+
+application_detail = extend_schema_view(
+    get=_read(
+        "applications_retrieve",
+        "Read an application",
+        ApplicationDetailSerializer,
+        APPLICATION_DETAIL_EXAMPLE,
+        description="With its token lifetime and its live secrets (id, hint, dates); never a client secret or "
+        "its hash.",
+    ),
+    patch=_write(
+        "applications_update",
+        "Rename an application, change its description or its token lifetime",
+        "Only `name`, `description` and `tokenLifetime` change; scopes are fixed at creation, and sending them "
+        "is a 400. `tokenLifetime` applies to the tokens issued afterwards.",
+        request=ApplicationUpdateSerializer,
+        response=ApplicationDetailSerializer,
+        status=200,
+        examples=[
+            OpenApiExample(
+                "New description",
+                value={"description": "Copies credentials to the archive every night."},
+                request_only=True,
+            ),
+            OpenApiExample("Shorter-lived tokens", value={"tokenLifetime": 900}, request_only=True),
+            APPLICATION_DETAIL_EXAMPLE,
+            OpenApiExample(
+                "Scopes are fixed",
+                value={"scopes": ["Scopes are fixed when an application is created and cannot be changed."]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    ),
+    delete=_delete(
+        "applications_destroy",
+        "Delete an application",
+        description="Its client credentials and every token it was issued stop working from the next request on.",
+    ),
+)
+
+def _conflict(description: str, example: str) -> OpenApiResponse:
+    return OpenApiResponse(
+        ERROR,
+        description=description,
+        examples=[OpenApiExample(description, value={"detail": example}, response_only=True, status_codes=["409"])],
+    )
+
+
+application_secrets = extend_schema_view(
+    post=extend_schema(
+        operation_id="applications_secrets_create",
+        summary="Generate a new client secret",
+        description="Rotation without downtime: the new secret is in this answer once (`Cache-Control: no-store`); "
+        "the current live secret keeps working for `keepCurrentFor` seconds (default 86400; 0: it stops now; "
+        "null: until revoked), never longer than its own expiry, and the tokens it issued live out their "
+        "lifetime. An application may rotate its own secret.",
+        request=SecretCreateSerializer,
+        responses={
+            201: NewSecretSerializer,
+            409: _conflict("Two live secrets already", str(SecretLimitReached())),
+            **errors(400, 401, 403, 404, 413, 415),
+        },
+        examples=[
+            OpenApiExample(
+                "Keep the current secret for a day, the new one for 90 days",
+                value={"keepCurrentFor": 86400, "expiresInDays": 90},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "New secret",
+                value={
+                    "id": examples.SECRET_ID,
+                    "clientSecret": examples.CLIENT_SECRET,
+                    "hint": examples.CLIENT_SECRET[-4:],
+                    "createdAt": "2026-01-01T12:00:00Z",
+                    "expiresAt": "2026-04-01T12:00:00Z",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
+    ),
+)
+
+application_secret = extend_schema_view(
+    delete=extend_schema(
+        operation_id="applications_secrets_destroy",
+        summary="Revoke a client secret",
+        description="The secret stops working at once, and so does every access token issued with it unless "
+        "`revokeTokens=false`. An expired, revoked or unknown secret is 404.",
+        parameters=[
+            OpenApiParameter(
+                "revokeTokens",
+                bool,
+                description="false: the tokens issued with the secret live out their lifetime (default true).",
+            )
+        ],
+        responses={
+            204: OpenApiResponse(description="Revoked."),
+            409: _conflict("The only live secret", str(LastLiveSecret())),
+            **errors(400, 401, 403, 404),
+        },
+    ),
+)
+
+organization_detail = extend_schema_view(
+    get=_read(
+        "organization_retrieve",
+        "Read the organization",
+        OrganizationSerializer,
+        OpenApiExample(
+            "Organization",
+            value={
+                "id": examples.ORGANIZATION_ID,
+                "name": "Acme Corp",
+                "slug": "acme-corp",
+                "createdAt": "2026-01-01T12:00:00Z",
+            },
+            response_only=True,
+        ),
+        description="The organization the access token belongs to.",
+        error_codes=(401, 403),
+    ),
+)

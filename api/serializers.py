@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api import examples
-from api.credentials import CREDENTIAL_TYPE, CREDENTIALS_CONTEXTS, validate_verifiable_credential
+from api.verifiable_credentials import CREDENTIAL_TYPE, CREDENTIALS_CONTEXTS, validate_verifiable_credential
 from api.models import Credential
 from applications.models import Application, ClientSecret
 from applications.services import (

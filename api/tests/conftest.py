@@ -1,21 +1,8 @@
-import hashlib
-
 import pytest
-from oauth2_provider.models import AccessToken
 
 from api.examples import VERIFIABLE_CREDENTIAL
 from api.models import Credential
-from applications import scopes as catalog
-
-ALL_SCOPES = tuple(catalog.SCOPES)
-
-
-def access_token_row(token: str) -> AccessToken:
-    return AccessToken.objects.get(token_checksum=hashlib.sha256(token.encode()).hexdigest())
-
-
-def bearer(token: str) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+from api.tests.helpers import ALL_SCOPES
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Every operation against every kind of caller: RFC 6750 errors, scopes, tenants."""
 
 import json
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -9,38 +8,11 @@ from django.utils import timezone
 
 from api.examples import VERIFIABLE_CREDENTIAL
 from api.models import Credential
-from api.tests.conftest import ALL_SCOPES, access_token_row, bearer
+from api.tests.helpers import ALL_SCOPES, OPERATIONS, access_token_row, bearer
 from applications.models import Application
 from applications.services import rotate_secret
 from portal.actors import COMMAND_LINE
 
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    path: str
-    scope: str
-    status: int
-    body: dict | None = None
-
-    def __str__(self):
-        return f"{self.method} {self.path}"
-
-
-OPERATIONS = [
-    Operation("GET", "/api/credentials", "read:credentials", 200),
-    Operation("POST", "/api/credentials", "create:credentials", 201, {"verifiableCredential": VERIFIABLE_CREDENTIAL}),
-    Operation("GET", "/api/credentials/{credential}", "read:credentials", 200),
-    Operation("PATCH", "/api/credentials/{credential}", "update:credentials", 200, {"visibility": "public"}),
-    Operation("DELETE", "/api/credentials/{credential}", "delete:credentials", 204),
-    Operation("GET", "/api/applications", "read:applications", 200),
-    Operation("GET", "/api/applications/{application}", "read:applications", 200),
-    Operation("PATCH", "/api/applications/{application}", "update:applications", 200, {"description": "Renamed"}),
-    Operation("DELETE", "/api/applications/{application}", "delete:applications", 204),
-    Operation("POST", "/api/applications/{application}/secrets", "update:applications", 201, {}),
-    Operation("DELETE", "/api/applications/{rotated}/secrets/{secret}", "update:applications", 204),
-    Operation("GET", "/api/organization", "read:organizations", 200),
-]
 DETAIL_OPERATIONS = [operation for operation in OPERATIONS if "{" in operation.path]
 
 

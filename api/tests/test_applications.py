@@ -1,6 +1,6 @@
 import pytest
 
-from api.tests.conftest import bearer
+from api.tests.helpers import api_time, bearer
 from applications.models import Application
 
 
@@ -32,7 +32,7 @@ def test_an_application_shows_the_view_pages_facts_and_never_a_secret(client, to
         "description": "Copies things.",
         "clientId": target.client_id,
         "scopes": ["read:credentials"],
-        "createdAt": body["createdAt"],
+        "createdAt": api_time(target.created),
         "lastUsedAt": None,
         "tokenLifetime": 3600,
         "secrets": [
@@ -116,7 +116,7 @@ def test_the_organization_is_the_tokens(client, token, organization):
         "id": str(organization.public_id),
         "name": "Acme Corp",
         "slug": "acme-corp",
-        "createdAt": response.json()["createdAt"],
+        "createdAt": api_time(organization.created_at),
     }
 
 

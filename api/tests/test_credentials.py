@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from api.examples import VERIFIABLE_CREDENTIAL
 from api.models import Credential
-from api.tests.conftest import bearer
+from api.tests.helpers import bearer
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from api import postman
-from api.tests.test_access import OPERATIONS
+from api.tests.helpers import OPERATIONS
 from applications import scopes as catalog
 
 

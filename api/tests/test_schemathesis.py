@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from api.tests.conftest import ALL_SCOPES
+from api.tests.helpers import ALL_SCOPES
 
 SCHEMATHESIS = Path(sys.executable).parent / "st"
 CHECKS = ",".join(

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from api.tests.conftest import bearer
+from api.tests.helpers import bearer
 from applications.identifiers import is_well_formed
 from applications.models import ClientSecret
 from applications.services import rotate_secret

@@ -1,23 +1,4 @@
 import pytest
-from django.test import Client
-
-from portal.models import Membership
-from portal.tests.factories import MembershipFactory
-
-
-@pytest.fixture
-def admin_portal_client(admin_membership):
-    """A test client signed in as the organization's admin (pytest-django's `admin_client` is a superuser)."""
-    client = Client()
-    client.force_login(admin_membership.user)
-    return client
-
-
-@pytest.fixture
-def member_client(member_membership):
-    client = Client()
-    client.force_login(member_membership.user)
-    return client
 
 
 @pytest.fixture
@@ -41,10 +22,3 @@ def new_application_data():
 
     return data
 
-
-@pytest.fixture
-def member_of_two(organization, other_organization):
-    """A user who is an admin of both organizations."""
-    membership = MembershipFactory(organization=organization, role=Membership.Role.ADMIN)
-    MembershipFactory(user=membership.user, organization=other_organization, role=Membership.Role.ADMIN)
-    return membership.user

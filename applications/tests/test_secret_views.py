@@ -364,7 +364,7 @@ def test_history_shows_generation_and_revocation(admin_portal_client, make_appli
     html = admin_portal_client.get(detail_url(application)).content.decode()
     history = html[html.index("<h2>History</h2>") :]
     assert f"Secret generated <code>…{secret[-4:]}</code>" in history
-    assert f"Secret revoked <code>…{first.hint}</code><br><span class=\"hint\">with 0 access tokens</span>" in history
+    assert f"Secret revoked <code>…{first.hint}</code><br><span class=\"hint muted\">with 0 access tokens</span>" in history
     assert AuditEvent.objects.filter(actor=admin_user, action__startswith="secret_").count() == 2
 
 

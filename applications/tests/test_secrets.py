@@ -9,7 +9,7 @@ from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret as old_format_secret
 from oauth2_provider.models import AccessToken
 
-from api.tests.conftest import access_token_row, bearer
+from api.tests.helpers import access_token_row, bearer
 from applications import services
 from applications.identifiers import is_well_formed
 from applications.models import Application, AuditEvent, ClientSecret, IssuedToken

@@ -53,7 +53,7 @@ def test_user_passwords_keep_djangos_default_hasher(settings):
     assert get_hasher("default").algorithm == "pbkdf2_sha256"
 
 
-def test_the_secret_hasher_compares_in_constant_time():
+def test_the_secret_hasher_accepts_only_the_secret_and_shows_a_hash_prefix_in_summaries():
     hasher = get_hasher("sha256_salted")
     encoded = hasher.encode("s3cret", "salt")
 

@@ -10,9 +10,11 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 from dotenv import dotenv_values
 from oauth2_provider.models import AccessToken
 
+from applications import scopes as catalog
 from applications import services
 from applications.models import Application
 from applications.tests.oauth_helpers import request_token
@@ -78,7 +80,7 @@ def decode_data_url(href: str) -> tuple[str, str]:
     return header[len("data:") : -len(";base64")], base64.b64decode(payload).decode()
 
 
-# --- Sign-in, sign-out and the layout -------------------------------------------
+# --- Access -------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
@@ -89,94 +91,6 @@ def test_anonymous_visitor_is_sent_to_sign_in(client, url):
     assert response["Location"].startswith("/accounts/login/?next=")
 
 
-@pytest.mark.django_db
-def test_root_leads_anonymous_visitors_to_sign_in(client):
-    response = client.get("/")
-    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
-
-
-def test_root_leads_signed_in_users_to_the_applications_list(admin_portal_client):
-    response = admin_portal_client.get("/")
-    assert response.status_code == 302 and response["Location"] == LIST_URL
-
-
-@pytest.mark.django_db
-def test_sign_in_page_has_labelled_fields(client):
-    response = client.get("/accounts/login/")
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert '<label for="id_username">Username</label>' in html
-    assert '<label for="id_password">Password</label>' in html
-    assert "csrfmiddlewaretoken" in html
-
-
-def test_sign_in_with_a_wrong_password_shows_an_error(client, admin_user):
-    response = client.post("/accounts/login/", {"username": admin_user.username, "password": "wrong"})
-    assert response.status_code == 200
-    assert "enter a correct username and password" in response.content.decode()
-    assert "_auth_user_id" not in client.session
-
-
-def test_sign_in_leads_to_the_applications_list(client, admin_user):
-    from portal.tests.factories import PASSWORD
-
-    response = client.post("/accounts/login/", {"username": admin_user.username, "password": PASSWORD})
-    assert response.status_code == 302 and response["Location"] == "/"
-    assert client.get("/", follow=True).redirect_chain[-1][0] == LIST_URL
-
-
-def test_sign_out_is_a_post(admin_portal_client):
-    assert admin_portal_client.get("/accounts/logout/").status_code == 405
-    response = admin_portal_client.post("/accounts/logout/")
-    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
-    assert admin_portal_client.get(LIST_URL).status_code == 302
-
-
-def test_layout_shows_product_organization_user_and_sign_out(admin_portal_client, admin_user):
-    html = admin_portal_client.get(LIST_URL).content.decode()
-    assert "Integrations Portal" in html
-    assert "<strong>Acme Corp</strong>" in html
-    assert f"Signed in as <strong>{admin_user.username}</strong>" in html
-    assert re.search(r'<form method="post" action="/accounts/logout/">.*?Sign out</button></form>', html, re.S)
-    assert 'id="organization-switcher"' not in html
-
-
-def test_nav_marks_applications_as_the_current_page(admin_portal_client, make_application):
-    application, _ = make_application()
-    list_html = admin_portal_client.get(LIST_URL).content.decode()
-    assert 'class="active" aria-current="page">Applications</a>' in list_html
-    detail_html = admin_portal_client.get(detail_url(application)).content.decode()
-    assert 'class="active" aria-current="true">Applications</a>' in detail_html
-
-
-@pytest.mark.django_db
-def test_user_without_an_organization_gets_403(client):
-    client.force_login(UserFactory())
-    assert client.get(LIST_URL).status_code == 403
-
-
-def test_switcher_lists_every_organization_and_switches(member_of_two, make_application, other_organization):
-    make_application(name="Acme job")
-    make_application(name="Globex job", organization=other_organization)
-    client = Client()
-    client.force_login(member_of_two)
-    html = client.get(LIST_URL).content.decode()
-    assert 'id="organization-switcher"' in html
-    assert '<option value="acme-corp" selected>Acme Corp</option>' in html
-    assert '<option value="globex">Globex</option>' in html
-    assert "Acme job" in html and "Globex job" not in html
-
-    response = client.post("/organizations/switch/", {"organization": "globex"})
-    assert response.status_code == 302 and response["Location"] == LIST_URL
-    html = client.get(LIST_URL).content.decode()
-    assert '<option value="globex" selected>Globex</option>' in html
-    assert "Globex job" in html and "Acme job" not in html
-
-
-def test_switcher_refuses_an_organization_the_user_is_not_in(admin_portal_client, other_organization):
-    assert admin_portal_client.post("/organizations/switch/", {"organization": "globex"}).status_code == 404
-
-
 # --- List -------------------------------------------------------------------------
 
 
@@ -185,6 +99,11 @@ def test_empty_list_explains_applications_and_offers_creation_to_admins(admin_po
     assert "No applications yet" in html
     assert "Create your first Application" in html
     assert f'href="{NEW_URL}"' in html
+
+
+def test_the_empty_list_title_is_a_heading(admin_portal_client):
+    html = admin_portal_client.get(LIST_URL).content.decode()
+    assert '<h2 class="empty-title">No applications yet</h2>' in html
 
 
 def test_empty_list_tells_members_to_ask_an_admin(member_client):
@@ -315,6 +234,15 @@ def test_new_form_errors_show_next_to_the_field(admin_portal_client, new_applica
     assert Application.objects.count() == 0
 
 
+def test_the_scopes_note_describes_the_scope_choice_with_or_without_an_error(admin_portal_client, new_application_data):
+    form = admin_portal_client.get(NEW_URL).content.decode()
+    refused = admin_portal_client.post(NEW_URL, new_application_data(scopes=[])).content.decode()
+
+    assert '<p class="note muted" id="scopes-note">' in form
+    assert '<fieldset class="field scopes" aria-describedby="scopes-note">' in form
+    assert '<fieldset class="field scopes has-error" aria-describedby="scopes-note id_scopes_error">' in refused
+
+
 def test_duplicate_name_in_the_organization_is_refused(admin_portal_client, make_application, new_application_data):
     make_application(name="Nightly Sync")
     response = admin_portal_client.post(NEW_URL, new_application_data(name="nightly sync"))
@@ -335,14 +263,6 @@ def test_form_errors_keep_what_was_typed(admin_portal_client, new_application_da
     assert f'name="form_token" value="{"t" * 43}"' in html
 
 
-@pytest.mark.django_db
-def test_new_form_enforces_csrf(admin_membership, new_application_data):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(admin_membership.user)
-    assert client.post(NEW_URL, new_application_data()).status_code == 403
-    assert Application.objects.count() == 0
-
-
 # --- New: the one-time reveal ---------------------------------------------------------
 
 
@@ -359,6 +279,15 @@ def test_creating_answers_200_with_the_reveal_page(admin_portal_client, admin_us
     assert application.description == "Copies credentials every night."
     # The secret on the page is the one that works.
     assert request_token(client, application, secret).status_code == 200
+
+
+def test_the_reveal_and_view_pages_list_the_scopes_alike(admin_portal_client, new_application_data):
+    reveal = admin_portal_client.post(NEW_URL, new_application_data()).content.decode()
+    view = admin_portal_client.get(detail_url(Application.objects.get())).content.decode()
+
+    for name in ("read:credentials", "create:credentials"):
+        item = f'<li><code>{name}</code> <span class="hint muted">{escape(catalog.SCOPES[name])}</span></li>'
+        assert item in reveal and item in view
 
 
 def test_reveal_is_never_stored_by_a_cache(admin_portal_client, new_application_data):
@@ -599,15 +528,6 @@ def test_member_update_gets_403_and_changes_nothing(member_client, make_applicat
     assert application.name == "Nightly sync"
 
 
-def test_update_enforces_csrf(admin_membership, make_application):
-    application, _ = make_application()
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(admin_membership.user)
-    assert client.post(detail_url(application), {"name": "Renamed", "description": ""}).status_code == 403
-    application.refresh_from_db()
-    assert application.name == "Nightly sync"
-
-
 @pytest.mark.parametrize("make_url", [detail_url, delete_url])
 def test_other_organizations_application_gets_404(admin_portal_client, other_application, make_url):
     application, _ = other_application
@@ -626,6 +546,23 @@ def test_other_organizations_application_gets_404_for_members_too(member_client,
 def test_unknown_application_gets_404(admin_portal_client):
     assert admin_portal_client.get(f"{LIST_URL}{uuid.uuid4()}/").status_code == 404
     assert admin_portal_client.get(f"{LIST_URL}not-a-uuid/").status_code == 404
+
+
+@pytest.mark.parametrize("form", ["new", "update", "delete"])
+def test_every_form_refuses_a_post_without_the_csrf_token(
+    admin_membership, make_application, new_application_data, form
+):
+    application, _ = make_application()
+    url, data = {
+        "new": (NEW_URL, new_application_data(name="Another sync")),
+        "update": (detail_url(application), {"name": "Renamed", "description": ""}),
+        "delete": (delete_url(application), {}),
+    }[form]
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_membership.user)
+
+    assert client.post(url, data).status_code == 403
+    assert list(Application.objects.values_list("pk", "name")) == [(application.pk, "Nightly sync")]
 
 
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
@@ -672,14 +609,6 @@ def test_member_cannot_delete(member_client, make_application):
     application, _ = make_application()
     assert member_client.get(delete_url(application)).status_code == 403
     assert member_client.post(delete_url(application)).status_code == 403
-    assert Application.objects.filter(pk=application.pk).exists()
-
-
-def test_delete_enforces_csrf(admin_membership, make_application):
-    application, _ = make_application()
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(admin_membership.user)
-    assert client.post(delete_url(application)).status_code == 403
     assert Application.objects.filter(pk=application.pk).exists()
 
 

@@ -94,3 +94,16 @@ def test_an_existing_client_keeps_working_after_its_secret_moves_to_a_row(client
     row.refresh_from_db()
     assert row.last_used_at is not None
     assert request_token(client, migrated, "L" * 63 + "M").status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_migration_reverses_and_applies_again():
+    executor = MigrationExecutor(connection)
+    executor.migrate([("portal", None), ("applications", None), ("api", None)])
+    executor.loader.build_graph()
+    assert not {"portal_organization", "applications_application"} & set(connection.introspection.table_names())
+
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    executor.loader.build_graph()
+    assert executor.migration_plan(executor.loader.graph.leaf_nodes()) == []

@@ -7,8 +7,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from portal.settings import _secret_key_from_file
 
@@ -52,13 +50,10 @@ def test_the_generated_secret_key_is_kept(tmp_path):
 @pytest.mark.django_db
 def test_every_model_change_has_its_migration():
     out = StringIO()
+    # --check exits non-zero when a model change has no migration.
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
 
-
-@pytest.mark.django_db
-def test_the_test_database_was_migrated_from_empty_to_the_latest_state():
-    executor = MigrationExecutor(connection)
-    assert executor.migration_plan(executor.loader.graph.leaf_nodes()) == []
+    assert out.getvalue().strip() == "No changes detected"
 
 
 def test_embedded_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):

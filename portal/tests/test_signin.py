@@ -2,6 +2,8 @@ import pytest
 
 from portal.tests.factories import PASSWORD
 
+APPLICATIONS_URL = "/integrations/applications/"
+
 
 @pytest.fixture(autouse=True)
 def small_limits(settings):
@@ -10,6 +12,29 @@ def small_limits(settings):
 
 def sign_in(client, username, password, **extra):
     return client.post("/accounts/login/", {"username": username, "password": password}, **extra)
+
+
+@pytest.mark.django_db
+def test_sign_in_page_has_labelled_fields(client):
+    response = client.get("/accounts/login/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<label for="id_username">Username</label>' in html
+    assert '<label for="id_password">Password</label>' in html
+    assert "csrfmiddlewaretoken" in html
+
+
+def test_sign_in_with_a_wrong_password_shows_an_error(client, admin_user):
+    response = sign_in(client, admin_user.username, "wrong")
+    assert response.status_code == 200
+    assert "enter a correct username and password" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_in_leads_to_the_applications_list(client, admin_user):
+    response = sign_in(client, admin_user.username, PASSWORD)
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.get("/", follow=True).redirect_chain[-1][0] == APPLICATIONS_URL
 
 
 def test_the_right_password_signs_in(client, admin_user):
@@ -45,9 +70,10 @@ def test_one_address_trying_many_usernames_is_locked(client, admin_user):
     assert sign_in(client, admin_user.username, PASSWORD, REMOTE_ADDR="192.0.2.9").status_code == 302
 
 
-def test_sign_out_is_post_only(client, admin_user):
-    client.force_login(admin_user)
+def test_sign_out_is_post_only(admin_portal_client):
+    assert admin_portal_client.get("/accounts/logout/").status_code == 405
+    response = admin_portal_client.post("/accounts/logout/")
 
-    assert client.get("/accounts/logout/").status_code == 405
-    assert client.post("/accounts/logout/").status_code == 302
-    assert "_auth_user_id" not in client.session
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert "_auth_user_id" not in admin_portal_client.session
+    assert admin_portal_client.get(APPLICATIONS_URL).status_code == 302

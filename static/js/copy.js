@@ -12,7 +12,7 @@
       var area = document.createElement("textarea");
       area.value = text;
       area.setAttribute("readonly", "");
-      area.className = "offscreen";
+      area.className = "visually-hidden";
       document.body.appendChild(area);
       area.select();
       var copied = document.execCommand("copy");

@@ -1,0 +1,53 @@
+"""What the API tests share: the token header, the token's row, and the table of every operation."""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from oauth2_provider.models import AccessToken
+
+from api.examples import VERIFIABLE_CREDENTIAL
+from applications import scopes as catalog
+
+ALL_SCOPES = tuple(catalog.SCOPES)
+
+
+def access_token_row(token: str) -> AccessToken:
+    return AccessToken.objects.get(token_checksum=hashlib.sha256(token.encode()).hexdigest())
+
+
+def bearer(token: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def api_time(moment: datetime) -> str:
+    """A stored UTC time as the API writes it: ISO 8601 with a Z."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    scope: str
+    status: int
+    body: dict | None = None
+
+    def __str__(self):
+        return f"{self.method} {self.path}"
+
+
+OPERATIONS = [
+    Operation("GET", "/api/credentials", "read:credentials", 200),
+    Operation("POST", "/api/credentials", "create:credentials", 201, {"verifiableCredential": VERIFIABLE_CREDENTIAL}),
+    Operation("GET", "/api/credentials/{credential}", "read:credentials", 200),
+    Operation("PATCH", "/api/credentials/{credential}", "update:credentials", 200, {"visibility": "public"}),
+    Operation("DELETE", "/api/credentials/{credential}", "delete:credentials", 204),
+    Operation("GET", "/api/applications", "read:applications", 200),
+    Operation("GET", "/api/applications/{application}", "read:applications", 200),
+    Operation("PATCH", "/api/applications/{application}", "update:applications", 200, {"description": "Renamed"}),
+    Operation("DELETE", "/api/applications/{application}", "delete:applications", 204),
+    Operation("POST", "/api/applications/{application}/secrets", "update:applications", 201, {}),
+    Operation("DELETE", "/api/applications/{rotated}/secrets/{secret}", "update:applications", 204),
+    Operation("GET", "/api/organization", "read:organizations", 200),
+]
