@@ -23,7 +23,13 @@ KEEP_CURRENT_FOR_CHOICES = [
     ("604800", "7 days"),
     ("forever", "Until I revoke it"),
 ]
-EXPIRES_IN_DAYS_CHOICES = [("never", "Never"), ("30", "30 days"), ("90", "90 days"), ("180", "180 days"), ("365", "365 days")]
+EXPIRES_IN_DAYS_CHOICES = [
+    ("never", "Never"),
+    ("30", "30 days"),
+    ("90", "90 days"),
+    ("180", "180 days"),
+    ("365", "365 days"),
+]
 
 
 def _token_lifetime_choices():

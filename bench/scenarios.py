@@ -54,8 +54,8 @@ def build_scenarios(args, main: Server, small: Server | None, seeded: dict[str, 
         if server is main:
             scenarios.append(
                 Scenario(
-                    "C2", "POST /oauth/token, two live secrets, the newer one", server, "/oauth/token", method="POST",
-                    body=grant, authorization=basic(*seed["rotated_client"]), issues_tokens=True,
+                    "C2", "POST /oauth/token, two live secrets, the newer one", server, "/oauth/token",
+                    method="POST", body=grant, authorization=basic(*seed["rotated_client"]), issues_tokens=True,
                 )
             )
             scenarios.append(

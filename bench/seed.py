@@ -49,7 +49,9 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
     # The stock baseline: the same kind of secret hashed with Django's default password hasher (PBKDF2).
     ClientSecret.objects.filter(application=pbkdf2_app).update(secret_hash=make_password(pbkdf2_secret))
     # C2: two live secrets (a rotation in progress), the client already on the newer one.
-    rotated_app, _ = create_application(organization=organization, name="Bench grants, rotated", scopes=SCOPES, actor=COMMAND_LINE)
+    rotated_app, _ = create_application(
+        organization=organization, name="Bench grants, rotated", scopes=SCOPES, actor=COMMAND_LINE
+    )
     _, rotated_secret = rotate_secret(application=rotated_app, actor=COMMAND_LINE, keep_current_for=None)
 
     others, filler_apps = [], []

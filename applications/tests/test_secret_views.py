@@ -31,6 +31,12 @@ def rotate_data(**overrides):
     return {"keep_current_for": "86400", "expires_in_days": "never", "form_token": "s" * 43, **overrides}
 
 
+def options(html, name):
+    """The (value, " selected" or "") of each option of the named select."""
+    select = html.split(f'name="{name}"')[1].split("</select>")[0]
+    return re.findall(r'<option value="([^"]+)"( selected)?>', select)
+
+
 def snapshot():
     return list(ClientSecret.objects.order_by("pk").values())
 
@@ -97,9 +103,9 @@ def test_the_form_offers_the_contracts_choices_with_their_defaults(admin_portal_
     html = response.content.decode()
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, max-age=0"
-    keep = re.findall(r'<option value="([^"]+)"( selected)?>', html.split('name="keep_current_for"')[1].split("</select>")[0])
+    keep = options(html, "keep_current_for")
     assert keep == [("0", ""), ("3600", ""), ("86400", " selected"), ("604800", ""), ("forever", "")]
-    expiry = re.findall(r'<option value="([^"]+)"( selected)?>', html.split('name="expires_in_days"')[1].split("</select>")[0])
+    expiry = options(html, "expires_in_days")
     assert expiry == [("never", " selected"), ("30", ""), ("90", ""), ("180", ""), ("365", "")]
     assert re.search(r'<input type="hidden" name="form_token" value="[A-Za-z0-9_-]{43}"', html)
     assert f'action="{rotate_url(application)}?generate"' in html
@@ -138,7 +144,9 @@ def test_generating_answers_200_with_the_reveal_of_the_new_secret(
     assert secret not in everything_stored()
 
 
-@pytest.mark.parametrize("choice, expected", [("0", timedelta(0)), ("3600", timedelta(hours=1)), ("604800", timedelta(days=7))])
+@pytest.mark.parametrize(
+    "choice, expected", [("0", timedelta(0)), ("3600", timedelta(hours=1)), ("604800", timedelta(days=7))]
+)
 def test_keep_current_for_sets_the_old_secrets_end(admin_portal_client, make_application, choice, expected):
     application, _ = make_application()
     old = application.secrets.get()
@@ -364,7 +372,8 @@ def test_history_shows_generation_and_revocation(admin_portal_client, make_appli
     html = admin_portal_client.get(detail_url(application)).content.decode()
     history = html[html.index("<h2>History</h2>") :]
     assert f"Secret generated <code>…{secret[-4:]}</code>" in history
-    assert f"Secret revoked <code>…{first.hint}</code><br><span class=\"hint muted\">with 0 access tokens</span>" in history
+    revoked = f'Secret revoked <code>…{first.hint}</code><br><span class="hint muted">with 0 access tokens</span>'
+    assert revoked in history
     assert AuditEvent.objects.filter(actor=admin_user, action__startswith="secret_").count() == 2
 
 
@@ -379,7 +388,7 @@ def test_the_list_marks_applications_whose_secrets_expire_soon_or_expired(admin_
     expired, _ = make_application(name="Expired")
     ClientSecret.objects.filter(application=expired).update(expires_at=timezone.now() - timedelta(minutes=1))
     html = admin_portal_client.get(LIST_URL).content.decode()
-    rows = {name: html[html.index(f">{name}</a>") :].split("</tr>")[0] for name in ("Fine", "Soon", "Later", "Expired")}
+    rows = {name: html[html.index(f">{name}</a>") :].split("</tr>")[0] for name in ["Fine", "Soon", "Later", "Expired"]}
     assert "Secret expires in 10 days" in rows["Soon"]
     assert "Secret expired" in rows["Expired"]
     assert "Secret ex" not in rows["Fine"] and "Secret ex" not in rows["Later"]
@@ -404,7 +413,7 @@ def test_the_mark_counts_to_the_last_live_secret(admin_portal_client, make_appli
 
 def test_the_new_form_sets_expiry_and_token_lifetime(admin_portal_client, new_application_data):
     html = admin_portal_client.get("/integrations/applications/new/").content.decode()
-    lifetimes = re.findall(r'<option value="(\d+)"( selected)?>', html.split('name="token_lifetime"')[1].split("</select>")[0])
+    lifetimes = options(html, "token_lifetime")
     assert lifetimes == [("300", ""), ("900", ""), ("3600", " selected"), ("43200", ""), ("86400", "")]
     assert '<option value="never" selected>' in html.split('name="expires_in_days"')[1]
 

@@ -37,7 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("--expires-in-days", type=int, default=None, metavar="N", help="Days the new secret lives.")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
         parser.add_argument(
-            "--base-url", default="", help="Origin for token_endpoint (default: PUBLIC_BASE_URL or http://127.0.0.1:8000)."
+            "--base-url",
+            default="",
+            help="Origin for token_endpoint (default: PUBLIC_BASE_URL or http://127.0.0.1:8000).",
         )
 
     def handle(self, *args, organization, application, keep_current_for, expires_in_days, base_url, **options):
