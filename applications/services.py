@@ -190,6 +190,12 @@ def _add_secret(*, application, expires_at, now, form_token=None) -> tuple[Clien
     return row, secret
 
 
+def _lock(application: Application) -> bool:
+    """Lock the application's row until the transaction ends; False when it no longer exists."""
+    locked = Application.objects.select_for_update().filter(pk=application.pk).values_list("pk", flat=True)
+    return locked.first() is not None
+
+
 def _live(secrets_, now) -> list[ClientSecret]:
     return [secret for secret in secrets_ if secret.is_live(now)]
 
@@ -224,9 +230,10 @@ def rotate_secret(
     keep_current_for = _clean_keep_current_for(keep_current_for)
     now = timezone.now()
     expires_at = _expiry(expires_in_days, now)
-    # The row lock serialises rotations and revocations of one application (two racing
-    # rotations cannot both see one live secret), and finds a concurrent deletion.
-    Application.objects.select_for_update().get(pk=application.pk)
+    # The row lock serialises rotations, revocations and the deletion of one application (two
+    # racing rotations cannot both see one live secret), and finds a concurrent deletion.
+    if not _lock(application):
+        raise Application.DoesNotExist("The application was deleted.")
     if form_token is not None:
         _refuse_spent_secret_form_token(application=application, form_token=form_token)
     current = _live(ClientSecret.objects.filter(application=application, revoked_at__isnull=True), now)
@@ -267,7 +274,7 @@ def revoke_secret(*, secret: ClientSecret, actor: Actor, revoke_tokens: bool = T
     """
     application = secret.application
     require_manager(actor, application.organization)
-    if not Application.objects.select_for_update().filter(pk=application.pk).exists():
+    if not _lock(application):
         raise ClientSecret.DoesNotExist("The application was deleted.")
     now = timezone.now()
     live = _live(ClientSecret.objects.filter(application=application, revoked_at__isnull=True), now)
@@ -325,6 +332,10 @@ def update_application(
 def delete_application(*, application: Application, actor: Actor) -> None:
     """Delete an application; its tokens go with it (cascade), so they fail from the next request on."""
     require_manager(actor, application.organization)
+    # The row lock first: a rotation or revocation waits for the deletion (and then finds nothing),
+    # or the deletion waits for it and then deletes the secret it added. Taking the audit record's
+    # weaker lock first and the delete's lock later would deadlock with a rotation waiting between.
+    _lock(application)
     record_event(application=application, action=AuditEvent.Action.DELETED, actor=actor)
     application.delete()
 
