@@ -5,24 +5,34 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
 from applications.identifiers import refused_without_hashing
-from applications.models import IssuedToken
+from applications.models import ClientSecret, IssuedToken
 from applications.oauth.reads import application_by_client_id, unrevoked_secrets
 from applications.oauth.request import basic_credentials, sends_basic_credentials
 from applications.services import record_use
 
 
-def record_issued_token(access_token_id: int, secret_id: int) -> None:
-    """INSERT the token's secret; hand-written as the reads are, the ORM's compiling would cost more than it."""
+def record_issued_token(access_token_id: int, secret_id: int) -> bool:
+    """Record the token's secret, unless that secret was revoked meanwhile; False then.
+
+    One hand-written statement, as the reads are. The secret's row is read with a share lock where
+    the database has one: a revocation committing between this client's authentication and here
+    is seen (no token escapes "revoke with its tokens"), and one still running waits for this.
+    """
     using = router.db_for_write(IssuedToken)
     connection = connections[using]
     qn = connection.ops.quote_name
-    meta = IssuedToken._meta
-    columns = (meta.get_field("access_token").column, meta.get_field("secret").column)
+    token_column = qn(IssuedToken._meta.get_field("access_token").column)
+    secret_column = qn(IssuedToken._meta.get_field("secret").column)
+    secrets = ClientSecret._meta
+    lock = " FOR SHARE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {qn(meta.db_table)} ({qn(columns[0])}, {qn(columns[1])}) VALUES (%s, %s)",
+            f"INSERT INTO {qn(IssuedToken._meta.db_table)} ({token_column}, {secret_column}) "
+            f"SELECT %s, {qn(secrets.pk.column)} FROM {qn(secrets.db_table)} "
+            f"WHERE {qn(secrets.pk.column)} = %s AND {qn(secrets.get_field('revoked_at').column)} IS NULL{lock}",
             [access_token_id, secret_id],
         )
+        return cursor.rowcount == 1
 
 
 class ApplicationValidator(OAuth2Validator):
@@ -76,10 +86,11 @@ class ApplicationValidator(OAuth2Validator):
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         access_token = super()._create_access_token(expires, request, token, source_refresh_token)
         secret = getattr(request, "client_secret_row", None)
-        if secret is not None:
-            # No transaction around the two INSERTs: the token reaches its client only in the
-            # response, after both, so a failure between them leaves a token nobody holds.
-            record_issued_token(access_token.pk, secret.pk)
+        # No transaction around the two INSERTs: the token reaches its client only in the
+        # response, after both, so a failure between them leaves a token nobody holds.
+        if secret is not None and not record_issued_token(access_token.pk, secret.pk):
+            access_token.delete()
+            raise errors.InvalidClientError(request=request)
         return access_token
 
     def save_bearer_token(self, token, request, *args, **kwargs):

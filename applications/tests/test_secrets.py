@@ -384,3 +384,21 @@ def test_other_lifetimes_are_refused(make_application, value):
     assert "token_lifetime" in refused.value.message_dict
     application.refresh_from_db()
     assert application.token_lifetime is None
+
+
+def test_a_secret_revoked_while_its_grant_runs_issues_no_token(client, make_application, monkeypatch):
+    from applications.oauth.validator import ApplicationValidator
+
+    application, old = make_application()
+    old_row = application.secrets.get()
+    rotate(application)
+    check = ApplicationValidator._check_client_secret
+
+    def revoked_right_after_authentication(self, request, secret):
+        authenticated = check(self, request, secret)
+        revoke_secret(secret=ClientSecret.objects.get(pk=old_row.pk), actor=COMMAND_LINE)
+        return authenticated
+
+    monkeypatch.setattr(ApplicationValidator, "_check_client_secret", revoked_right_after_authentication)
+    assert_invalid_client(request_token(client, application, old))
+    assert not AccessToken.objects.exists() and not IssuedToken.objects.exists()
