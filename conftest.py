@@ -1,11 +1,22 @@
+import os
+import uuid
+
 import pytest
-from django.test import Client
 
 from applications.services import create_application
 from applications.tests.oauth_helpers import request_token
+from portal import throttle
 from portal.actors import COMMAND_LINE
 from portal.models import Membership
 from portal.tests.factories import MembershipFactory, OrganizationFactory
+from portal.tests.helpers import signed_in
+from portal.tests.servers import start_redis
+
+
+@pytest.fixture(autouse=True)
+def counters_reachable():
+    # A test that takes the counter store away pauses the limits in this process; the next test starts afresh.
+    throttle._pause.until = 0.0
 
 
 @pytest.fixture(autouse=True)
@@ -40,21 +51,15 @@ def admin_user(admin_membership):
     return admin_membership.user
 
 
-def _signed_in_client(membership) -> Client:
-    client = Client()
-    client.force_login(membership.user)
-    return client
-
-
 @pytest.fixture
 def admin_portal_client(admin_membership):
     """A test client signed in as the organization's admin (pytest-django's `admin_client` is a superuser)."""
-    return _signed_in_client(admin_membership)
+    return signed_in(admin_membership.user)
 
 
 @pytest.fixture
 def member_client(member_membership):
-    return _signed_in_client(member_membership)
+    return signed_in(member_membership.user)
 
 
 @pytest.fixture
@@ -133,3 +138,51 @@ def signed_in_page(page, admin_user):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/integrations/applications/")
     return page
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """TEST_REDIS_URL, or a redis-server of the suite's own (CI installs the package)."""
+    if os.environ.get("TEST_REDIS_URL"):
+        yield os.environ["TEST_REDIS_URL"]
+        return
+    process, url = start_redis("--maxmemory-policy", "noeviction")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(params=["database", "redis"])
+def counter_store(request, settings):
+    """Runs a test once with the counters in the database and once in Redis (CACHE_URL=redis://…)."""
+    if request.param == "redis":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": request.getfixturevalue("redis_url"),
+                # A prefix of the test's own: a shared TEST_REDIS_URL is never flushed.
+                "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+            }
+        }
+    return request.param
+
+
+@pytest.fixture
+def frozen_time(monkeypatch):
+    """Wall-clock time stands still until the test moves it (`frozen_time[0] += seconds`).
+
+    Both clocks move together, Python's and Django's, so every expiry follows: the
+    brute-force windows, and any cache entry's or session's too.
+    """
+    import datetime as dt
+    import time
+
+    now = [1_800_000_000.0]
+
+    def django_now():
+        return dt.datetime.fromtimestamp(now[0], tz=dt.timezone.utc)
+
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    monkeypatch.setattr("django.utils.timezone.now", django_now)
+    monkeypatch.setattr("django.core.cache.backends.db.tz_now", django_now)  # imported by name there
+    return now

@@ -313,6 +313,54 @@ def _item(operation: Operation) -> dict:
     }
 
 
+# Answers whether the collection's current token is active and what it allows (RFC 7662). The
+# endpoint authenticates the client itself, so the request sends the environment's client
+# credentials in the body, as the token script does, and no bearer token.
+INTROSPECTION_SCRIPT_GUARD = """\
+if (!pm.variables.get("INTROSPECTION_ENDPOINT")) {
+    console.log("Skipped: INTROSPECTION_ENDPOINT is empty (an environment downloaded before introspection existed).");
+    pm.execution.skipRequest();
+}
+"""
+INTROSPECTION_TESTS = """\
+pm.test("200 OK", function () {
+    pm.response.to.have.status(200);
+});
+pm.test("the token is active and belongs to this environment's client", function () {
+    const answer = pm.response.json();
+    pm.expect(answer.active).to.eql(true);
+    pm.expect(answer.client_id).to.eql(pm.variables.get("CLIENT_ID"));
+    pm.expect(answer.token_type).to.eql("Bearer");
+    pm.expect(answer.exp).to.be.above(Date.now() / 1000);
+});
+"""
+
+
+def _introspection_item() -> dict:
+    return {
+        "name": "Introspect my token",
+        "event": [_script("prerequest", INTROSPECTION_SCRIPT_GUARD), _script("test", INTROSPECTION_TESTS)],
+        "request": {
+            "auth": {"type": "noauth"},
+            "method": "POST",
+            "header": [{"key": "Accept", "value": "application/json"}],
+            "body": {
+                "mode": "urlencoded",
+                "urlencoded": [
+                    {"key": "token", "value": "{{ACCESS_TOKEN}}", "type": "text"},
+                    {"key": "token_type_hint", "value": "access_token", "type": "text"},
+                    {"key": "client_id", "value": "{{CLIENT_ID}}", "type": "text"},
+                    {"key": "client_secret", "value": "{{CLIENT_SECRET}}", "type": "text"},
+                ],
+            },
+            "url": {"raw": "{{INTROSPECTION_ENDPOINT}}", "host": ["{{INTROSPECTION_ENDPOINT}}"]},
+            "description": "Asks the introspection endpoint (RFC 7662) whether the collection's access token is "
+            "still active, and for its scope, client and expiry. Needs no scope: an application may ask about its "
+            "own tokens; any other token answers `{\"active\": false}`.",
+        },
+    }
+
+
 def collection() -> dict:
     return {
         "info": {
@@ -331,7 +379,10 @@ def collection() -> dict:
             for key, description in COLLECTION_VARIABLES.items()
         ],
         "item": [
-            {"name": folder, "item": [_item(operation) for operation in operations]}
-            for folder, operations in OPERATIONS
+            *(
+                {"name": folder, "item": [_item(operation) for operation in operations]}
+                for folder, operations in OPERATIONS
+            ),
+            {"name": "OAuth", "item": [_introspection_item()]},
         ],
     }

@@ -332,9 +332,12 @@ def update_application(
 def delete_application(*, application: Application, actor: Actor) -> None:
     """Delete an application; its tokens go with it (cascade), so they fail from the next request on."""
     require_manager(actor, application.organization)
-    # The row lock first: a rotation or revocation waits for the deletion (and then finds nothing),
-    # or the deletion waits for it and then deletes the secret it added. Taking the audit record's
-    # weaker lock first and the delete's lock later would deadlock with a rotation waiting between.
+    # Lock the row first: a grant storing a token for it waits (its foreign key needs a share
+    # lock on the row) instead of slipping a token in between the cascade's read of the tokens
+    # and the delete, which PostgreSQL refuses at commit; the waiting grant then fails as for any
+    # deleted client. A rotation or revocation likewise waits and then finds nothing, or the
+    # deletion waits for it and deletes the secret it added: taking the audit record's weaker
+    # lock first and the delete's later would deadlock with a rotation queued in between.
     _lock(application)
     record_event(application=application, action=AuditEvent.Action.DELETED, actor=actor)
     application.delete()

@@ -61,6 +61,8 @@ def list_view(request):
     return render(request, "applications/list.html", {"applications": applications})
 
 
+# The reveal path: no local of this frame or any below it appears in an error report.
+@sensitive_variables()
 @require_http_methods(["GET", "POST"])
 @member_required
 def create_view(request):

@@ -4,18 +4,24 @@ One run fills two fresh databases through bench/seed.py (the real services for t
 organization and its applications, bulk inserts for filler rows): the main one with --tokens
 stored access tokens, the comparison one with --small-tokens. Both are SQLite files in
 bench/work/ by default; when DATABASE_URL names a PostgreSQL server they are databases of
-their own there, created here and dropped at the end. Each gets a gunicorn server with one
-worker per core, and wrk drives these scenarios in alternating rounds, so that drift of the
-machine hits all of them alike:
+their own there, created here and dropped at the end. Each gets the portal's server
+(`python -m portal.serve`, as `make run` starts it) with one worker per core; the main one
+also gets plain gunicorn with sync workers, the server used before, for B and C side by
+side. wrk drives these scenarios in alternating rounds, so that drift of the machine hits
+all of them alike:
 
   A    GET /bench/ping            plain DRF JSON view, no authentication, no database query
   A2   GET /bench/credentials     the very view of B, authentication and permission switched off
   B    GET /api/credentials       with a bearer token holding read:credentials
   B@1k the same against the database with --small-tokens stored tokens
+  I    POST /oauth/introspect     introspection of B's token by its own client (Basic, salted SHA-256 secret)
   C    POST /oauth/token          client credentials grants, the project's salted SHA-256 secret
   C@1k the same against the database with --small-tokens stored tokens
   C2   POST /oauth/token          grants for an application with two live secrets, with the newer one
   D    POST /oauth/token          the same grants, the secret hashed with Django's default PBKDF2
+  S    GET /bench/stock           an empty DRF view behind the toolkit's stock OAuth2Authentication and
+                                  TokenHasScope, with B's token: what the toolkit gives out of the box
+  B-sync, C-sync                  B and C served by gunicorn sync workers on the main database
 
 The /bench/ views exist only because the servers run with BENCHMARK_VIEWS=true.
 """
@@ -26,7 +32,7 @@ from pathlib import Path
 
 from bench.common import ROOT
 
-SCENARIOS = ["A", "A2", "B", "C", "C2", "D"]
+SCENARIOS = ["A", "A2", "B", "S", "I", "C", "C2", "D"]
 
 
 def parse_args(argv=None):
@@ -45,12 +51,12 @@ def parse_args(argv=None):
     parser.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load per scenario before the rounds (0: none)")
     parser.add_argument("--connections", type=int, default=16, help="open connections of the load generator")
     parser.add_argument("--wrk-threads", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (default: one per core)")
-    # `make run` serves with sync workers; gthread measured no better on two cores (the GIL).
-    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (as `make run`: sync)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread only)")
-    parser.add_argument("--keep-alive", type=int, default=5, help="gunicorn keep-alive seconds (not sync)")
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset of A,A2,B,C,C2,D")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="worker processes per server (default: one per core)")
+    parser.add_argument("--threads", type=int, default=2, help="WSGI threads per worker of the portal's server (as `make run`: 2)")
+    parser.add_argument(
+        "--no-sync-comparison", action="store_true", help="leave out B-sync and C-sync (gunicorn sync workers)"
+    )
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument(
         "--load-generator", choices=["auto", "wrk", "python"], default="auto",
         help="auto: wrk, installed with apt-get when missing, else the Python fallback",

@@ -86,8 +86,13 @@ def targets(args, summaries: dict[str, Summary], context: dict) -> list[Target]:
         return Target(label, ratio(summaries, top, bottom), goal, spread(summaries, top, bottom))
 
     rows = [
+        paired("B/S: a page of credentials against the toolkit's stock empty view", "B", "S", Goal("≥ 1.3", minimum=1.3)),
+        paired("B/B-sync: the API on this server against gunicorn sync", "B", "B-sync", Goal("≥ 0.95", minimum=0.95)),
+        paired("C/C-sync: grants on this server against gunicorn sync", "C", "C-sync", Goal("≥ 0.95", minimum=0.95)),
         paired("B/A2: what security costs the endpoint", "B", "A2", Goal("≥ 0.9", minimum=0.9)),
         paired("B/A: the endpoint against the stack's ceiling", "B", "A", None),
+        # Introspection authenticates the client and reads the token, but runs no view, permission or page query.
+        paired("I/B: introspections against API requests", "I", "B", Goal("≥ 1", minimum=1.0)),
         paired("C/A: grants against the ceiling", "C", "A", Goal("≥ 0.25", minimum=0.25)),
         paired("C/D: salted SHA-256 against PBKDF2 grants", "C", "D", Goal("≥ 50", minimum=50)),
         paired("C2/C: two live secrets against one", "C2", "C", Goal("≥ 0.9", minimum=0.9)),
@@ -144,6 +149,7 @@ def report(args, summaries: dict[str, Summary], context: dict) -> str:
     for item in machine_description() + [
         f"Database: {context['database']}",
         f"Server: {context['server']}",
+        *([f"Comparison server (B-sync, C-sync): {context['comparison']}"] if context.get("comparison") else []),
         f"Load generator: {context['load']}, on the same machine, over 127.0.0.1",
         f"Rounds: {args.rounds}, each running every scenario for {args.duration} s in turn (after {args.warmup} s of warm-up each); "
         f"the tokens a grant round issues are deleted after it",

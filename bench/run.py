@@ -47,11 +47,16 @@ def main(argv=None) -> int:
             log(f"{database.label} database: {database.url.split('@')[-1]}, {database.stored_tokens():,} stored tokens")
         wrk = ensure_wrk(args.load_generator)
         for database in databases:
-            server = Server(args, database)
-            servers.append(server)
+            servers.append(Server(args, database))
+        sync = None
+        if not args.no_sync_comparison and {"B", "C"} & set(args.scenarios):
+            sync = Server(args, databases[0], kind="sync")
+            servers.append(sync)
+        for server in servers:
             server.start()
-            log(f"{database.label} server on {server.base}: {server.describe()}")
-        scenarios = build_scenarios(args, servers[0], servers[1] if len(servers) > 1 else None, seeded)
+            log(f"{server.database.label} server on {server.base}: {server.describe()}")
+        small = next((server for server in servers if server.database.label == "small"), None)
+        scenarios = build_scenarios(args, servers[0], small, sync, seeded)
         load = Load(args, wrk)
         log(f"{args.rounds} rounds of {', '.join(s.key for s in scenarios)}, {args.duration} s each")
         summaries, gate = run_rounds(args, load, scenarios, servers)
@@ -66,6 +71,7 @@ def main(argv=None) -> int:
             "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "database": databases[0].describe(),
             "server": servers[0].describe(),
+            "comparison": sync.describe() if sync else "",
             "load": load.describe(),
             "locked": logs.count("database is locked"),
             "tracebacks": logs.count("Traceback"),

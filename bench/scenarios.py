@@ -1,6 +1,8 @@
-"""The scenarios A to D (and C2): what each requests, from which server, and the check that it answers before the rounds."""
+"""The scenarios: what each requests (A to D, C2, S and I), from which server, and the check that it answers before the rounds."""
 
+import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from bench.servers import Server, basic, get_token, request
 
@@ -19,6 +21,11 @@ class Scenario:
     # connections than workers only queue requests that outlive the round.
     connections: int | None = None
 
+    @property
+    def family(self) -> str:
+        """The scenario without its variant: "B" for B, B@1k and B-sync."""
+        return re.match(r"[A-Z]\d?", self.key).group()
+
 
 def preflight(scenario: Scenario) -> None:
     headers = {"Authorization": scenario.authorization} if scenario.authorization else {}
@@ -32,26 +39,43 @@ def preflight(scenario: Scenario) -> None:
         raise SystemExit(f"{scenario.key}: {scenario.method} {scenario.path} answered {status}: {content[:300]!r}")
 
 
-def build_scenarios(args, main: Server, small: Server | None, seeded: dict[str, dict]) -> list[Scenario]:
+def build_scenarios(args, main: Server, small: Server | None, sync: Server | None, seeded: dict[str, dict]) -> list[Scenario]:
     grant = "grant_type=client_credentials"
     scenarios = []
-    for server in [main] + ([small] if small else []):
+    for server in [main] + ([small] if small else []) + ([sync] if sync else []):
         seed = seeded[server.database.label]
-        suffix = "" if server is main else f"@{args.small_tokens // 1000}k" if args.small_tokens >= 1000 else f"@{args.small_tokens}"
+        if server is small:
+            suffix = f"@{args.small_tokens // 1000}k" if args.small_tokens >= 1000 else f"@{args.small_tokens}"
+        else:
+            suffix = "-sync" if server is sync else ""
         token = get_token(server.base, seed["api_client"], "read:credentials")
         if server is main:
             scenarios += [
                 Scenario("A", "plain JSON view, no auth, no DB query", server, "/bench/ping"),
                 Scenario("A2", "GET /api/credentials view, auth and permission off", server, "/bench/credentials"),
+                Scenario(
+                    "S", "empty view, stock toolkit auth + TokenHasScope", server, "/bench/stock",
+                    authorization=f"Bearer {token}",
+                ),
             ]
+        on = " (gunicorn sync)" if server is sync else ""
         scenarios += [
-            Scenario("B" + suffix, "GET /api/credentials with a bearer token", server, "/api/credentials", authorization=f"Bearer {token}"),
             Scenario(
-                "C" + suffix, "POST /oauth/token, salted SHA-256 secret", server, "/oauth/token", method="POST", body=grant,
-                authorization=basic(*seed["grant_client"]), issues_tokens=True,
+                "B" + suffix, f"GET /api/credentials with a bearer token{on}", server, "/api/credentials",
+                authorization=f"Bearer {token}",
+            ),
+            Scenario(
+                "C" + suffix, f"POST /oauth/token, salted SHA-256 secret{on}", server, "/oauth/token", method="POST",
+                body=grant, authorization=basic(*seed["grant_client"]), issues_tokens=True,
             ),
         ]
         if server is main:
+            scenarios.append(
+                Scenario(
+                    "I", "POST /oauth/introspect of B's token, salted SHA-256 secret", server, "/oauth/introspect",
+                    method="POST", body=f"token={quote(token)}", authorization=basic(*seed["api_client"]),
+                )
+            )
             scenarios.append(
                 Scenario(
                     "C2", "POST /oauth/token, two live secrets, the newer one", server, "/oauth/token",
@@ -64,6 +88,7 @@ def build_scenarios(args, main: Server, small: Server | None, seeded: dict[str, 
                     body=grant, authorization=basic(*seed["pbkdf2_client"]), issues_tokens=True, connections=args.workers,
                 )
             )
-    wanted = [s for s in scenarios if s.key.split("@")[0] in args.scenarios]
-    # Each scenario beside its comparison twin, so that both see the same moment of the machine.
-    return sorted(wanted, key=lambda s: (["A", "A2", "B", "C", "C2", "D"].index(s.key.split("@")[0]), "@" in s.key))
+    wanted = [s for s in scenarios if s.family in args.scenarios]
+    # Each scenario beside its comparison twins, so that all see the same moment of the machine.
+    order = ["A", "A2", "S", "B", "I", "C", "C2", "D"]
+    return sorted(wanted, key=lambda s: (order.index(s.family), s.key != s.family, s.key))

@@ -13,23 +13,26 @@ from portal.testing.server import PortalServer
 
 
 class Server:
-    """One gunicorn server of the run, on the database it serves, with its output in bench/work/."""
+    """One server of the run, on the database it serves, with its output in bench/work/.
 
-    def __init__(self, args, database: Database):
+    kind "portal": `python -m portal.serve`, as `make run` starts it; "sync": plain gunicorn
+    with sync workers, the comparison.
+    """
+
+    def __init__(self, args, database: Database, kind: str = "portal"):
         self.args = args
         self.database = database
-        self.log_path = WORK / f"server-{database.label}.log"
-        options = [
-            "--worker-class", args.worker_class,
-            "--keep-alive", str(args.keep_alive),
-            "--backlog", "2048",
-            "--timeout", "120",
-            "--log-level", "warning",
-        ]
-        if args.worker_class == "gthread":
-            options += ["--threads", str(args.threads)]
+        self.kind = kind
+        self.log_path = WORK / f"server-{database.label}-{kind}.log"
+        if kind == "sync":
+            server = "gunicorn"
+            options = ["--worker-class", "sync", "--backlog", "2048", "--timeout", "120", "--log-level", "warning"]
+        else:
+            server = "portal"
+            options = ["--threads", str(args.threads), "--backlog", "2048", "--log-level", "warning"]
         self.portal = PortalServer(
             env=server_environment(database.url), workers=args.workers, options=options, ready_path="/bench/ping",
+            server=server,
         )
         self.port = self.portal.port
         self.base = self.portal.base
@@ -39,11 +42,15 @@ class Server:
         return self.portal.process
 
     def describe(self) -> str:
-        if self.args.worker_class == "sync":
-            detail = "one request per connection (sync workers do not keep connections alive)"
-        else:
-            detail = f"{self.args.threads} threads each, keep-alive {self.args.keep_alive} s"
-        return f"gunicorn {package_version('gunicorn')}, {self.args.workers} `{self.args.worker_class}` workers per server, {detail}"
+        if self.kind == "sync":
+            return (
+                f"gunicorn {package_version('gunicorn')}, {self.args.workers} `sync` workers, one request per "
+                "connection (sync workers do not keep connections alive)"
+            )
+        return (
+            f"`python -m portal.serve`: granian {package_version('granian')} WSGI, {self.args.workers} workers per "
+            f"server, {self.args.threads} threads each, HTTP/1.1 keep-alive"
+        )
 
     def start(self) -> None:
         self.log_file = open(self.log_path, "w")

@@ -2,6 +2,7 @@
 
 from functools import cached_property
 
+from oauth2_provider.contrib.rest_framework import OAuth2Authentication, TokenHasScope
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -45,3 +46,18 @@ class OpenCredentialListApi(CredentialListApi):
     @cached_property
     def organization(self):
         return bench_organization()
+
+
+class StockToolkitApi(APIView):
+    """(S) An empty view behind django-oauth-toolkit's stock authentication and scope check.
+
+    What a toolkit user gets out of the box for a scoped endpoint, with no data to serve:
+    the yardstick for the real GET /api/credentials (B).
+    """
+
+    authentication_classes = [OAuth2Authentication]
+    permission_classes = [TokenHasScope]
+    required_scopes = ["read:credentials"]
+
+    def get(self, request):
+        return Response([])

@@ -5,35 +5,44 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
+from django.views.decorators.debug import sensitive_variables
 
+from portal import throttle
 from portal.models import Membership
 
-from portal.throttle import Limit, record_failure, retry_after
-
-PER_USERNAME = Limit("signin-username", "SIGNIN_PER_USERNAME")
-PER_ADDRESS = Limit("signin-address", "SIGNIN_PER_ADDRESS")
+# Usernames are easy to learn: a user is locked out only where the failures come from.
+PER_USERNAME_ADDRESS = throttle.Limit("signin-username-address", "SIGNIN_PER_USERNAME_ADDRESS")
+PER_ADDRESS = throttle.Limit("signin-address", "SIGNIN_PER_ADDRESS")
 
 
 class SignInForm(AuthenticationForm):
-    """Django's sign-in form, locked for a while after repeated failures for a username or address."""
+    """Django's sign-in form, locked for a while after repeated failures for a username from an address."""
 
+    @sensitive_variables()
     def clean(self):
-        checks = [
-            (PER_USERNAME, (self.cleaned_data.get("username") or "").lower()),
-            (PER_ADDRESS, self.request.META.get("REMOTE_ADDR", "") if self.request else ""),
-        ]
-        wait = retry_after(checks)
-        if wait:
+        username = self.cleaned_data.get("username")
+        if username is None or self.cleaned_data.get("password") is None:
+            return super().clean()  # nothing is checked without both
+        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        attempt = throttle.attempt(
+            [(PER_USERNAME_ADDRESS, f"{username.lower()}\n{address}"), (PER_ADDRESS, address)]
+        )
+        if attempt.wait:
             raise ValidationError(
                 "Too many failed sign-ins. Try again in %(minutes)d minutes.",
                 code="locked_out",
-                params={"minutes": ceil(wait / 60)},
+                params={"minutes": ceil(attempt.wait / 60)},
             )
         try:
-            return super().clean()
+            cleaned_data = super().clean()
         except ValidationError:
-            record_failure(checks)
+            attempt.failed()
             raise
+        except BaseException:
+            attempt.succeeded()  # not a wrong password (the database went away, say)
+            raise
+        attempt.succeeded()
+        return cleaned_data
 
 
 def new_form_token() -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,8 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _secret_key_from_file(BASE_DIR
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+# Bearer token that opens GET /metrics (Prometheus); unset, /metrics answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Serves bench/urls.py's unauthenticated reference views under /bench/ for `make bench`; never in a deployment.
 BENCHMARK_VIEWS = env.bool("BENCHMARK_VIEWS", default=False)
 
@@ -58,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times and logs every request, including those a later middleware answers.
+    "portal.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -67,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees a view's database error before any other middleware's handling.
+    "portal.outage.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -104,7 +111,18 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+elif _db["ENGINE"] == "django.db.backends.postgresql":
+    # While PostgreSQL is down or stuck a request fails within seconds (503, see portal/outage.py)
+    # instead of holding a worker: connecting gives up after DATABASE_CONNECT_TIMEOUT seconds,
+    # a statement after DATABASE_STATEMENT_TIMEOUT milliseconds (manage.py turns the latter off:
+    # migrations and cleartokens may run long on purpose).
+    _statement_timeout = env.int("DATABASE_STATEMENT_TIMEOUT", default=5000)
+    _db.setdefault("OPTIONS", {})
+    _db["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
+    if _statement_timeout:
+        _db["OPTIONS"]["options"] = f"-c statement_timeout={_statement_timeout}"
 _db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+# A connection PostgreSQL dropped (a restart) is replaced on the next request, without a server restart.
 _db["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -112,9 +130,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
 
-# Shared by every worker process (never per-process memory): brute-force counters and
-# one-time form tokens must hold across processes.
+# Shared by every worker process (never per-process memory). With Redis it holds the
+# brute-force counters, and must not evict them (portal/throttle.py checks at start-up);
+# otherwise they live in a table of their own (portal.FailureCounter).
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # An unreachable Redis must cost a request a fraction of a second, not a hang: the callers
+    # skip the brute-force checks when the cache fails (portal/outage.py).
+    CACHES["default"].setdefault("OPTIONS", {})
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", env.float("CACHE_CONNECT_TIMEOUT", default=0.5))
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", env.float("CACHE_TIMEOUT", default=0.5))
 
 
 # --- Authentication ---------------------------------------------------------
@@ -189,18 +214,33 @@ OAUTH2_PROVIDER = {
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 
+def _failure_limit(name: str, default: tuple[int, int], *, formerly: str | None = None) -> tuple[int, int]:
+    """A (count, window seconds) pair from `COUNT,SECONDS`; the variable's earlier name is still read."""
+    if formerly and name not in os.environ and formerly in os.environ:
+        name = formerly
+    count, window = env.tuple(name, cast=int, default=default)
+    if count < 1 or window < 1:
+        raise ImproperlyConfigured(f"{name} must be two positive whole numbers, COUNT,SECONDS.")
+    return count, window
+
+
 # Failed client authentications (token endpoint) and sign-ins (portal) allowed per
-# subject and window before it is locked out until the window ends: (count, seconds).
+# subject in a window that starts with its first failure; a subject that has used them
+# all is refused until that window ends (portal/throttle.py). Client IDs and usernames
+# count together with the address the failures come from, so failures from one address
+# never lock the rightful client or user out at another.
 FAILURE_LIMITS = {
-    "TOKEN_PER_CLIENT": env.tuple("TOKEN_FAILURE_LIMIT_PER_CLIENT", cast=int, default=(10, 300)),
-    "TOKEN_PER_ADDRESS": env.tuple("TOKEN_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(50, 300)),
-    "SIGNIN_PER_USERNAME": env.tuple("SIGNIN_FAILURE_LIMIT_PER_USERNAME", cast=int, default=(5, 900)),
-    "SIGNIN_PER_ADDRESS": env.tuple("SIGNIN_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(50, 900)),
-    # Invitation links that do not open (unknown, used, revoked, expired), and refused account creations through one.
-    "INVITATION_PER_ADDRESS": env.tuple("INVITATION_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(20, 900)),
-    "INVITATION_SIGNUP_PER_ADDRESS": env.tuple(
-        "INVITATION_SIGNUP_FAILURE_LIMIT_PER_ADDRESS", cast=int, default=(10, 900)
+    "TOKEN_PER_CLIENT_ADDRESS": _failure_limit(
+        "TOKEN_FAILURE_LIMIT_PER_CLIENT_ADDRESS", (10, 300), formerly="TOKEN_FAILURE_LIMIT_PER_CLIENT"
     ),
+    "TOKEN_PER_ADDRESS": _failure_limit("TOKEN_FAILURE_LIMIT_PER_ADDRESS", (50, 300)),
+    "SIGNIN_PER_USERNAME_ADDRESS": _failure_limit(
+        "SIGNIN_FAILURE_LIMIT_PER_USERNAME_ADDRESS", (5, 900), formerly="SIGNIN_FAILURE_LIMIT_PER_USERNAME"
+    ),
+    "SIGNIN_PER_ADDRESS": _failure_limit("SIGNIN_FAILURE_LIMIT_PER_ADDRESS", (50, 900)),
+    # Invitation links that do not open (unknown, used, revoked, expired), and refused account creations through one.
+    "INVITATION_PER_ADDRESS": _failure_limit("INVITATION_FAILURE_LIMIT_PER_ADDRESS", (20, 900)),
+    "INVITATION_SIGNUP_PER_ADDRESS": _failure_limit("INVITATION_SIGNUP_FAILURE_LIMIT_PER_ADDRESS", (10, 900)),
 }
 
 # Token requests are a handful of short fields; anything larger is refused before parsing.
@@ -213,7 +253,7 @@ REST_FRAMEWORK = {
     # Secure by default: every API view needs a bearer token holding the scope the catalog names for it.
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasRequiredScope"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
@@ -226,7 +266,11 @@ SPECTACULAR_SETTINGS = {
         "The organization's verifiable credentials, applications and profile. Get an access token from "
         "`POST /oauth/token` with the client credentials grant, then send `Authorization: Bearer <token>`; "
         "each operation needs the scope it names. In this page: Authorize, enter the client ID and secret, "
-        "then Try it out."
+        "then Try it out.\n\n"
+        "The authorization server metadata (RFC 8414) at "
+        "[/.well-known/oauth-authorization-server](/.well-known/oauth-authorization-server) names the token "
+        "endpoint, `POST /oauth/revoke` (RFC 7009) to revoke a token the application no longer needs, and "
+        "`POST /oauth/introspect` (RFC 7662) to ask whether one of its tokens is still active and what it allows."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -298,11 +342,28 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_BASE_URL
 
 # --- Logging ----------------------------------------------------------------
 
+# LOG_FORMAT=json: one JSON object per line (portal/logging.py); the default is readable text.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+
+# Error reports hide the locals of every frame marked @sensitive_variables (the token
+# endpoint, the one-time reveal), with DEBUG on too: those frames hold secrets.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.logging.SecretsHiddenReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact_secrets": {"()": "portal.logging.RedactSecretsFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
+    "formatters": {
+        "text": {"format": "[%(asctime)s] %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "portal.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["redact_secrets"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # The toolkit logs client IDs and request details at DEBUG; keep it quiet.
     "loggers": {

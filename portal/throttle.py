@@ -1,15 +1,41 @@
-"""Failure counters in the shared cache, so a limit holds across every worker and server.
+"""Brute-force limits that hold across every worker and server, and that no flood can erase.
 
-Each subject counts its failures in fixed windows; once a window holds `limit`
-failures the subject is locked out until that window ends, whatever it sends.
+Each limit counts the failures of one subject (an address, a client ID from an
+address…) in a window that starts with its first failure and ends `window`
+seconds later; the end is fixed then and never moved. A subject that holds
+`count` failures is refused until its window ends.
+
+An attempt takes its place in the counters *before* it is checked (an atomic
+increment) and gives it back when it succeeds, so parallel attempts can never
+get more than `count` guesses through: the one that would be `count + 1` is
+refused before anything is checked.
+
+The counters live in a table of our own (one upsert per attempt, on SQLite and
+PostgreSQL alike), or in Redis when `CACHE_URL` names Redis (one Lua script per
+attempt). Either way nothing culls them before their window ends: the database
+never evicts, and the portal refuses to start on a Redis that could
+(`check_redis_eviction_policy`).
 """
 
 import hashlib
+import itertools
+import logging
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError, connections, router
+
+logger = logging.getLogger(__name__)
+
+
+def clock() -> float:
+    """Seconds since the epoch; the one clock of every window (tests move it by hand)."""
+    return time.time()
 
 
 @dataclass(frozen=True)
@@ -25,40 +51,258 @@ class Limit:
     def window(self) -> int:
         return settings.FAILURE_LIMITS[self.setting][1]
 
-    def key(self, subject: str, now: float) -> tuple[str, float]:
+    def key(self, subject: str) -> str:
         # Subjects are attacker-chosen strings: hash them into fixed-size keys.
-        digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()
-        bucket = int(now // self.window)
-        return f"failures:{self.name}:{digest}:{bucket}", (bucket + 1) * self.window
+        return hashlib.sha256(f"{self.name}\x00{subject}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def retry_after(checks: list[tuple[Limit, str]]) -> int:
-    """Seconds until every subject may try again; 0 when none is locked out."""
-    now = time.time()
-    keys = {}
-    for limit, subject in checks:
-        key, window_end = limit.key(subject, now)
-        keys[key] = (limit, window_end)
-    wait = 0
-    for key, failures in cache.get_many(list(keys)).items():
-        limit, window_end = keys[key]
-        if failures >= limit.count:
-            wait = max(wait, int(window_end - now) + 1)
-    return wait
+@dataclass
+class Attempt:
+    """One attempt's places in its counters; `wait` > 0 when it was refused before any check."""
+
+    store: object = None
+    places: list[tuple[Limit, str, int]] = field(default_factory=list)  # (limit, key, this attempt's number)
+    wait: int = 0
+
+    def failed(self) -> list[Limit]:
+        """Keep the places as counted failures; returns the limits this failure has just filled."""
+        reached = [limit for limit, _, number in self.places if number == limit.count]
+        self.places = []
+        return reached
+
+    def succeeded(self) -> None:
+        """Give the places back: only failures count."""
+        if self.places:
+            places, self.places = self.places, []
+            try:
+                self.store.release([key for _, key, _ in places])
+            except DatabaseError as error:
+                # The database went away after the place was taken: it stays taken until its window ends.
+                logger.warning("Brute-force counters unavailable, a place was not given back: %s", type(error).__name__)
 
 
-def record_failure(checks: list[tuple[Limit, str]]) -> list[Limit]:
-    """Count one failure for each subject; returns the limits this failure has just reached."""
-    now = time.time()
-    reached = []
-    for limit, subject in checks:
-        key, window_end = limit.key(subject, now)
-        cache.add(key, 0, timeout=int(window_end - now) + 1)
+class _Pause:
+    """After the store failed, leave it alone for a moment in this process: one slow attempt, not one per request."""
+
+    seconds = 2.0
+
+    def __init__(self):
+        self.until = 0.0
+
+    def active(self) -> bool:
+        return time.monotonic() < self.until
+
+    def start(self) -> None:
+        self.until = time.monotonic() + self.seconds
+
+
+_pause = _Pause()
+
+
+def attempt(checks: list[tuple[Limit, str]]) -> Attempt:
+    """Take this attempt's place under every (limit, subject); refused (wait > 0) when one is full."""
+    if _pause.active():
+        return Attempt()
+    store = _store()
+    now = clock()
+    keys = {limit.key(subject): limit for limit, subject in checks}
+    try:
+        counters = store.reserve({key: now + limit.window for key, limit in keys.items()}, now=now)
+    except store.unavailable as error:
+        # Contract: with Redis down tokens are still issued; the limits are skipped, loudly.
+        _pause.start()
+        logger.warning(
+            "Brute-force counters unavailable, limits skipped for %.0f s: %s", _pause.seconds, type(error).__name__
+        )
+        return Attempt()
+    full = [(limit, counters[key]) for key, limit in keys.items() if counters[key][0] > limit.count]
+    if full:
+        # Refused before anything is checked, so nothing was tried: give every place back.
+        store.release(list(keys))
+        wait = max(math.ceil(expires_at - now) for _, (_, expires_at) in full)
+        return Attempt(wait=max(wait, 1))
+    return Attempt(store=store, places=[(limit, key, counters[key][0]) for key, limit in keys.items()])
+
+
+# --- Stores --------------------------------------------------------------------
+
+
+class _Unavailable(Exception):
+    pass
+
+
+class DatabaseStore:
+    """Counters in portal.FailureCounter, incremented by one INSERT … ON CONFLICT DO UPDATE … RETURNING.
+
+    Raw SQL because the ORM cannot express an upsert that increments and returns the
+    new value; the statement is atomic on SQLite (3.35+) and PostgreSQL alike.
+    """
+
+    unavailable = _Unavailable  # the database being down is an outage of its own, never skipped
+    PURGE_EVERY = 16  # attempts per process between two purges
+    PURGE_BATCH = 256  # expired rows deleted per purge, at most: O(1) per attempt, more than attempts create
+    _attempts = itertools.count(1)
+
+    def __init__(self):
+        from portal.models import FailureCounter
+
+        self.model = FailureCounter
+        self.using = router.db_for_write(FailureCounter)
+
+    def _sql(self):
+        connection = connections[self.using]
+        qn = connection.ops.quote_name
+        return connection, qn(self.model._meta.db_table), qn("key"), qn("failures"), qn("expires_at")
+
+    def reserve(self, starts: dict[str, float], *, now: float) -> dict[str, tuple[int, float]]:
+        connection, table, key, failures, expires_at = self._sql()
+        items = sorted(starts.items())  # one lock order for every statement: no deadlock between two
+        rows = ", ".join(["(%s, 1, %s)"] * len(items))
+        # A window restarts when it has ended, or when it holds nothing (only successes passed through).
+        restart = f"{table}.{expires_at} <= %s OR {table}.{failures} <= 0"
+        sql = (
+            f"INSERT INTO {table} ({key}, {failures}, {expires_at}) VALUES {rows} "
+            f"ON CONFLICT ({key}) DO UPDATE SET "
+            f"{failures} = CASE WHEN {restart} THEN 1 ELSE {table}.{failures} + 1 END, "
+            f"{expires_at} = CASE WHEN {restart} THEN excluded.{expires_at} ELSE {table}.{expires_at} END "
+            f"RETURNING {key}, {failures}, {expires_at}"
+        )
+        params = [value for item in items for value in item] + [now, now]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            counters = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+        if next(self._attempts) % self.PURGE_EVERY == 0:
+            self.purge(now=now)
+        return counters
+
+    def release(self, keys: list[str]) -> None:
+        # An upsert too, not an UPDATE … WHERE key IN: an UPDATE locks rows in whatever order
+        # its plan scans them, which can deadlock against a reserve locking them in key order.
+        # (A counter purged meanwhile comes back empty and already expired.)
+        connection, table, key, failures, expires_at = self._sql()
+        rows = ", ".join(["(%s, 0, 0)"] * len(keys))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({key}, {failures}, {expires_at}) VALUES {rows} "
+                f"ON CONFLICT ({key}) DO UPDATE SET "
+                f"{failures} = CASE WHEN {table}.{failures} > 0 THEN {table}.{failures} - 1 ELSE 0 END",
+                sorted(keys),
+            )
+
+    def purge(self, *, now: float, batch: int | None = None) -> int:
+        """Delete up to `batch` counters whose window has ended; returns how many."""
+        connection, table, key, _, expires_at = self._sql()
+        # PostgreSQL: rows an attempt holds are skipped, so a purge never waits on one (no deadlock).
+        skip = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {key} IN "
+                f"(SELECT {key} FROM {table} WHERE {expires_at} <= %s LIMIT %s{skip})",
+                [now, batch or self.PURGE_BATCH],
+            )
+            return cursor.rowcount
+
+
+# Both scripts run atomically inside Redis. A counter is a hash: n (failures and attempts
+# in flight) and e (the window's end, by the portal's clock). Its Redis expiry is set once,
+# when the window starts, and only frees the memory; `e` decides.
+_REDIS_RESERVE = """
+local now = tonumber(ARGV[1])
+local out = {}
+for i, key in ipairs(KEYS) do
+  local values = redis.call('HMGET', key, 'n', 'e')
+  local n = tonumber(values[1]) or 0
+  local e = tonumber(values[2]) or 0
+  if n <= 0 or e <= now then
+    redis.call('HSET', key, 'n', 1, 'e', ARGV[1 + i])
+    redis.call('EXPIRE', key, ARGV[1 + #KEYS + i])
+    out[i] = {1, ARGV[1 + i]}
+  else
+    out[i] = {redis.call('HINCRBY', key, 'n', 1), values[2]}
+  end
+end
+return out
+"""
+_REDIS_RELEASE = """
+for _, key in ipairs(KEYS) do
+  local n = tonumber(redis.call('HGET', key, 'n'))
+  if n and n > 0 then redis.call('HINCRBY', key, 'n', -1) end
+end
+return 0
+"""
+
+
+class RedisStore:
+    """Counters in the Redis of CACHE_URL, which must not evict (see check_redis_eviction_policy)."""
+
+    def __init__(self, cache: RedisCache):
+        import redis
+
+        self.cache = cache
+        self.unavailable = redis.RedisError
+
+    def _client(self):
+        return self.cache._cache.get_client(write=True)
+
+    def _key(self, key: str) -> str:
+        return self.cache.make_key(f"failures:{key}")
+
+    def reserve(self, starts: dict[str, float], *, now: float) -> dict[str, tuple[int, float]]:
+        keys = list(starts)
+        ttls = [math.ceil(start - now) + 1 for start in starts.values()]
+        result = self._client().eval(
+            _REDIS_RESERVE, len(keys), *map(self._key, keys), repr(now), *map(repr, starts.values()), *ttls
+        )
+        return {key: (int(n), float(e)) for key, (n, e) in zip(keys, result)}
+
+    def release(self, keys: list[str]) -> None:
         try:
-            failures = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=limit.window)
-            failures = 1
-        if failures == limit.count:
-            reached.append(limit)
-    return reached
+            self._client().eval(_REDIS_RELEASE, len(keys), *map(self._key, keys))
+        except self.unavailable as error:
+            logger.warning("Brute-force counters unavailable, a place was not given back: %s", error.__class__.__name__)
+
+    def purge(self, *, now: float, batch: int | None = None) -> int:
+        return 0  # Redis frees expired counters itself
+
+
+def _store():
+    cache = caches["default"]
+    return RedisStore(cache) if isinstance(cache, RedisCache) else DatabaseStore()
+
+
+def purge_expired() -> int:
+    """Delete every counter whose window has ended (the database store; Redis expires its own)."""
+    store, total = _store(), 0
+    while deleted := store.purge(now=clock()):
+        total += deleted
+    return total
+
+
+# Every policy but noeviction lets Redis drop keys under memory pressure; the volatile-*
+# ones pick exactly the keys that carry an expiry, which every counter does.
+SAFE_REDIS_POLICY = "noeviction"
+
+
+def check_redis_eviction_policy() -> None:
+    """Refuse to start on a Redis that may evict counters before their windows end."""
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        return
+    import redis
+
+    try:
+        policy = cache._cache.get_client(write=True).config_get("maxmemory-policy").get("maxmemory-policy")
+    except redis.ResponseError as error:
+        # Some managed services disable CONFIG; their documentation has to say the policy instead.
+        logger.warning("Could not read Redis maxmemory-policy (%s); it must be %s.", error, SAFE_REDIS_POLICY)
+        return
+    except redis.RedisError as error:
+        # Contract: with Redis down the portal still serves, without the limits.
+        logger.warning("Redis unreachable at start-up (%s); brute-force limits are skipped while it is.", error)
+        return
+    if policy != SAFE_REDIS_POLICY:
+        raise ImproperlyConfigured(
+            f"The Redis named by CACHE_URL has maxmemory-policy {policy!r}: it may evict brute-force counters "
+            f"before their windows end, which lifts lockouts. Set maxmemory-policy {SAFE_REDIS_POLICY} "
+            f"(redis.conf, or CONFIG SET maxmemory-policy {SAFE_REDIS_POLICY})."
+        )

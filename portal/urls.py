@@ -2,8 +2,8 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from portal import views
-from portal.forms import SignInForm
+from applications.discovery import metadata_view
+from portal import health, metrics, views
 
 member_patterns = [
     path("", views.members_view, name="list"),
@@ -15,7 +15,7 @@ member_patterns = [
 
 urlpatterns = [
     path("", views.home_view, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(form_class=SignInForm, redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
@@ -28,7 +28,11 @@ urlpatterns = [
     path("organization/members/", include((member_patterns, "members"))),
     path("invitations/<str:token>/", views.invitation_view, name="invitation"),
     path("oauth/", include("applications.oauth.urls")),
+    path(".well-known/oauth-authorization-server", metadata_view, name="oauth-metadata"),
     path("api/", include("api.urls")),
+    path("healthz", health.healthz_view, name="healthz"),
+    path("readyz", health.readyz_view, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
 if settings.BENCHMARK_VIEWS:

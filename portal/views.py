@@ -1,8 +1,10 @@
 from math import ceil
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portal.actors import Actor, client_address, require_manager
 from portal.decorators import member_required
-from portal.forms import InvitationForm, RoleForm
+from portal.forms import InvitationForm, RoleForm, SignInForm
 from portal.members import (
     AlreadyMember,
     FormAlreadySubmitted,
@@ -40,7 +42,19 @@ from portal.selectors import (
     memberships_for,
     pending_invitations_for,
 )
-from portal.throttle import Limit, record_failure, retry_after
+from portal import throttle
+from portal.outage import database_error_in_flight, unavailable_response
+
+
+class SignInView(auth_views.LoginView):
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        # `next` naming this very page would send a signed-in user in a loop, which Django
+        # answers with a 500: such a `next` is ignored and the default page used instead.
+        url = super().get_redirect_url()
+        return "" if url and urlsplit(url).path == self.request.path else url
 
 
 def home_view(request):
@@ -57,8 +71,8 @@ def switch_organization_view(request):
 
 
 def _answers_json(request) -> bool:
-    # The API and the token endpoint speak JSON even when Django itself refuses a request.
-    return request.path == "/api" or request.path.startswith(("/api/", "/oauth/"))
+    # The API, the OAuth endpoints and the metadata documents speak JSON even when Django itself refuses a request.
+    return request.path == "/api" or request.path.startswith(("/api/", "/oauth/", "/.well-known/"))
 
 
 def bad_request_view(request, exception):
@@ -74,6 +88,9 @@ def page_not_found_view(request, exception):
 
 
 def server_error_view(request):
+    if database_error_in_flight():
+        # Raised outside a view (a middleware's session or user lookup): still an outage, not a bug.
+        return unavailable_response(request)
     if _answers_json(request):
         return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)
@@ -81,8 +98,8 @@ def server_error_view(request):
 
 # --- Members ------------------------------------------------------------------------------------------------------
 
-INVITATION_PER_ADDRESS = Limit("invitation-address", "INVITATION_PER_ADDRESS")
-SIGNUP_PER_ADDRESS = Limit("invitation-signup-address", "INVITATION_SIGNUP_PER_ADDRESS")
+INVITATION_PER_ADDRESS = throttle.Limit("invitation-address", "INVITATION_PER_ADDRESS")
+SIGNUP_PER_ADDRESS = throttle.Limit("invitation-signup-address", "INVITATION_SIGNUP_PER_ADDRESS")
 
 
 def _managers_only(request) -> None:
@@ -215,14 +232,14 @@ def _invitation_response(response):
 @require_http_methods(["GET", "POST"])
 def invitation_view(request, token):
     address = client_address(request) or ""
-    link_checks = [(INVITATION_PER_ADDRESS, address)]
-    wait = retry_after(link_checks)
-    if wait:
-        return _invitation_response(_too_many(request, wait))
+    attempt = throttle.attempt([(INVITATION_PER_ADDRESS, address)])
+    if attempt.wait:
+        return _invitation_response(_too_many(request, attempt.wait))
     invitation = invitation_for_token(token)
     if invitation is None:
-        record_failure(link_checks)
+        attempt.failed()
         return _invitation_response(render(request, "members/invitation_not_found.html", status=404))
+    attempt.succeeded()
     if request.user.is_authenticated:
         response = _join(request, invitation)
     else:
@@ -248,10 +265,9 @@ def _join(request, invitation):
 def _create_account(request, invitation):
     form = UserCreationForm(instance=get_user_model()(email=invitation.email))
     if request.method == "POST":
-        checks = [(SIGNUP_PER_ADDRESS, client_address(request) or "")]
-        wait = retry_after(checks)
-        if wait:
-            return _too_many(request, wait)
+        attempt = throttle.attempt([(SIGNUP_PER_ADDRESS, client_address(request) or "")])
+        if attempt.wait:
+            return _too_many(request, attempt.wait)
         form = UserCreationForm(request.POST, instance=get_user_model()(email=invitation.email))
         if form.is_valid():
             try:
@@ -259,14 +275,16 @@ def _create_account(request, invitation):
                     invitation=invitation, form=form, address=client_address(request)
                 )
             except InvitationNotUsable:
+                attempt.succeeded()
                 return render(request, "members/invitation_not_found.html", status=404)
             except ValidationError as error:
                 form.add_error(None, error)
             else:
+                attempt.succeeded()
                 login(request, membership.user)
                 return _welcome(request, membership)
         # The link stays unused: a refused attempt changes nothing but the address's failure count.
-        record_failure(checks)
+        attempt.failed()
     return render(request, "members/invitation.html", {"invitation": invitation, "form": form})
 
 

@@ -1,6 +1,6 @@
 """Screenshots of the applications list, the one-time reveal, the client secrets and the members page for the README.
 
-Starts the portal with gunicorn on a throwaway SQLite database, fills it through the
+Starts the portal (python -m portal.serve) on a throwaway SQLite database, fills it through the
 management commands and drives Debian's Chromium with Playwright, so every client
 secret in the pictures belongs to a database deleted a moment later.
 

@@ -34,6 +34,14 @@ def test_the_schema_needs_no_token_and_serves_json_on_request(client):
     assert client.get("/api/schema", follow=True).json()["openapi"].startswith("3.")
 
 
+def test_the_description_links_the_authorization_server_metadata(schema, client):
+    description = schema["info"]["description"]
+    link = "[/.well-known/oauth-authorization-server](/.well-known/oauth-authorization-server)"
+    assert link in description
+    assert "/oauth/revoke" in description and "/oauth/introspect" in description
+    assert client.get("/.well-known/oauth-authorization-server").status_code == 200
+
+
 def test_the_security_scheme_is_client_credentials_with_every_catalog_scope(schema):
     scheme = schema["components"]["securitySchemes"]["oauth2"]
     assert scheme["type"] == "oauth2"
@@ -96,11 +104,28 @@ def test_the_collection_has_one_request_per_operation_in_a_working_order(client,
         )
         for folder in collection["item"]
         for item in folder["item"]
+        if folder["name"] != "OAuth"
     ]
     assert sorted(requests) == sorted(schema_operations(schema))
     assert len(requests) == len(set(requests))
     names = [item["name"] for folder in collection["item"] for item in folder["item"]]
     assert names.index("Store a credential") < names.index("Read a credential") < names.index("Delete a credential")
+
+
+def test_the_collection_introspects_its_own_token_with_body_credentials_and_no_bearer(client):
+    folders = {folder["name"]: folder["item"] for folder in client.get("/api/postman-collection.json").json()["item"]}
+    [item] = folders["OAuth"]
+    request = item["request"]
+    assert item["name"] == "Introspect my token"
+    assert request["method"] == "POST"
+    assert request["url"]["raw"] == "{{INTROSPECTION_ENDPOINT}}"
+    assert request["auth"] == {"type": "noauth"}
+    assert {field["key"]: field["value"] for field in request["body"]["urlencoded"]} == {
+        "token": "{{ACCESS_TOKEN}}",
+        "token_type_hint": "access_token",
+        "client_id": "{{CLIENT_ID}}",
+        "client_secret": "{{CLIENT_SECRET}}",
+    }
 
 
 def test_the_collection_holds_no_secret_and_reads_the_environment(client):

@@ -1,4 +1,4 @@
-"""Lean reads for the hot paths: the token endpoint's application load and the API's bearer check."""
+"""Lean reads for the hot paths: the token endpoint's application load, the API's bearer check and introspection."""
 
 import hashlib
 import re
@@ -95,13 +95,19 @@ unrevoked_secrets = RowQuery(
 # on, and the organization it is scoped to. Other fields load on first access, if ever.
 _token_by_checksum = RowQuery(
     [
-        (get_access_token_model(), "t", {"id", "user_id", "application_id", "expires", "scope", "resource"}),
+        (get_access_token_model(), "t", {"id", "user_id", "application_id", "expires", "created", "scope", "resource"}),
         (get_application_model(), "a", {"id", "client_id", "name", "organization_id", "last_used_at"}),
         (Organization, "o", None),
     ],
     "FROM {t} INNER JOIN {a} ON {a.id} = {t.application_id} INNER JOIN {o} ON {o.id} = {a.organization_id} "
     "WHERE {t.token_checksum} = %s",
 )
+
+
+def token_checksum(token: str) -> str:
+    # RFC 9700 token storage keeps only the SHA-256 checksum of each token; surrogatepass lets a
+    # string plain UTF-8 cannot encode hash to a checksum no stored token has, instead of raising.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def active_access_token(token: str):
@@ -112,9 +118,7 @@ def active_access_token(token: str):
     """
     if not token:
         return None
-    # RFC 9700 token storage keeps only the SHA-256 checksum of each token.
-    checksum = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
-    found = _token_by_checksum.fetch(checksum)
+    found = _token_by_checksum.fetch(token_checksum(token))
     if found is None:
         return None
     access_token, application, organization = found

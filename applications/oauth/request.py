@@ -1,52 +1,31 @@
-"""The token request: its body parsed strictly, and the brute-force limits around client authentication."""
+"""Token, revocation and introspection requests: bodies parsed strictly, and the brute-force limits around
+client authentication, one path for all three."""
 
-import base64
-import binascii
 import json
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import parse_qsl
 
 from django.conf import settings
-from oauthlib.common import urlencode
+from django.views.decorators.debug import sensitive_variables
 from oauth2_provider.oauth2_backends import OAuthLibCore
+from oauthlib.common import urlencode
 from oauthlib.oauth2 import OAuth2Error
 from oauthlib.oauth2.rfc6749 import errors
 
+from applications.oauth.authentication import ClientAuthenticationError, client_credentials
 from applications.services import record_lockout
+from portal import throttle
 from portal.origin import public_origin
-from portal.throttle import Limit, record_failure, retry_after
 
-PER_CLIENT = Limit("token-client", "TOKEN_PER_CLIENT")
-PER_ADDRESS = Limit("token-address", "TOKEN_PER_ADDRESS")
-
-
-def basic_credentials(request) -> tuple[str, str] | None:
-    """The (client ID, secret) of an HTTP Basic Authorization header, or None when there is none or it is unreadable."""
-    scheme, _, credentials = (request.headers.get("Authorization") or "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    client_id, separator, secret = decoded.partition(":")
-    return (unquote_plus(client_id), unquote_plus(secret)) if separator else None
-
-
-def sends_basic_credentials(request) -> bool:
-    """Whether the request chose HTTP Basic client authentication, readable or not."""
-    return (request.headers.get("Authorization") or "").partition(" ")[0].lower() == "basic"
-
-
-def basic_client_id(request) -> str | None:
-    """The client ID of an HTTP Basic Authorization header, or None when there is none or it is unreadable."""
-    credentials = basic_credentials(request)
-    return credentials[0] if credentials else None
+# Client IDs are public: a client is locked out only where its failures come from.
+PER_CLIENT_ADDRESS = throttle.Limit("token-client-address", "TOKEN_PER_CLIENT_ADDRESS")
+PER_ADDRESS = throttle.Limit("token-address", "TOKEN_PER_ADDRESS")
 
 
 class MalformedTokenRequest(Exception):
     pass
 
 
+@sensitive_variables()
 def parse_token_body(request) -> list[tuple[str, str]]:
     """The token request's parameters from a form-encoded or JSON body, strictly decoded."""
     try:
@@ -83,6 +62,11 @@ def parse_token_body(request) -> list[tuple[str, str]]:
 
     if any("\x00" in key or "\x00" in value for key, value in params):
         raise MalformedTokenRequest("The request contains a NUL character.")
+    try:
+        for key, value in params:
+            key.encode("utf-8"), value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which JSON's \ud800 escapes can spell
+        raise MalformedTokenRequest("The request contains text that is not valid Unicode.")
     return [_normalise(key, value) for key, value in params if not (key == "scope" and not value.split())]
 
 
@@ -92,7 +76,8 @@ def _normalise(key: str, value: str) -> tuple[str, str]:
 
 
 class TokenRequestBackend(OAuthLibCore):
-    """The token endpoint's request handling: a strict form or JSON body, and the brute-force limits.
+    """The token, revocation and introspection endpoints' request handling: a strict form or JSON body,
+    and the brute-force limits, one path for all three.
 
     Failures are refused before oauthlib runs when a limit is reached, and counted after a 401.
     API bearer checks never come here: api.authentication reads the Authorization header itself.
@@ -103,32 +88,58 @@ class TokenRequestBackend(OAuthLibCore):
         return []
 
     def create_token_response(self, request):
+        return self._respond(request, self.server.create_token_response)
+
+    def create_revocation_response(self, request):
+        return self._respond(request, self.server.create_revocation_response)
+
+    def create_introspect_response(self, request):
+        return self._respond(request, self.server.create_introspect_response)
+
+    @sensitive_variables()
+    def _respond(self, request, endpoint):
+        # Failed client authentications at any of the three endpoints count toward the same limits.
         try:
             params = parse_token_body(request)
+            credentials = client_credentials(request.headers.get("Authorization"), params)
         except MalformedTokenRequest as error:
             failure = errors.InvalidRequestError(description=str(error))
             return None, failure.headers, failure.json, failure.status_code
+        except ClientAuthenticationError as error:
+            # Refused before any secret is checked: nothing to count.
+            failure = error.oauth2_error()
+            return None, failure.headers, failure.json, failure.status_code
 
-        client_id = basic_client_id(request) or dict(params).get("client_id")
-        checks = [(PER_ADDRESS, request.META.get("REMOTE_ADDR", ""))]
-        if client_id:
-            checks.append((PER_CLIENT, client_id))
-        wait = retry_after(checks)
-        if wait:
-            # Locked out: even a correct secret fails until the window ends.
+        request.client_id = credentials.client_id  # for the request log line
+        address = request.META.get("REMOTE_ADDR", "")
+        checks = [(PER_ADDRESS, address)]
+        if credentials.client_id:
+            checks.append((PER_CLIENT_ADDRESS, f"{credentials.client_id}\n{address}"))
+        attempt = throttle.attempt(checks)
+        if attempt.wait:
+            # Locked out: even a correct secret fails here until the window ends.
             body = json.dumps(
-                {"error": "too_many_attempts", "error_description": f"Too many failed client authentications; retry in {wait} seconds."}
+                {
+                    "error": "too_many_attempts",
+                    "error_description": f"Too many failed client authentications; retry in {attempt.wait} seconds.",
+                }
             )
-            return None, {"Retry-After": str(wait)}, body, 429
+            return None, {"Retry-After": str(attempt.wait)}, body, 429
 
         uri, http_method, _, headers = self._extract_params(request)
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
-            headers, body, status = self.server.create_token_response(
-                public_origin(request) + uri, http_method, urlencode(params), headers
-            )
+            # oauthlib refuses any query string itself (invalid_request), credentials included.
+            headers, body, status = endpoint(public_origin(request) + uri, http_method, urlencode(params), headers)
         except OAuth2Error as error:
             headers, body, status = error.headers, error.json, error.status_code
-        if status == 401 and PER_CLIENT in record_failure(checks):
-            record_lockout(client_id=client_id, address=request.META.get("REMOTE_ADDR"))
+        except BaseException:
+            # Not a failed authentication (the database went away mid-request, say): the place goes back.
+            attempt.succeeded()
+            raise
+        if status == 401:
+            if PER_CLIENT_ADDRESS in attempt.failed():
+                record_lockout(client_id=credentials.client_id, address=address)
+        else:
+            attempt.succeeded()
         return None, headers, body, status

@@ -3,26 +3,21 @@ from urllib.parse import urlsplit
 from oauthlib.oauth2 import BackendApplicationServer
 from oauthlib.oauth2.rfc6749 import errors
 
-from applications.oauth.request import basic_client_id
 from portal.origin import token_audience
 
 
-def reject_conflicting_client_ids(request):
-    # oauthlib answers this with a server_error; RFC 6749 §5.2 calls it invalid_request.
-    basic_id = basic_client_id(request)
-    body_client_id = request.client_id
-    if basic_id is not None and body_client_id and body_client_id != basic_id:
-        raise errors.InvalidRequestError(
-            description="client_id in the body does not match the HTTP Basic credentials.", request=request
-        )
+def issuer(request) -> str:
+    """The issuer of an oauthlib request: the backend hands oauthlib the public origin
+    (PUBLIC_BASE_URL, else the request's) as the base of the URI."""
+    parts = urlsplit(request.uri)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def check_audience(request):
     audience = getattr(request, "audience", None)
     if audience is None:
         return
-    parts = urlsplit(request.uri)
-    expected = token_audience(f"{parts.scheme}://{parts.netloc}")
+    expected = token_audience(issuer(request))
     if audience != expected:
         raise errors.CustomOAuth2Error(
             error="invalid_target",
@@ -44,5 +39,26 @@ class ClientCredentialsServer(BackendApplicationServer):
         kwargs.pop("pre_token", None)  # the toolkit's device-flow hook; no device flow here
         kwargs["token_expires_in"] = token_lifetime
         super().__init__(request_validator, *args, **kwargs)
-        self.credentials_grant.custom_validators.pre_token.append(reject_conflicting_client_ids)
         self.credentials_grant.custom_validators.post_token.append(check_audience)
+
+    def validate_revocation_request(self, request):
+        self._validate_client_token_request(request)
+
+    def validate_introspect_request(self, request):
+        self._validate_client_token_request(request)
+
+    def _validate_client_token_request(self, request):
+        """Revocation and introspection: the client authenticates first, and token_type_hint is never checked.
+
+        oauthlib checks for the token before the client, so a wrong secret without a token would
+        escape the brute-force count, and it refuses hints it knows but the server does not
+        support ("refresh_token"); RFC 7009 §2.1 and RFC 7662 §2.1 make the hint a hint only.
+        """
+        self._raise_on_bad_method(request)
+        self._raise_on_bad_post_request(request)
+        # RFC 6749 §3.2: no parameter more than once (oauthlib checks this for grants only).
+        repeated = sorted(set(request.duplicate_params) & {"token", "token_type_hint", "client_id", "client_secret"})
+        if repeated:
+            raise errors.InvalidRequestError(description=f"Duplicate {', '.join(repeated)} parameter.", request=request)
+        self._raise_on_invalid_client(request)
+        self._raise_on_missing_token(request)

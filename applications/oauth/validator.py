@@ -1,13 +1,15 @@
 from django.db import IntegrityError, connections, router
 from django.utils import timezone
-from oauth2_provider.models import get_application_model
+from django.views.decorators.debug import sensitive_variables
+from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
 from applications.identifiers import refused_without_hashing
 from applications.models import ClientSecret, IssuedToken
-from applications.oauth.reads import application_by_client_id, unrevoked_secrets
-from applications.oauth.request import basic_credentials, sends_basic_credentials
+from applications.oauth.authentication import ClientAuthenticationError, client_credentials
+from applications.oauth.reads import active_access_token, application_by_client_id, token_checksum, unrevoked_secrets
+from applications.oauth.server import issuer
 from applications.services import record_use
 
 
@@ -36,37 +38,22 @@ def record_issued_token(access_token_id: int, secret_id: int) -> bool:
 
 
 class ApplicationValidator(OAuth2Validator):
-    def _load_application(self, client_id, request):
-        cached = request.client
-        if isinstance(cached, get_application_model()) and cached.client_id == client_id and cached.is_usable(request):
-            return cached
-        try:
-            found = application_by_client_id.fetch(client_id)
-        except ValueError:  # a NUL byte PostgreSQL refuses to send: no client has it
-            found = None
-        client = found[0] if found else None
-        if client is None or client.registration_source == client.RegistrationSource.CIMD:
-            # Unknown client IDs and metadata-document clients take the toolkit's own path.
-            request.client = None
-            return super()._load_application(client_id, request)
-        if not client.is_usable(request):
-            return None
-        request.client = client
-        return client
-
+    @sensitive_variables()
     def authenticate_client(self, request, *args, **kwargs):
-        """One method per request: HTTP Basic when the request sends it (readable or not), else the body."""
-        if sends_basic_credentials(request):
-            credentials = basic_credentials(request)
-            if credentials is None:
-                return False
-            client_id, secret = credentials
-        else:
-            client_id, secret = request.client_id, getattr(request, "client_secret", None)
-        if not client_id or not secret or self._load_application(client_id, request) is None:
-            return False
-        return self._check_client_secret(request, secret)
+        """Check the credentials the brute-force limiter counted, read by the same strict parser.
 
+        The toolkit's own reading decodes Basic leniently and falls back to the body when
+        Basic fails (two secrets tried per request); neither happens here.
+        """
+        try:
+            credentials = client_credentials(request.headers.get("Authorization"), request.decoded_body or [])
+        except ClientAuthenticationError as error:
+            raise error.oauth2_error(request)
+        if not credentials.client_id or self._load_application(credentials.client_id, request) is None:
+            return False
+        return self._check_client_secret(request, credentials.client_secret or "")
+
+    @sensitive_variables()
     def _check_client_secret(self, request, secret: str) -> bool:
         """Whether `secret` is one of the client's live secrets; remembers which one on the request."""
         request.client_secret_row = None
@@ -93,6 +80,35 @@ class ApplicationValidator(OAuth2Validator):
             raise errors.InvalidClientError(request=request)
         return access_token
 
+    def _extract_basic_auth(self, request):
+        # Whether the request tries Basic (client_authentication_required asks); authenticate_client reads it.
+        authorization = request.headers.get("Authorization") or ""
+        return authorization if authorization.partition(" ")[0].lower() == "basic" else None
+
+    def _authenticate_basic_auth(self, request):
+        raise NotImplementedError("authenticate_client reads every client authentication.")
+
+    def _authenticate_request_body(self, request):
+        raise NotImplementedError("authenticate_client reads every client authentication.")
+
+    def _load_application(self, client_id, request):
+        cached = request.client
+        if isinstance(cached, get_application_model()) and cached.client_id == client_id and cached.is_usable(request):
+            return cached
+        try:
+            found = application_by_client_id.fetch(client_id)
+        except ValueError:  # a NUL byte PostgreSQL refuses to send: no client has it
+            found = None
+        client = found[0] if found else None
+        if client is None or client.registration_source == client.RegistrationSource.CIMD:
+            # Unknown client IDs and metadata-document clients take the toolkit's own path.
+            request.client = None
+            return super()._load_application(client_id, request)
+        if not client.is_usable(request):
+            return None
+        request.client = client
+        return client
+
     def save_bearer_token(self, token, request, *args, **kwargs):
         try:
             if "refresh_token" in token:
@@ -106,3 +122,29 @@ class ApplicationValidator(OAuth2Validator):
             # it issues no token after its deletion commits.
             raise errors.InvalidClientError(request=request)
         record_use(request.client, getattr(request, "client_secret_row", None))
+
+    def introspect_token(self, token, token_type_hint, request, *args, **kwargs):
+        """The RFC 7662 claims of an active token issued to the calling client; None for any other token.
+
+        The toolkit leaves this unimplemented. Another client's token answers as an unknown one
+        would, so no client learns anything about tokens it was not issued.
+        """
+        access_token = active_access_token(token)
+        if access_token is None or access_token.application_id != request.client.pk:
+            return None
+        return {
+            "scope": access_token.scope,
+            "client_id": request.client.client_id,
+            "token_type": "Bearer",
+            "exp": int(access_token.expires.timestamp()),
+            "iat": int(access_token.created.timestamp()),
+            "iss": issuer(request),
+        }
+
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
+        # Only the calling client's own token, whatever the hint: another client's token, an unknown
+        # or an already revoked one changes nothing, and the answer is 200 all the same (RFC 7009 §2.2).
+        # No refresh tokens are issued here, so the access token's row is all there is to delete.
+        get_access_token_model().objects.filter(
+            token_checksum=token_checksum(token), application_id=request.client.pk
+        ).delete()

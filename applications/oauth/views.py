@@ -11,19 +11,14 @@ def _json(body: str, status: int) -> HttpResponse:
     return HttpResponse(body, status=status, content_type="application/json")
 
 
-@csrf_exempt
-@never_cache
-@sensitive_post_parameters("client_secret")
-@sensitive_variables("body", "headers")
-def token_view(request):
-    """POST /oauth/token: client credentials grants; every outcome is an RFC 6749 JSON body."""
-    if request.method != "POST":
-        response = _json(
-            json.dumps({"error": "invalid_request", "error_description": "The token endpoint accepts POST only."}), 405
-        )
-        response["Allow"] = "POST"
-        return response
-    _, headers, body, status = get_oauthlib_core().create_token_response(request)
+def _post_only(endpoint: str) -> HttpResponse:
+    body = {"error": "invalid_request", "error_description": f"The {endpoint} accepts POST only."}
+    response = _json(json.dumps(body), 405)
+    response["Allow"] = "POST"
+    return response
+
+
+def _oauth_response(headers: dict, body: str, status: int) -> HttpResponse:
     response = _json(body, status)
     for name, value in headers.items():
         if name.lower() != "content-type":
@@ -32,3 +27,42 @@ def token_view(request):
         # oauthlib answers Bearer; a client authenticates here with Basic (RFC 6749 §5.2).
         response["WWW-Authenticate"] = 'Basic realm="oauth"'
     return response
+
+
+# Every local of these frames and of every frame below them (the toolkit's and oauthlib's
+# included) is hidden from error reports: several hold the secret or the token.
+@sensitive_variables()
+@csrf_exempt
+@never_cache
+@sensitive_post_parameters("client_secret")
+def token_view(request):
+    """POST /oauth/token: client credentials grants; every outcome is an RFC 6749 JSON body."""
+    if request.method != "POST":
+        return _post_only("token endpoint")
+    _, headers, body, status = get_oauthlib_core().create_token_response(request)
+    return _oauth_response(headers, body, status)
+
+
+@sensitive_variables()
+@csrf_exempt
+@never_cache
+@sensitive_post_parameters("client_secret", "token")
+def revoke_view(request):
+    """POST /oauth/revoke (RFC 7009): the calling client revokes one of its own tokens."""
+    if request.method != "POST":
+        return _post_only("revocation endpoint")
+    _, headers, body, status = get_oauthlib_core().create_revocation_response(request)
+    # oauthlib answers a revocation with an empty body; every answer here is JSON.
+    return _oauth_response(headers, body or "{}", status)
+
+
+@sensitive_variables()
+@csrf_exempt
+@never_cache
+@sensitive_post_parameters("client_secret", "token")
+def introspect_view(request):
+    """POST /oauth/introspect (RFC 7662): whether a token of the calling client's is active, and what it allows."""
+    if request.method != "POST":
+        return _post_only("introspection endpoint")
+    _, headers, body, status = get_oauthlib_core().create_introspect_response(request)
+    return _oauth_response(headers, body, status)

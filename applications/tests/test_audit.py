@@ -65,7 +65,7 @@ def test_a_failing_audit_write_does_not_fail_the_action(make_application, monkey
 
 
 def test_a_token_endpoint_lockout_is_recorded(client, make_application, settings):
-    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT": (2, 300)}
+    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT_ADDRESS": (2, 300)}
     application, _ = make_application()
 
     for _ in range(3):

@@ -139,7 +139,7 @@ def test_a_wrong_checksum_is_refused_without_hashing(client, make_application, m
 
 
 def test_a_wrong_checksum_counts_toward_the_brute_force_limit(client, make_application, settings):
-    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT": (2, 60)}
+    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT_ADDRESS": (2, 60)}
     application, secret = make_application()
     forged = secret[:-1] + ("A" if secret[-1] != "A" else "B")
     assert_invalid_client(request_token(client, application, forged))

@@ -319,6 +319,14 @@ def test_json_bytes_that_are_not_utf8_are_invalid_request(client, basic):
     assert_error(response, 400, "invalid_request")
 
 
+def test_a_json_escape_of_a_lone_surrogate_is_invalid_request_not_a_500(client, basic):
+    body = '{"grant_type": "client_credentials", "scope": "\\ud800"}'
+
+    response = post_raw(client, body, content_type="application/json", **basic)
+
+    assert_error(response, 400, "invalid_request")
+
+
 def test_multipart_body_is_invalid_request(client, basic):
     response = client.post(TOKEN_URL, {"grant_type": "client_credentials"}, **basic)
 
@@ -403,3 +411,78 @@ def test_error_reports_hide_the_client_secret(rf, app_and_secret):
     shown = SafeExceptionReporterFilter().get_post_parameters(request)
     assert shown["client_secret"] != secret
     assert shown["client_id"] == application.client_id
+
+
+@pytest.fixture
+def failing_grant(monkeypatch):
+    """Makes every grant fail with an unexpected error after the secret has been checked."""
+    from applications.oauth.validator import ApplicationValidator
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("forced failure inside the token view")
+
+    monkeypatch.setattr(ApplicationValidator, "validate_grant_type", broken)
+
+
+SECRET_BEARING_REQUESTS = {
+    "basic and form": lambda app, secret: ("grant_type=client_credentials", FORM, basic_auth(app.client_id, secret)),
+    "form body": lambda app, secret: (
+        urlencode({"grant_type": "client_credentials", "client_id": app.client_id, "client_secret": secret}), FORM, None
+    ),
+    "json body": lambda app, secret: (
+        json.dumps({"grant_type": "client_credentials", "client_id": app.client_id, "client_secret": secret}),
+        "application/json",
+        None,
+    ),
+}
+
+
+def secret_spellings(application, secret) -> list[bytes]:
+    return [secret.encode(), basic_auth(application.client_id, secret).split()[1].encode()]
+
+
+@pytest.mark.parametrize("shape", SECRET_BEARING_REQUESTS)
+def test_the_debug_error_page_of_a_failure_inside_the_token_view_holds_no_secret(
+    client, app_and_secret, failing_grant, settings, shape
+):
+    settings.DEBUG = True
+    client.raise_request_exception = False
+    application, secret = app_and_secret
+    body, content_type, authorization = SECRET_BEARING_REQUESTS[shape](application, secret)
+    headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
+
+    response = client.post(TOKEN_URL, body, content_type=content_type, **headers)
+
+    assert response.status_code == 500
+    assert b"forced failure inside the token view" in response.content  # the report itself, with its frames
+    assert b"validate_grant_type" in response.content
+    for spelling in secret_spellings(application, secret):
+        assert spelling not in response.content
+
+
+@pytest.mark.parametrize("shape", SECRET_BEARING_REQUESTS)
+def test_the_emailed_error_report_of_a_failure_inside_the_token_view_holds_no_secret(
+    rf, app_and_secret, failing_grant, shape
+):
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    from applications.oauth.views import token_view
+
+    application, secret = app_and_secret
+    body, content_type, authorization = SECRET_BEARING_REQUESTS[shape](application, secret)
+    headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
+    request = rf.post(TOKEN_URL, body, content_type=content_type, **headers)
+    try:
+        token_view(request)
+    except RuntimeError:
+        exc_type, exc_value, tb = sys.exc_info()
+        # From the view down, as Django's handler reports it; this test's own frame holds the secret.
+        report = ExceptionReporter(request, exc_type, exc_value, tb.tb_next).get_traceback_html()
+    else:
+        pytest.fail("the forced failure did not happen")
+
+    assert "forced failure inside the token view" in report
+    for spelling in secret_spellings(application, secret):
+        assert spelling.decode() not in report

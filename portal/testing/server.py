@@ -24,13 +24,21 @@ def free_port() -> int:
 
 
 class PortalServer:
-    """`portal.wsgi` under gunicorn on a free port; `with PortalServer(env=…) as server:` starts and stops it.
+    """The portal on a free port; `with PortalServer(env=…) as server:` starts and stops it.
 
-    `options` are further gunicorn flags; `log` is an open file for the server's output (None: discarded).
-    It counts as up once `ready_path` answers below 500 and every worker has started.
+    `server`: "portal" runs `python -m portal.serve` (what `make run` starts), "gunicorn" plain
+    gunicorn with sync workers (the benchmark's comparison). `options` are further flags of that
+    command; `log` is an open file for the server's output (None: discarded). It counts as up
+    once `ready_path` answers below 500 and every worker has started.
     """
 
-    def __init__(self, *, env: dict, workers: int = 2, options=(), log=None, ready_path: str = "/accounts/login/"):
+    def __init__(
+        self, *, env: dict, workers: int = 2, options=(), log=None, ready_path: str = "/accounts/login/",
+        server: str = "portal",
+    ):
+        if server not in ("portal", "gunicorn"):
+            raise ValueError(f"unknown server {server!r}")
+        self.server = server
         self.env = env
         self.workers = workers
         self.options = list(options)
@@ -41,9 +49,14 @@ class PortalServer:
         self.process: subprocess.Popen | None = None
 
     def command(self) -> list[str]:
+        if self.server == "gunicorn":
+            return [
+                sys.executable, "-m", "gunicorn", "portal.wsgi",
+                "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers), "--no-control-socket", *self.options,
+            ]
         return [
-            sys.executable, "-m", "gunicorn", "portal.wsgi",
-            "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers), *self.options,
+            sys.executable, "-m", "portal.serve",
+            "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers), *self.options,
         ]
 
     def start(self, timeout: float = 60) -> "PortalServer":

@@ -9,7 +9,7 @@ from api.models import Credential
 from bench.views import BENCH_ORGANIZATION_SLUG
 from portal.tests.factories import OrganizationFactory
 
-BENCH_PATHS = ["/bench/ping", "/bench/credentials"]
+BENCH_PATHS = ["/bench/ping", "/bench/credentials", "/bench/stock"]
 
 
 @pytest.fixture
@@ -61,3 +61,21 @@ def test_the_open_credential_list_serves_the_bench_organization_without_a_token(
 
     assert response.status_code == 200
     assert [item["id"] for item in response.json()["results"]] == [str(credential.public_id)]
+
+
+def test_the_stock_toolkit_view_needs_a_token_with_the_scope_and_serves_nothing(
+    client, urlconf_built_with, make_application
+):
+    from applications.tests.oauth_helpers import request_token
+
+    urlconf_built_with(True)
+    reader, reader_secret = make_application(name="Reader", scopes=["read:credentials"])
+    writer, writer_secret = make_application(name="Writer", scopes=["create:credentials"])
+    read = request_token(client, reader, reader_secret).json()["access_token"]
+    write = request_token(client, writer, writer_secret).json()["access_token"]
+
+    assert client.get("/bench/stock").status_code == 401
+    assert client.get("/bench/stock", HTTP_AUTHORIZATION=f"Bearer {write}").status_code == 403
+    response = client.get("/bench/stock", HTTP_AUTHORIZATION=f"Bearer {read}")
+    assert response.status_code == 200
+    assert response.json() == []

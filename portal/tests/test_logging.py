@@ -61,25 +61,3 @@ def test_the_filter_redacts_an_invitation_path_given_as_an_argument():
     RedactSecretsFilter().filter(record)
 
     assert record.getMessage() == "Not Found: /invitations/…/"
-
-
-def test_gunicorns_access_logger_redacts_every_field():
-    from types import SimpleNamespace
-
-    from gunicorn.config import Config
-
-    from portal.gunicorn_logging import AccessLogger
-
-    logger = AccessLogger(Config())
-    environ = {
-        "REQUEST_METHOD": "GET", "RAW_URI": "/invitations/T0ken/?a=1", "SERVER_PROTOCOL": "HTTP/1.1",
-        "PATH_INFO": "/invitations/T0ken/", "QUERY_STRING": "a=1", "HTTP_REFERER": "https://x/invitations/T0ken/",
-    }
-    response = SimpleNamespace(status="404 Not Found", sent=10, headers=[])
-    request = SimpleNamespace(headers=[("REFERER", "https://x/invitations/T0ken/")])
-
-    atoms = logger.atoms(response, request, environ, SimpleNamespace(seconds=0, microseconds=1000))
-
-    assert "T0ken" not in repr(atoms)
-    assert atoms["U"] == "/invitations/…/"
-    assert atoms["r"] == "GET /invitations/…/?a=1 HTTP/1.1"

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from applications.models import Application
 from portal.models import Invitation, MemberEvent, Membership
-from portal.tests.conftest import form_token_of, invitation_link_of, signed_in
+from portal.tests.helpers import form_token_of, invitation_link_of, signed_in
 from portal.tests.factories import PASSWORD, MembershipFactory
 
 User = get_user_model()
@@ -43,8 +43,8 @@ def create_account(client, token, username="newcomer", password=STRONG, password
 # --- The members page ------------------------------------------------------------------------------------------------
 
 
-def test_the_members_page_lists_username_email_role_and_joined(org_admin_client, admin_user, member_membership):
-    response = org_admin_client.get(MEMBERS)
+def test_the_members_page_lists_username_email_role_and_joined(admin_portal_client, admin_user, member_membership):
+    response = admin_portal_client.get(MEMBERS)
 
     page = response.content.decode()
     assert response.status_code == 200
@@ -55,10 +55,10 @@ def test_the_members_page_lists_username_email_role_and_joined(org_admin_client,
     assert "Admin" in page and "Member" in page
 
 
-def test_admins_see_the_controls(org_admin_client, member_membership, invite):
+def test_admins_see_the_controls(admin_portal_client, member_membership, invite):
     invite(email="pending@example.com")
 
-    page = org_admin_client.get(MEMBERS).content.decode()
+    page = admin_portal_client.get(MEMBERS).content.decode()
 
     assert "Invite member" in page
     assert f"/organization/members/{member_membership.public_id}/role/" in page
@@ -90,20 +90,20 @@ def test_the_members_page_needs_a_signed_in_member(client, db):
     assert client.get(MEMBERS).status_code == 302
 
 
-def test_another_organizations_members_are_not_listed(org_admin_client, other_organization):
+def test_another_organizations_members_are_not_listed(admin_portal_client, other_organization):
     outsider = MembershipFactory(organization=other_organization)
 
-    assert outsider.user.username not in org_admin_client.get(MEMBERS).content.decode()
+    assert outsider.user.username not in admin_portal_client.get(MEMBERS).content.decode()
 
 
-def test_the_members_page_costs_the_same_queries_for_more_members(org_admin_client, organization, invite,
+def test_the_members_page_costs_the_same_queries_for_more_members(admin_portal_client, organization, invite,
                                                                    django_assert_max_num_queries):
     for n in range(5):
         MembershipFactory(organization=organization, role=Membership.Role.MEMBER)
         invite(email=f"p{n}@example.com")
 
     with django_assert_max_num_queries(8):
-        assert org_admin_client.get(MEMBERS).status_code == 200
+        assert admin_portal_client.get(MEMBERS).status_code == 200
 
 
 # --- Creating an invitation ----------------------------------------------------------------------------------------
@@ -114,8 +114,8 @@ def post_invitation(client, email="new@example.com", role="member", form_token=N
     return client.post(INVITE, {"email": email, "role": role, "form_token": form_token})
 
 
-def test_an_invitation_answers_200_with_the_link_once_and_stores_only_its_hash(org_admin_client, organization):
-    response = post_invitation(org_admin_client, email="New@Example.com", role="admin")
+def test_an_invitation_answers_200_with_the_link_once_and_stores_only_its_hash(admin_portal_client, organization):
+    response = post_invitation(admin_portal_client, email="New@Example.com", role="admin")
 
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -132,11 +132,11 @@ def test_an_invitation_answers_200_with_the_link_once_and_stores_only_its_hash(o
     assert mail.outbox == []
 
 
-def test_sending_the_same_form_again_creates_nothing_and_shows_no_link(org_admin_client):
-    form_token = form_token_of(org_admin_client.get(INVITE).content.decode())
-    first = post_invitation(org_admin_client, form_token=form_token)
+def test_sending_the_same_form_again_creates_nothing_and_shows_no_link(admin_portal_client):
+    form_token = form_token_of(admin_portal_client.get(INVITE).content.decode())
+    first = post_invitation(admin_portal_client, form_token=form_token)
 
-    again = post_invitation(org_admin_client, form_token=form_token)
+    again = post_invitation(admin_portal_client, form_token=form_token)
 
     assert again.status_code == 200
     assert "This form was already submitted" in again.content.decode()
@@ -145,11 +145,11 @@ def test_sending_the_same_form_again_creates_nothing_and_shows_no_link(org_admin
     assert Invitation.objects.count() == 1
 
 
-def test_with_email_url_set_the_link_is_also_mailed(org_admin_client, settings):
+def test_with_email_url_set_the_link_is_also_mailed(admin_portal_client, settings):
     settings.INVITATION_EMAILS = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
-    response = post_invitation(org_admin_client, email="new@example.com")
+    response = post_invitation(admin_portal_client, email="new@example.com")
 
     link = invitation_link_of(response.content.decode())
     assert len(mail.outbox) == 1
@@ -159,7 +159,7 @@ def test_with_email_url_set_the_link_is_also_mailed(org_admin_client, settings):
     assert "The link was also mailed to new@example.com" in response.content.decode()
 
 
-def test_a_mail_server_that_fails_loses_no_link(org_admin_client, settings):
+def test_a_mail_server_that_fails_loses_no_link(admin_portal_client, settings):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed_port = sock.getsockname()[1]
@@ -167,7 +167,7 @@ def test_a_mail_server_that_fails_loses_no_link(org_admin_client, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port
 
-    response = post_invitation(org_admin_client)
+    response = post_invitation(admin_portal_client)
 
     assert response.status_code == 200
     assert invitation_link_of(response.content.decode())
@@ -196,10 +196,10 @@ def test_email_url_is_read_with_django_environ():
     assert _email_settings()[:2] == ["False", "django.core.mail.backends.dummy.EmailBackend"]
 
 
-def test_an_invitation_for_an_existing_members_email_is_refused(org_admin_client, member_membership):
+def test_an_invitation_for_an_existing_members_email_is_refused(admin_portal_client, member_membership):
     email = member_membership.user.email.upper()
 
-    response = post_invitation(org_admin_client, email=email)
+    response = post_invitation(admin_portal_client, email=email)
 
     assert response.status_code == 200
     assert "already belongs to a member of Acme Corp" in response.content.decode()
@@ -216,22 +216,22 @@ def test_an_invitation_for_an_existing_members_email_is_refused(org_admin_client
         ({"email": "a@example.com"}, "Choose Admin or Member."),
     ],
 )
-def test_a_bad_invitation_form_is_refused_with_its_error(org_admin_client, data, error):
-    response = org_admin_client.post(INVITE, {**data, "form_token": "f" * 43})
+def test_a_bad_invitation_form_is_refused_with_its_error(admin_portal_client, data, error):
+    response = admin_portal_client.post(INVITE, {**data, "form_token": "f" * 43})
 
     assert response.status_code == 200
     assert error in response.content.decode()
     assert not Invitation.objects.exists()
 
 
-def test_a_new_invitation_for_the_same_email_replaces_the_pending_one(org_admin_client, invite):
+def test_a_new_invitation_for_the_same_email_replaces_the_pending_one(admin_portal_client, invite):
     earlier, earlier_token = invite(email="new@example.com")
 
-    post_invitation(org_admin_client, email="new@example.com")
+    post_invitation(admin_portal_client, email="new@example.com")
 
     earlier.refresh_from_db()
     assert earlier.revoked_at is not None
-    assert org_admin_client.get(invitation_path(earlier_token)).status_code == 404
+    assert admin_portal_client.get(invitation_path(earlier_token)).status_code == 404
 
 
 # --- Opening the link ------------------------------------------------------------------------------------------------
@@ -319,10 +319,10 @@ def test_a_used_link_answers_404_and_changes_nothing(client, invite):
     assert snapshot() == before
 
 
-def test_a_revoked_link_answers_404_and_changes_nothing(client, org_admin_client, invite, organization):
+def test_a_revoked_link_answers_404_and_changes_nothing(client, admin_portal_client, invite, organization):
     invitation, token = invite()
 
-    response = org_admin_client.post(f"/organization/members/invitations/{invitation.public_id}/revoke/")
+    response = admin_portal_client.post(f"/organization/members/invitations/{invitation.public_id}/revoke/")
 
     assert response.status_code == 302
     invitation.refresh_from_db()
@@ -331,8 +331,8 @@ def test_a_revoked_link_answers_404_and_changes_nothing(client, org_admin_client
     assert client.get(invitation_path(token)).status_code == 404
     assert create_account(client, token).status_code == 404
     assert snapshot() == before
-    assert "was revoked" in org_admin_client.get(MEMBERS).content.decode()
-    assert "new@example.com" not in org_admin_client.get(MEMBERS).content.decode()
+    assert "was revoked" in admin_portal_client.get(MEMBERS).content.decode()
+    assert "new@example.com" not in admin_portal_client.get(MEMBERS).content.decode()
 
 
 def test_an_expired_link_answers_404_and_changes_nothing(client, invite, monkeypatch):
@@ -453,12 +453,12 @@ def remove_url(membership):
     return f"/organization/members/{membership.public_id}/remove/"
 
 
-def test_an_admin_promotes_and_demotes(org_admin_client, member_membership):
-    assert org_admin_client.post(role_url(member_membership), {"role": "admin"}).status_code == 302
+def test_an_admin_promotes_and_demotes(admin_portal_client, member_membership):
+    assert admin_portal_client.post(role_url(member_membership), {"role": "admin"}).status_code == 302
     member_membership.refresh_from_db()
     assert member_membership.role == "admin"
 
-    assert org_admin_client.post(role_url(member_membership), {"role": "member"}).status_code == 302
+    assert admin_portal_client.post(role_url(member_membership), {"role": "member"}).status_code == 302
     member_membership.refresh_from_db()
     assert member_membership.role == "member"
     assert list(MemberEvent.objects.order_by("id").values_list("action", "changes")) == [
@@ -467,8 +467,8 @@ def test_an_admin_promotes_and_demotes(org_admin_client, member_membership):
     ]
 
 
-def test_an_unknown_role_is_refused(org_admin_client, member_membership):
-    response = org_admin_client.post(role_url(member_membership), {"role": "owner"})
+def test_an_unknown_role_is_refused(admin_portal_client, member_membership):
+    response = admin_portal_client.post(role_url(member_membership), {"role": "owner"})
 
     assert response.status_code == 200
     assert "Choose Admin or Member." in response.content.decode()
@@ -476,10 +476,10 @@ def test_an_unknown_role_is_refused(org_admin_client, member_membership):
     assert member_membership.role == "member"
 
 
-def test_the_last_admin_cannot_be_demoted(org_admin_client, admin_membership, member_membership):
+def test_the_last_admin_cannot_be_demoted(admin_portal_client, admin_membership, member_membership):
     before = snapshot()
 
-    response = org_admin_client.post(role_url(admin_membership), {"role": "member"})
+    response = admin_portal_client.post(role_url(admin_membership), {"role": "member"})
 
     assert response.status_code == 200
     assert "The organization must keep at least one admin" in response.content.decode()
@@ -487,34 +487,34 @@ def test_the_last_admin_cannot_be_demoted(org_admin_client, admin_membership, me
     assert not MemberEvent.objects.exists()
 
 
-def test_the_last_admin_cannot_be_removed(org_admin_client, admin_membership, member_membership):
+def test_the_last_admin_cannot_be_removed(admin_portal_client, admin_membership, member_membership):
     before = snapshot()
 
-    response = org_admin_client.post(remove_url(admin_membership))
+    response = admin_portal_client.post(remove_url(admin_membership))
 
     assert response.status_code == 200
     assert "The organization must keep at least one admin" in response.content.decode()
     assert snapshot() == before
 
 
-def test_an_admin_may_step_down_while_another_admin_remains(org_admin_client, admin_membership, organization):
+def test_an_admin_may_step_down_while_another_admin_remains(admin_portal_client, admin_membership, organization):
     MembershipFactory(organization=organization, role=Membership.Role.ADMIN)
 
-    assert org_admin_client.post(role_url(admin_membership), {"role": "member"}).status_code == 302
+    assert admin_portal_client.post(role_url(admin_membership), {"role": "member"}).status_code == 302
     admin_membership.refresh_from_db()
     assert admin_membership.role == "member"
-    assert "Invite member" not in org_admin_client.get(MEMBERS).content.decode()
+    assert "Invite member" not in admin_portal_client.get(MEMBERS).content.decode()
 
 
 def test_removal_ends_access_from_the_next_request(
-    org_admin_client, member_membership, member_client, make_application
+    admin_portal_client, member_membership, member_client, make_application
 ):
     application, _ = make_application(name="Made by the member")
     Application.objects.filter(pk=application.pk).update(created_by=member_membership.user)
     assert member_client.get("/integrations/applications/").status_code == 200
-    assert org_admin_client.get(remove_url(member_membership)).status_code == 200
+    assert admin_portal_client.get(remove_url(member_membership)).status_code == 200
 
-    response = org_admin_client.post(remove_url(member_membership), REMOTE_ADDR="192.0.2.5")
+    response = admin_portal_client.post(remove_url(member_membership), REMOTE_ADDR="192.0.2.5")
 
     assert response.status_code == 302
     assert not Membership.objects.filter(pk=member_membership.pk).exists()
@@ -529,22 +529,22 @@ def test_removal_ends_access_from_the_next_request(
     assert (event.subject, event.address) == (member_membership.user.username, "192.0.2.5")
 
 
-def test_removal_leaves_the_members_other_organizations_alone(org_admin_client, organization, other_organization):
+def test_removal_leaves_the_members_other_organizations_alone(admin_portal_client, organization, other_organization):
     both = MembershipFactory(organization=organization, role=Membership.Role.MEMBER)
     MembershipFactory(organization=other_organization, user=both.user, role=Membership.Role.MEMBER)
     client = signed_in(both.user)
 
-    org_admin_client.post(remove_url(both))
+    admin_portal_client.post(remove_url(both))
 
     page = client.get(MEMBERS)
     assert page.status_code == 200
     assert "Globex" in page.content.decode()
 
 
-def test_removing_a_member_who_is_gone_already_is_a_404(org_admin_client, member_membership):
-    org_admin_client.post(remove_url(member_membership))
+def test_removing_a_member_who_is_gone_already_is_a_404(admin_portal_client, member_membership):
+    admin_portal_client.post(remove_url(member_membership))
 
-    assert org_admin_client.post(remove_url(member_membership)).status_code == 404
+    assert admin_portal_client.post(remove_url(member_membership)).status_code == 404
 
 
 # --- Who may do what -------------------------------------------------------------------------------------------------
@@ -572,42 +572,42 @@ def test_a_member_posting_to_each_admin_url_gets_403_and_nothing_changes(member_
     assert list(MemberEvent.objects.values_list("action", flat=True)) == ["invited"]
 
 
-def test_another_organizations_member_and_invitation_answer_404(org_admin_client, other_organization, invite):
+def test_another_organizations_member_and_invitation_answer_404(admin_portal_client, other_organization, invite):
     outsider = MembershipFactory(organization=other_organization, role=Membership.Role.ADMIN)
     invitation, _ = invite(organization=other_organization)
     before = snapshot()
 
     for method, url, data in admin_requests(outsider, invitation)[2:]:
-        response = getattr(org_admin_client, method)(url, data)
+        response = getattr(admin_portal_client, method)(url, data)
         assert response.status_code == 404, (method, url)
     assert snapshot() == before
 
 
-def test_a_pk_in_place_of_a_public_id_is_a_404(org_admin_client, member_membership):
-    response = org_admin_client.post(f"/organization/members/{member_membership.pk}/role/", {"role": "admin"})
+def test_a_pk_in_place_of_a_public_id_is_a_404(admin_portal_client, member_membership):
+    response = admin_portal_client.post(f"/organization/members/{member_membership.pk}/role/", {"role": "admin"})
 
     assert response.status_code == 404
 
 
-def test_the_admin_urls_refuse_other_methods(org_admin_client, member_membership):
-    assert org_admin_client.get(role_url(member_membership)).status_code == 405
+def test_the_admin_urls_refuse_other_methods(admin_portal_client, member_membership):
+    assert admin_portal_client.get(role_url(member_membership)).status_code == 405
     revoke = "/organization/members/invitations/00000000-0000-0000-0000-000000000000/revoke/"
-    assert org_admin_client.get(revoke).status_code == 405
+    assert admin_portal_client.get(revoke).status_code == 405
 
 
 # --- Activity --------------------------------------------------------------------------------------------------------
 
 
-def test_invitations_joins_role_changes_and_removals_are_in_the_activity(org_admin_client, admin_user, client, invite):
-    created = post_invitation(org_admin_client, email="new@example.com", role="member")
+def test_invitations_joins_role_changes_and_removals_are_in_the_activity(admin_portal_client, admin_user, client, invite):
+    created = post_invitation(admin_portal_client, email="new@example.com", role="member")
     link = invitation_link_of(created.content.decode())
     token = link.rsplit("/", 2)[1]
     create_account(client, token, username="newcomer")
     newcomer = Membership.objects.get(user__username="newcomer")
-    org_admin_client.post(role_url(newcomer), {"role": "admin"}, REMOTE_ADDR="192.0.2.20")
-    org_admin_client.post(remove_url(newcomer))
+    admin_portal_client.post(role_url(newcomer), {"role": "admin"}, REMOTE_ADDR="192.0.2.20")
+    admin_portal_client.post(remove_url(newcomer))
     revoked, _ = invite(email="later@example.com")
-    org_admin_client.post(f"/organization/members/invitations/{revoked.public_id}/revoke/")
+    admin_portal_client.post(f"/organization/members/invitations/{revoked.public_id}/revoke/")
 
     events = list(MemberEvent.objects.order_by("id").values_list("action", "subject", "actor_label"))
     assert events == [
@@ -618,7 +618,7 @@ def test_invitations_joins_role_changes_and_removals_are_in_the_activity(org_adm
         ("invited", "later@example.com", "command line"),
         ("invitation_revoked", "later@example.com", admin_user.username),
     ]
-    page = org_admin_client.get("/integrations/activity/").content.decode()
+    page = admin_portal_client.get("/integrations/activity/").content.decode()
     for text in ("Invitation created", "Joined", "Role changed", "Removed", "Invitation revoked", "192.0.2.20",
                  "role: “member” → “admin”", "new@example.com"):
         assert text in page

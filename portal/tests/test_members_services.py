@@ -11,7 +11,7 @@ from portal import members
 from portal.actors import COMMAND_LINE, Actor
 from portal.members import change_role, create_invitation, remove_member, revoke_invitation
 from portal.models import Invitation, MemberEvent, Membership
-from portal.tests.conftest import signed_in
+from portal.tests.helpers import signed_in
 from portal.tests.factories import MembershipFactory
 
 

@@ -1,3 +1,4 @@
+import ast
 import os
 import subprocess
 import sys
@@ -74,3 +75,49 @@ def test_embedded_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
 
 def test_the_default_cache_is_shared_between_processes():
     assert "LocMem" not in settings.CACHES["default"]["BACKEND"]
+
+
+def failure_limits(**env) -> dict:
+    result = manage("shell", "-v", "0", "-c", "from django.conf import settings; print(settings.FAILURE_LIMITS)", **env)
+    assert result.returncode == 0, result.stderr
+    return ast.literal_eval(result.stdout)
+
+
+def test_the_limit_variables_are_read_and_their_former_names_still_work():
+    limits = failure_limits(
+        TOKEN_FAILURE_LIMIT_PER_CLIENT="7,60",
+        TOKEN_FAILURE_LIMIT_PER_ADDRESS="70,600",
+        SIGNIN_FAILURE_LIMIT_PER_USERNAME_ADDRESS="3,30",
+        SIGNIN_FAILURE_LIMIT_PER_USERNAME="9,90",  # the new name wins
+        SIGNIN_FAILURE_LIMIT_PER_ADDRESS="30,300",
+    )
+
+    assert limits == {
+        "TOKEN_PER_CLIENT_ADDRESS": (7, 60),
+        "TOKEN_PER_ADDRESS": (70, 600),
+        "SIGNIN_PER_USERNAME_ADDRESS": (3, 30),
+        "SIGNIN_PER_ADDRESS": (30, 300),
+        "INVITATION_PER_ADDRESS": (20, 900),
+        "INVITATION_SIGNUP_PER_ADDRESS": (10, 900),
+    }
+
+
+def test_a_limit_of_zero_is_refused_at_start_up():
+    result = manage("check", TOKEN_FAILURE_LIMIT_PER_ADDRESS="0,300")
+
+    assert result.returncode != 0
+    assert "TOKEN_FAILURE_LIMIT_PER_ADDRESS must be two positive whole numbers" in result.stderr
+
+
+def test_the_portal_refuses_to_start_on_a_redis_that_may_evict_counters():
+    from portal.tests.servers import start_redis
+
+    process, url = start_redis("--maxmemory-policy", "allkeys-lru")
+    try:
+        result = manage("check", CACHE_URL=url)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert result.returncode != 0
+    assert "maxmemory-policy 'allkeys-lru'" in result.stderr

@@ -6,8 +6,9 @@ APPLICATIONS_URL = "/integrations/applications/"
 
 
 @pytest.fixture(autouse=True)
-def small_limits(settings):
-    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "SIGNIN_PER_USERNAME": (3, 900), "SIGNIN_PER_ADDRESS": (5, 900)}
+def small_limits(settings, counter_store):
+    # Every test here runs twice: counters in the database, and in Redis.
+    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "SIGNIN_PER_USERNAME_ADDRESS": (3, 900), "SIGNIN_PER_ADDRESS": (5, 900)}
 
 
 def sign_in(client, username, password, **extra):
@@ -68,6 +69,81 @@ def test_one_address_trying_many_usernames_is_locked(client, admin_user):
 
     assert sign_in(client, admin_user.username, PASSWORD).status_code == 200
     assert sign_in(client, admin_user.username, PASSWORD, REMOTE_ADDR="192.0.2.9").status_code == 302
+
+
+def test_a_lockout_survives_two_thousand_failures_for_other_usernames_from_many_addresses(
+    client, admin_user, frozen_time, settings
+):
+    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "SIGNIN_PER_ADDRESS": (50, 900)}
+    for _ in range(3):
+        sign_in(client, admin_user.username, "wrong")
+
+    for n in range(2000):
+        assert sign_in(client, f"flood{n}", "wrong", REMOTE_ADDR=f"198.51.100.{n % 250}").status_code == 200
+
+    response = sign_in(client, admin_user.username, PASSWORD)
+    assert "Too many failed sign-ins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_window_lasts_its_full_length(client, admin_user, frozen_time):
+    start = frozen_time[0]
+    for _ in range(3):
+        sign_in(client, admin_user.username, "wrong")
+
+    for offset in (301, 899):  # past the cache's default 300-second timeout, to the window's last second
+        frozen_time[0] = start + offset
+        assert "Too many failed sign-ins" in sign_in(client, admin_user.username, PASSWORD).content.decode()
+    frozen_time[0] = start + 900
+    assert sign_in(client, admin_user.username, PASSWORD).status_code == 302
+
+
+def test_later_failures_do_not_move_the_windows_end(client, admin_user, frozen_time):
+    start = frozen_time[0]
+    for offset in (0, 300, 600):  # later failures do not move the window's end
+        frozen_time[0] = start + offset
+        sign_in(client, admin_user.username, "wrong")
+
+    frozen_time[0] = start + 899
+    assert "Too many failed sign-ins" in sign_in(client, admin_user.username, PASSWORD).content.decode()
+    frozen_time[0] = start + 900
+    assert sign_in(client, admin_user.username, PASSWORD).status_code == 302
+
+
+def test_the_right_password_from_another_address_signs_in_during_a_lockout(client, admin_user):
+    for _ in range(3):
+        sign_in(client, admin_user.username, "wrong")
+    assert sign_in(client, admin_user.username, PASSWORD).status_code == 200
+
+    assert sign_in(client, admin_user.username, PASSWORD, REMOTE_ADDR="203.0.113.7").status_code == 302
+
+
+def test_the_lock_ignores_the_usernames_case(client, admin_user):
+    for _ in range(3):
+        sign_in(client, admin_user.username.upper(), "wrong")
+
+    assert sign_in(client, admin_user.username, PASSWORD).status_code == 200
+
+
+def test_successful_sign_ins_do_not_count(client, admin_user):
+    for _ in range(5):
+        assert sign_in(client, admin_user.username, PASSWORD).status_code == 302
+        client.post("/accounts/logout/")
+
+    assert sign_in(client, admin_user.username, PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["/accounts/login/", "/accounts/login/?next=/accounts/login/", "//testserver/accounts/login/", "https://evil.example/", ""],
+)
+def test_the_sign_in_page_sends_a_signed_in_user_on_whatever_next_holds(client, admin_user, next_url):
+    client.force_login(admin_user)
+
+    response = client.get("/accounts/login/", {"next": next_url})
+
+    assert response.status_code == 302
+    assert not response["Location"].startswith(("/accounts/login/", "https://evil", "//"))
 
 
 def test_sign_out_is_post_only(admin_portal_client):

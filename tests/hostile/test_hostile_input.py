@@ -29,6 +29,9 @@ CONTENT_TYPES = st.sampled_from(
     ]
 )
 TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=300)
+# Lone surrogates too: JSON can spell them (\ud800), and form encoding as their UTF-8-like bytes.
+SURROGATE = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+TEXT_WITH_SURROGATES = st.one_of(TEXT, st.tuples(TEXT, SURROGATE, TEXT).map("".join))
 HEADER_VALUES = st.one_of(
     TEXT.map(lambda value: value.encode("utf-8", "ignore").decode("latin-1")),
     st.sampled_from(["Basic", "Basic ===", "Bearer", "Bearer  x", "Basic Og==", "Digest x"]),
@@ -37,7 +40,7 @@ HEADER_VALUES = st.one_of(
 TOKEN_KEYS = st.sampled_from(["grant_type", "scope", "client_id", "client_secret", "audience", "resource", "device_code", "code"])
 TOKEN_VALUES = st.one_of(
     st.sampled_from(["client_credentials", "password", "authorization_code", "urn:ietf:params:oauth:grant-type:device_code"]),
-    TEXT,
+    TEXT_WITH_SURROGATES,
     st.text(alphabet="read:credentials create:applications \t", min_size=1000, max_size=5000),
 )
 
@@ -45,7 +48,7 @@ TOKEN_VALUES = st.one_of(
 @pytest.fixture
 def app_and_secret(make_application, settings):
     # Lockouts are a fine answer, but they would hide every later path from the search.
-    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT": (10**9, 60), "TOKEN_PER_ADDRESS": (10**9, 60)}
+    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT_ADDRESS": (10**9, 60), "TOKEN_PER_ADDRESS": (10**9, 60)}
     return make_application(scopes=["read:credentials", "create:credentials"])
 
 
@@ -80,7 +83,7 @@ def test_token_endpoint_survives_random_parameters(client, app_and_secret, param
     else:
         from urllib.parse import urlencode
 
-        body, content_type = urlencode(params), "application/x-www-form-urlencoded"
+        body, content_type = urlencode(params, errors="surrogatepass"), "application/x-www-form-urlencoded"
 
     response = client.post("/oauth/token", body, content_type=content_type, **extra)
 
@@ -100,6 +103,77 @@ def test_token_endpoint_query_strings_and_methods(client, app_and_secret, method
     response = client.generic(method, "/oauth/token?" + query, "grant_type=client_credentials")
 
     assert_json_error_without_secrets(response, secret)
+
+
+OAUTH_CLIENT_ENDPOINTS = st.sampled_from(["/oauth/revoke", "/oauth/introspect"])
+CLIENT_TOKEN_KEYS = st.sampled_from(["token", "token_type_hint", "client_id", "client_secret", "grant_type", "scope"])
+# Lone surrogates too: json.dumps writes them as \\ud800 escapes, which JSON bodies may carry.
+ANY_TEXT = st.text(max_size=300)
+
+
+@EXAMPLES
+@given(
+    url=OAUTH_CLIENT_ENDPOINTS, body=st.binary(max_size=2000), content_type=CONTENT_TYPES, authorization=HEADER_VALUES
+)
+def test_revocation_and_introspection_survive_random_bytes(
+    client, app_and_secret, url, body, content_type, authorization
+):
+    _, secret = app_and_secret
+
+    response = client.generic("POST", url, body, content_type=content_type, HTTP_AUTHORIZATION=authorization)
+
+    assert_json_error_without_secrets(response, secret)
+    assert response.status_code in (400, 401)
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.fixture
+def tokens(app_and_secret, make_application, get_token):
+    """The application's own token, and a token of another application that must survive everything."""
+    application, secret = app_and_secret
+    other, other_secret = make_application(name="Bystander", scopes=["read:credentials"])
+    return get_token(application, secret), get_token(other, other_secret), other
+
+
+@EXAMPLES
+@given(
+    url=OAUTH_CLIENT_ENDPOINTS,
+    params=st.lists(
+        st.tuples(
+            CLIENT_TOKEN_KEYS, st.one_of(ANY_TEXT, st.sampled_from(["OWN", "OTHER", "access_token", "refresh_token"]))
+        ),
+        max_size=6,
+    ),
+    as_json=st.booleans(),
+    with_basic=st.booleans(),
+)
+def test_revocation_and_introspection_survive_random_parameters(
+    client, app_and_secret, tokens, url, params, as_json, with_basic
+):
+    from urllib.parse import urlencode
+
+    application, secret = app_and_secret
+    own_token, other_token, other = tokens
+    params = [(key, {"OWN": own_token, "OTHER": other_token}.get(value, value)) for key, value in params]
+    extra = {"HTTP_AUTHORIZATION": basic_auth(application.client_id, secret)} if with_basic else {}
+    if as_json:
+        body, content_type = json.dumps(dict(params)), "application/json"
+    else:
+        body = urlencode([(key, value.encode("utf-8", "surrogatepass")) for key, value in params])
+        content_type = "application/x-www-form-urlencoded"
+
+    response = client.post(url, body, content_type=content_type, **extra)
+
+    assert response.status_code < 500, response.content[:500]
+    assert response["Content-Type"] == "application/json"
+    assert "no-store" in response["Cache-Control"]
+    assert secret.encode() not in response.content
+    assert other_token.encode() not in response.content
+    if url == "/oauth/introspect" and response.status_code == 200 and response.json()["active"]:
+        assert response.json()["client_id"] == application.client_id
+    # Whatever was sent, the other application's token is neither revealed nor revoked.
+    api = client.get("/api/credentials", HTTP_AUTHORIZATION=f"Bearer {other_token}")
+    assert api.status_code == 200
 
 
 API_PATHS = st.one_of(
@@ -169,3 +243,21 @@ def test_portal_forms_never_fail(client, admin_user, existing_application, field
     for url in ("/integrations/applications/new/", f"/integrations/applications/{application.public_id}/"):
         response = client.post(url, fields)
         assert response.status_code < 500, (url, fields, response.content[:500])
+
+
+@EXAMPLES
+@given(
+    next_url=st.one_of(
+        TEXT_WITH_SURROGATES,
+        st.sampled_from(["/accounts/login/", "/accounts/login/?next=/accounts/login/", "//accounts/login/", "/accounts/login"]),
+        TEXT.map(lambda tail: "/accounts/login/" + tail),
+    )
+)
+def test_the_sign_in_page_never_fails_for_a_signed_in_user(client, admin_user, next_url):
+    from urllib.parse import quote
+
+    client.force_login(admin_user)
+
+    response = client.get("/accounts/login/?next=" + quote(next_url, safe="", errors="surrogatepass"))
+
+    assert response.status_code == 302, (next_url, response.status_code)

@@ -1,4 +1,5 @@
-"""50 clients at once against a real multi-worker gunicorn, on the suite's database engine.
+"""50 clients at once against the real multi-worker server (`python -m portal.serve`), on the suite's database
+engine, and a revocation that every worker of two servers sees at once.
 
 The server runs in its own processes on its own database (a SQLite file, or a
 PostgreSQL database made for the test), so writes really contend.
@@ -67,7 +68,7 @@ def database_url(tmp_path):
 
 @pytest.fixture
 def server(database_url, tmp_path):
-    """A migrated database with two applications, served by gunicorn with two workers."""
+    """A migrated database with two applications, served with two workers."""
     env = _server_env(database_url)
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "createcachetable")
@@ -77,7 +78,7 @@ def server(database_url, tmp_path):
         name: json.loads(_manage(env, "createapplication", "--organization", "Load", "--name", name, "--scopes", every_scope, "--json"))
         for name in ("survivor", "doomed")
     }
-    with (tmp_path / "gunicorn.log").open("w+") as log, PortalServer(env=env, workers=2, log=log) as server:
+    with (tmp_path / "server.log").open("w+") as log, PortalServer(env=env, workers=2, log=log) as server:
         yield server.base, apps, log
 
 
@@ -146,3 +147,58 @@ def test_fifty_clients_get_working_tokens_and_a_deleted_application_stops_at_onc
     assert {status for kind, status in after if kind == "api"} <= {401}
     before = [status for name, _, status, started in results if name == "doomed" and started < delete_started - 0.5]
     assert set(before) == {200}
+
+
+@pytest.fixture
+def two_servers(database_url, tmp_path):
+    """Two servers of two workers each on one database, and two applications."""
+    env = _server_env(database_url)
+    _manage(env, "migrate", "--noinput", "-v", "0")
+    _manage(env, "createcachetable")
+    _manage(env, "createorgadmin", "--organization", "Load", "--username", "load", "--password", "Load-test-password-1")
+    apps = {
+        name: json.loads(
+            _manage(
+                env, "createapplication", "--organization", "Load", "--name", name, "--scopes", "read:credentials",
+                "--json",
+            )
+        )
+        for name in ("revoker", "bystander")
+    }
+    with (tmp_path / "a.log").open("w+") as log_a, (tmp_path / "b.log").open("w+") as log_b:
+        with PortalServer(env=env, workers=2, log=log_a) as a, PortalServer(env=env, workers=2, log=log_b) as b:
+            yield a.base, b.base, apps
+
+
+def test_a_token_revoked_on_one_server_fails_at_once_on_every_worker_of_every_server(two_servers):
+    a, b, apps = two_servers
+    session = requests.Session()
+
+    def token_for(name):
+        app = apps[name]
+        credentials = (app["client_id"], app["client_secret"])
+        response = session.post(a + "/oauth/token", data={"grant_type": "client_credentials"}, auth=credentials, timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def api_statuses(token):
+        # Enough requests on fresh connections to reach both workers of both servers.
+        return {
+            requests.get(base + "/api/credentials", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            .status_code
+            for base in (a, b)
+            for _ in range(8)
+        }
+
+    revoker = (apps["revoker"]["client_id"], apps["revoker"]["client_secret"])
+    token, bystander_token = token_for("revoker"), token_for("bystander")
+    assert api_statuses(token) == {200}
+    assert api_statuses(bystander_token) == {200}
+
+    for revoked in (token, bystander_token):
+        assert session.post(a + "/oauth/revoke", data={"token": revoked}, auth=revoker, timeout=30).status_code == 200
+
+    assert api_statuses(token) == {401}
+    assert api_statuses(bystander_token) == {200}
+    introspected = session.post(b + "/oauth/introspect", data={"token": token}, auth=revoker, timeout=30)
+    assert introspected.json() == {"active": False}

@@ -39,6 +39,16 @@ def test_a_full_flow_leaves_no_secret_or_token_in_logs_database_sessions_or_cach
         content_type="application/x-www-form-urlencoded",
     ).status_code == 400
     assert client.get("/api/organization", HTTP_AUTHORIZATION=basic_auth(client_id, secret)).status_code == 401
+    def client_post(url, body, **headers):
+        return client.post(url, body, content_type="application/x-www-form-urlencoded", **headers)
+
+    good, bad = basic_auth(client_id, secret), basic_auth(client_id, secret + "x")
+    assert client_post("/oauth/introspect", f"token={token}", HTTP_AUTHORIZATION=good).json()["active"] is True
+    body_with_a_wrong_secret = f"token={token}&client_id={client_id}&client_secret={secret}x"
+    assert client_post("/oauth/introspect", body_with_a_wrong_secret).status_code == 401
+    assert client_post("/oauth/revoke", f"token={token}x", HTTP_AUTHORIZATION=bad).status_code == 401
+    assert client_post("/oauth/revoke", f"token={token}", HTTP_AUTHORIZATION=good).status_code == 200
+    assert client.get("/api/credentials", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
     client.get(f"/integrations/applications/{application.public_id}/")
     client.post(f"/integrations/applications/{application.public_id}/delete/")
     assert not Application.objects.filter(pk=application.pk).exists()

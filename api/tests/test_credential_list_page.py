@@ -1,0 +1,110 @@
+"""GET /api/credentials reads its page and count in one query and renders with orjson: the answer must be
+exactly what DRF's serializer and paginator give for the same rows."""
+
+import copy
+import datetime as dt
+import json
+
+import pytest
+from django.utils import timezone
+from rest_framework.renderers import JSONRenderer as DrfJSONRenderer
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from api.examples import VERIFIABLE_CREDENTIAL
+from api.renderers import JSONRenderer, RawJSON
+from api.selectors import credentials_for
+from api.serializers import CredentialSerializer
+from api.tests.helpers import bearer
+
+ORIGIN = "http://testserver/api/credentials"
+
+
+def expected_page(organization, *, page: int, size: int, query: str) -> dict:
+    rows = list(credentials_for(organization))
+    count = len(rows)
+    pages = max(1, -(-count // size))
+    base = ORIGIN + (f"?{query}" if query else "")
+
+    previous = None
+    if page > 1:
+        previous = remove_query_param(base, "page") if page == 2 else replace_query_param(base, "page", page - 1)
+    return {
+        "count": count,
+        "next": replace_query_param(base, "page", page + 1) if page < pages else None,
+        "previous": previous,
+        "results": json.loads(json.dumps(CredentialSerializer(rows[(page - 1) * size : page * size], many=True).data)),
+    }
+
+
+@pytest.fixture
+def credentials(make_credential, organization, other_organization):
+    started = timezone.now()
+    documents = [copy.deepcopy(VERIFIABLE_CREDENTIAL) for _ in range(45)]
+    documents[3]["credentialSubject"]["name"] = "Zoë \u2028 «quoted» \"x\" \\ ✓"
+    documents[4]["credentialSubject"]["big"] = 2**70
+    documents[5]["credentialSubject"]["nested"] = {"deep": [1, 2.5, None, True, {"k": "v"}]}
+    for number, document in enumerate(documents):
+        # Two share a creation time: the id breaks the tie, as in credentials_for().
+        created = started - dt.timedelta(minutes=number if number != 7 else 6)
+        make_credential(document=document, created_at=created, visibility="public" if number % 3 else "private")
+    make_credential(organization=other_organization)
+    return organization
+
+
+@pytest.mark.parametrize(
+    "query, page, size",
+    [
+        ("", 1, 20),
+        ("page=1", 1, 20),
+        ("page=2", 2, 20),
+        ("page=3", 3, 20),
+        ("page_size=7&page=4", 4, 7),
+        ("page_size=100", 1, 45),
+        ("page_size=0", 1, 20),
+        ("page_size=x&page=2", 2, 20),
+        ("page=last", 3, 20),
+    ],
+)
+def test_a_page_is_what_drf_would_answer(client, full_token, credentials, query, page, size):
+    response = client.get(f"/api/credentials?{query}" if query else "/api/credentials", **bearer(full_token))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == expected_page(credentials, page=page, size=size if size != 45 else 100, query=query)
+
+
+def test_text_that_is_not_javascript_never_appears_raw(client, full_token, credentials):
+    response = client.get("/api/credentials", **bearer(full_token))
+
+    assert "\u2028".encode() not in response.content
+    names = [item["verifiableCredential"]["credentialSubject"].get("name") for item in response.json()["results"]]
+    assert "Zoë \u2028 «quoted» \"x\" \\ ✓" in names
+
+
+@pytest.mark.parametrize("page", ["4", "0", "-1", "x", "99999999999999999999", "1.5"])
+def test_pages_that_do_not_exist_are_404_as_before(client, full_token, credentials, page):
+    response = client.get(f"/api/credentials?page={page}", **bearer(full_token))
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid page."}
+
+
+def test_an_empty_organization_has_an_empty_first_page(client, full_token, db):
+    response = client.get("/api/credentials", **bearer(full_token))
+
+    assert response.status_code == 200
+    assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
+    assert client.get("/api/credentials?page=2", **bearer(full_token)).status_code == 404
+
+
+def test_the_renderer_matches_drfs_output_and_falls_back_for_what_orjson_would_write_differently():
+    plain = {"a": [1, 2.5, None, True, "é"], "b": {"c": "x"}}
+    assert JSONRenderer().render(plain) == DrfJSONRenderer().render(plain)
+    assert JSONRenderer().render({"d": RawJSON('{"x": 1}')}) == b'{"d":{"x": 1}}'
+    moment = {"at": dt.datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=dt.timezone.utc), "big": 2**70}
+    assert JSONRenderer().render(moment) == DrfJSONRenderer().render(moment)
+    fallback = JSONRenderer().render({"d": RawJSON('{"x": 1}'), "big": 2**70})
+    assert fallback == b'{"d":{"x":1},"big":1180591620717411303424}'
+    indented = JSONRenderer().render(plain, "application/json; indent=2")
+    assert indented == DrfJSONRenderer().render(plain, "application/json; indent=2")
+    assert JSONRenderer().render(None) == b""

@@ -1,0 +1,104 @@
+"""Client authentication of a token request: the one reading of HTTP Basic and body credentials.
+
+The brute-force limiter counts on what this returns and the validator checks exactly
+what it returns, so no spelling of a header can be counted one way and authenticated
+another. It reads strictly: a Basic header it cannot read is refused, never passed on.
+"""
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from urllib.parse import unquote_plus
+
+from django.views.decorators.debug import sensitive_variables
+from oauthlib.oauth2.rfc6749 import errors
+
+BASIC = "client_secret_basic"
+POST = "client_secret_post"
+
+
+class ClientAuthenticationError(Exception):
+    """A request whose client authentication cannot be read: refused before any secret is checked."""
+
+    def __init__(self, error_class: type[errors.OAuth2Error], description: str):
+        super().__init__(description)
+        self.error_class = error_class
+        self.description = description
+
+    def oauth2_error(self, request=None) -> errors.OAuth2Error:
+        return self.error_class(description=self.description, request=request)
+
+
+def _unreadable(description: str) -> ClientAuthenticationError:
+    # RFC 6749 §5.2: invalid_client (401) covers "unsupported authentication method".
+    return ClientAuthenticationError(errors.InvalidClientError, description)
+
+
+def _malformed(description: str) -> ClientAuthenticationError:
+    return ClientAuthenticationError(errors.InvalidRequestError, description)
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    client_id: str | None
+    client_secret: str | None = field(repr=False)
+    method: str | None  # BASIC, POST, or None when the request names no client
+
+
+@sensitive_variables()
+def read_basic(authorization: str) -> tuple[str, str] | None:
+    """(client ID, secret) of an `Authorization: Basic` header; None for no header; refused when unreadable.
+
+    RFC 7235: the scheme is case-insensitive and followed by one or more spaces. RFC 7617:
+    strict base64 (no stray characters, correct padding) of UTF-8 `id:secret`. RFC 6749
+    §2.3.1: both halves are form-urlencoded before encoding, so both are decoded here.
+    """
+    if not authorization:
+        return None
+    scheme, _, rest = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        raise _unreadable("Authenticate with HTTP Basic or client_id and client_secret in the body.")
+    encoded = rest.lstrip(" ")
+    if not encoded or " " in encoded:
+        raise _unreadable("The Basic credentials are not one base64 string.")
+    try:
+        decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):  # ValueError: non-ASCII characters, and UnicodeDecodeError
+        raise _unreadable("The Basic credentials are not base64 of UTF-8 text.")
+    raw_id, colon, raw_secret = decoded.partition(":")
+    if not colon:
+        raise _unreadable("The Basic credentials hold no ':' between client ID and secret.")
+    try:
+        client_id = unquote_plus(raw_id, errors="strict")
+        client_secret = unquote_plus(raw_secret, errors="strict")
+    except UnicodeDecodeError:
+        raise _unreadable("The Basic credentials are not form-urlencoded UTF-8.")
+    if not client_id or "\x00" in client_id or "\x00" in client_secret:
+        raise _unreadable("The Basic credentials hold no usable client ID.")
+    return client_id, client_secret
+
+
+@sensitive_variables()
+def client_credentials(authorization: str | None, params) -> ClientCredentials:
+    """The client a token request authenticates as, from its Authorization header and body parameters.
+
+    One method per request (RFC 6749 §2.3.1): body credentials that differ from the Basic
+    ones are refused; the same ones sent both ways (some older clients do) try nothing more.
+    """
+    body: dict[str, str] = {}
+    for name, value in params:
+        if name in ("client_id", "client_secret"):
+            if name in body:
+                raise _malformed(f"{name} is given more than once.")
+            body[name] = value
+    basic = read_basic(authorization)
+    if basic is None:
+        client_id = body.get("client_id") or None
+        return ClientCredentials(client_id, body.get("client_secret"), POST if client_id else None)
+    client_id, client_secret = basic
+    # An empty body field names nothing; some clients send client_id= beside Basic.
+    if body.get("client_id") and body["client_id"] != client_id:
+        raise _malformed("client_id in the body does not match the HTTP Basic credentials.")
+    if body.get("client_secret") and body["client_secret"] != client_secret:
+        raise _malformed("Use one client authentication method: HTTP Basic or client_secret in the body, not both.")
+    return ClientCredentials(client_id, client_secret, BASIC)

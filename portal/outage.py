@@ -1,0 +1,76 @@
+"""Degrade, do not fail: what the portal answers while the database or the shared cache is away.
+
+Database down: every request that needs it answers 503 with `Retry-After` (JSON for the API
+and the token endpoint, a plain page elsewhere); the connection settings make that happen
+within seconds, and CONN_HEALTH_CHECKS reconnects once the database is back.
+
+Cache down: it holds only the brute-force counters, so their checks are skipped (with a
+WARNING) and grants, the API and sign-in go on.
+"""
+
+import logging
+import sys
+import time
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
+
+logger = logging.getLogger("portal.outage")
+
+RETRY_AFTER_SECONDS = 5
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+try:
+    from redis.exceptions import RedisError
+except ImportError:  # the Redis driver is a requirement, but the guard must not depend on it
+    RedisError = OSError
+# What an unreachable cache raises: the Redis driver's errors, or a socket's.
+CACHE_ERRORS = (RedisError, ConnectionError, TimeoutError)
+
+
+def answers_json(request) -> bool:
+    # The API and the token endpoint speak JSON even when Django itself refuses a request.
+    return request.path == "/api" or request.path.startswith(("/api/", "/oauth/"))
+
+
+def unavailable_response(request) -> HttpResponse:
+    """503 while the database is away; the client may retry after a few seconds."""
+    if request.path.startswith("/oauth/"):
+        response = JsonResponse(
+            {
+                "error": "temporarily_unavailable",
+                "error_description": "The service is briefly unavailable; retry shortly.",
+            },
+            status=503,
+        )
+    elif answers_json(request):
+        response = JsonResponse({"detail": "The service is briefly unavailable; retry shortly."}, status=503)
+    else:
+        # A template of its own that needs neither the database nor a context processor.
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def database_error_in_flight() -> bool:
+    """True inside an `except` block whose exception says the database cannot be reached."""
+    return isinstance(sys.exc_info()[1], DATABASE_ERRORS)
+
+
+class DatabaseOutageMiddleware:
+    """Turns a view's lost database connection into a 503 instead of a 500 with a traceback."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_ERRORS):
+            logger.warning("database unavailable: %s %s answered 503 (%s)", request.method, request.path, exception)
+            request.outage = "database"
+            return unavailable_response(request)
+        return None
