@@ -351,12 +351,16 @@ def record_lockout(*, client_id: str, address: str | None) -> None:
         record_event(application=application, action=AuditEvent.Action.LOCKED_OUT, actor=actor)
 
 
-def record_use(application: Application, secret: ClientSecret | None = None) -> None:
-    """Note when the application, and the secret it authenticated with, were last used."""
+def record_use(application: Application) -> None:
     now = timezone.now()
     if application.last_used_at is None or now - application.last_used_at >= LAST_USED_RESOLUTION:
         Application.objects.filter(pk=application.pk).update(last_used_at=now)
         application.last_used_at = now
-    if secret is not None and (secret.last_used_at is None or now - secret.last_used_at >= LAST_USED_RESOLUTION):
+
+
+def record_secret_use(secret: ClientSecret) -> None:
+    """Note that a client authenticated with this secret: admins watch it to see a rotation complete."""
+    now = timezone.now()
+    if secret.last_used_at is None or now - secret.last_used_at >= LAST_USED_RESOLUTION:
         ClientSecret.objects.filter(pk=secret.pk).update(last_used_at=now)
         secret.last_used_at = now

@@ -10,7 +10,7 @@ from applications.models import ClientSecret, IssuedToken
 from applications.oauth.authentication import ClientAuthenticationError, client_credentials
 from applications.oauth.reads import active_access_token, application_by_client_id, token_checksum, unrevoked_secrets
 from applications.oauth.server import issuer
-from applications.services import record_use
+from applications.services import record_secret_use, record_use
 
 
 def record_issued_token(access_token_id: int, secret_id: int) -> bool:
@@ -68,7 +68,11 @@ class ApplicationValidator(OAuth2Validator):
             if self._check_secret(secret, row.secret_hash) and matched is None:
                 matched = row
         request.client_secret_row = matched
-        return matched is not None
+        if matched is None:
+            return False
+        # At the token, revocation and introspection endpoints alike: any use shows the secret is still deployed.
+        record_secret_use(matched)
+        return True
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         access_token = super()._create_access_token(expires, request, token, source_refresh_token)
@@ -121,7 +125,7 @@ class ApplicationValidator(OAuth2Validator):
             # The application was deleted between authenticating and storing the token:
             # it issues no token after its deletion commits.
             raise errors.InvalidClientError(request=request)
-        record_use(request.client, getattr(request, "client_secret_row", None))
+        record_use(request.client)
 
     def introspect_token(self, token, token_type_hint, request, *args, **kwargs):
         """The RFC 7662 claims of an active token issued to the calling client; None for any other token.

@@ -402,3 +402,42 @@ def test_a_secret_revoked_while_its_grant_runs_issues_no_token(client, make_appl
     monkeypatch.setattr(ApplicationValidator, "_check_client_secret", revoked_right_after_authentication)
     assert_invalid_client(request_token(client, application, old))
     assert not AccessToken.objects.exists() and not IssuedToken.objects.exists()
+
+
+# --- Revocation and introspection endpoints ------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/oauth/introspect", "/oauth/revoke"])
+def test_every_live_secret_authenticates_at_revocation_and_introspection(client, make_application, get_token, url):
+    from applications.tests.test_revocation_introspection import post
+
+    application, old = make_application()
+    old_row = application.secrets.get()
+    row, new = rotate(application)
+    for secret in (new, old):
+        token = get_token(application, new)
+        assert post(client, url, application, secret, token=token).status_code == 200
+    old_row.refresh_from_db()
+    row.refresh_from_db()
+    assert old_row.last_used_at is not None and row.last_used_at is not None
+
+
+@pytest.mark.parametrize("url", ["/oauth/introspect", "/oauth/revoke"])
+@pytest.mark.parametrize("how", ["expired", "revoked", "wrong checksum"])
+def test_a_dead_or_mistyped_secret_is_invalid_client_at_revocation_and_introspection(
+    client, make_application, get_token, url, how
+):
+    from applications.tests.test_revocation_introspection import post
+
+    application, old = make_application()
+    old_row = application.secrets.get()
+    _, new = rotate(application, keep_current_for=None)
+    token = get_token(application, new)
+    if how == "expired":
+        ClientSecret.objects.filter(pk=old_row.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    elif how == "revoked":
+        revoke_secret(secret=old_row, actor=COMMAND_LINE, revoke_tokens=False)
+    else:
+        old = old[:-1] + ("A" if old[-1] != "A" else "B")
+    assert_invalid_client(post(client, url, application, old, token=token))
+    assert api_status(client, token) == 200
