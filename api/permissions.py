@@ -18,7 +18,8 @@ def required_scope(view, method: str) -> str | None:
     method = method.upper()
     if method.lower() not in view.http_method_names or not hasattr(view, method.lower()):
         return None
-    action = _ACTIONS.get(method)
+    # A view whose methods change another resource's state names their actions (POST a secret updates its application).
+    action = getattr(view, "scope_actions", {}).get(method) or _ACTIONS.get(method)
     if action is None:
         return None
     return scope_for(action, getattr(view, "scope_resource", ""))

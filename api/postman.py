@@ -208,6 +208,35 @@ OPERATIONS: tuple[tuple[str, tuple[Operation, ...]], ...] = (
                 needs=("APPLICATION_ID", "APPLICATION_DESCRIPTION_JSON"),
             ),
             Operation(
+                "Rotate secret",
+                "POST",
+                ("applications", "{{APPLICATION_TO_ROTATE}}", "secrets"),
+                "update",
+                "applications",
+                "Generates a new client secret for the application whose id is in APPLICATION_TO_ROTATE and shows "
+                "it once; the current secret keeps working for `keepCurrentFor` seconds (0: it stops now; null: "
+                "until revoked). Skipped while APPLICATION_TO_ROTATE is empty, so a run never rotates a secret "
+                "nobody asked for. Put the new secret in CLIENT_SECRET before the old one stops working.",
+                201,
+                body=_json_body({"keepCurrentFor": 86400, "expiresInDays": None}),
+                needs=("APPLICATION_TO_ROTATE",),
+                tests='pm.test("is a new identifiable secret", function () {\n'
+                '    pm.expect(pm.response.json().clientSecret).to.match(/^ipcs_[0-9A-Za-z]{49}$/);\n'
+                "});\n",
+            ),
+            Operation(
+                "Revoke secret",
+                "DELETE",
+                ("applications", "{{APPLICATION_TO_ROTATE}}", "secrets", "{{SECRET_TO_REVOKE}}"),
+                "update",
+                "applications",
+                "Revokes the secret whose id is in SECRET_TO_REVOKE (see “Read an application”) of the application "
+                "in APPLICATION_TO_ROTATE, and the tokens issued with it unless `?revokeTokens=false` is added. "
+                "Skipped while either is empty.",
+                204,
+                needs=("APPLICATION_TO_ROTATE", "SECRET_TO_REVOKE"),
+            ),
+            Operation(
                 "Delete an application",
                 "DELETE",
                 ("applications", "{{APPLICATION_TO_DELETE}}"),
@@ -227,6 +256,8 @@ COLLECTION_VARIABLES = {
     "CREDENTIAL_ID": "Set by “Store a credential”.",
     "APPLICATION_ID": "Set by “List applications” to this environment's own application.",
     "APPLICATION_DESCRIPTION_JSON": "Set by “List applications”.",
+    "APPLICATION_TO_ROTATE": "The id of an application “Rotate secret” generates a new secret for; empty skips it.",
+    "SECRET_TO_REVOKE": "The id of a secret of APPLICATION_TO_ROTATE “Revoke secret” revokes; empty skips it.",
     "APPLICATION_TO_DELETE": "The id of an application “Delete an application” deletes; empty skips it.",
     "ACCESS_TOKEN": "Set by the collection's pre-request script.",
     "ACCESS_TOKEN_CLIENT_ID": "Set by the collection's pre-request script.",

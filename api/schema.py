@@ -4,19 +4,30 @@ and each view's operations (applied to the views in api/views.py)."""
 from django.urls import reverse
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import serializers
 
 from api import examples
 from api.permissions import required_scope
 from api.serializers import (
+    ApplicationDetailSerializer,
     ApplicationSerializer,
     ApplicationUpdateSerializer,
     CredentialSerializer,
     CredentialUpdateSerializer,
+    NewSecretSerializer,
     OrganizationSerializer,
+    SecretCreateSerializer,
 )
 from applications import scopes as catalog
+from applications.services import LastLiveSecret, SecretLimitReached
 
 SCHEME_NAME = "oauth2"
 
@@ -214,6 +225,24 @@ APPLICATION_EXAMPLE = OpenApiExample(
     response_only=True,
 )
 
+APPLICATION_DETAIL_EXAMPLE = OpenApiExample(
+    "Application",
+    value={
+        **APPLICATION_EXAMPLE.value,
+        "tokenLifetime": 3600,
+        "secrets": [
+            {
+                "id": examples.SECRET_ID,
+                "hint": "Q7xz",
+                "createdAt": "2026-01-01T12:00:00Z",
+                "expiresAt": None,
+                "lastUsedAt": "2026-01-02T08:30:00Z",
+            }
+        ],
+    },
+    response_only=True,
+)
+
 application_list = extend_schema_view(
     get=_read(
         "applications_list",
@@ -228,16 +257,18 @@ application_detail = extend_schema_view(
     get=_read(
         "applications_retrieve",
         "Read an application",
-        ApplicationSerializer,
-        APPLICATION_EXAMPLE,
-        description="Never a client secret or its hash.",
+        ApplicationDetailSerializer,
+        APPLICATION_DETAIL_EXAMPLE,
+        description="With its token lifetime and its live secrets (id, hint, dates); never a client secret or "
+        "its hash.",
     ),
     patch=_write(
         "applications_update",
-        "Rename an application or change its description",
-        "Only `name` and `description` change; scopes are fixed at creation, and sending them is a 400.",
+        "Rename an application, change its description or its token lifetime",
+        "Only `name`, `description` and `tokenLifetime` change; scopes are fixed at creation, and sending them "
+        "is a 400. `tokenLifetime` applies to the tokens issued afterwards.",
         request=ApplicationUpdateSerializer,
-        response=ApplicationSerializer,
+        response=ApplicationDetailSerializer,
         status=200,
         examples=[
             OpenApiExample(
@@ -245,7 +276,8 @@ application_detail = extend_schema_view(
                 value={"description": "Copies credentials to the archive every night."},
                 request_only=True,
             ),
-            APPLICATION_EXAMPLE,
+            OpenApiExample("Shorter-lived tokens", value={"tokenLifetime": 900}, request_only=True),
+            APPLICATION_DETAIL_EXAMPLE,
             OpenApiExample(
                 "Scopes are fixed",
                 value={"scopes": ["Scopes are fixed when an application is created and cannot be changed."]},
@@ -258,6 +290,71 @@ application_detail = extend_schema_view(
         "applications_destroy",
         "Delete an application",
         description="Its client credentials and every token it was issued stop working from the next request on.",
+    ),
+)
+
+def _conflict(description: str, example: str) -> OpenApiResponse:
+    return OpenApiResponse(
+        ERROR,
+        description=description,
+        examples=[OpenApiExample(description, value={"detail": example}, response_only=True, status_codes=["409"])],
+    )
+
+
+application_secrets = extend_schema_view(
+    post=extend_schema(
+        operation_id="applications_secrets_create",
+        summary="Generate a new client secret",
+        description="Rotation without downtime: the new secret is in this answer once (`Cache-Control: no-store`); "
+        "the current live secret keeps working for `keepCurrentFor` seconds (default 86400; 0: it stops now; "
+        "null: until revoked), never longer than its own expiry, and the tokens it issued live out their "
+        "lifetime. An application may rotate its own secret.",
+        request=SecretCreateSerializer,
+        responses={
+            201: NewSecretSerializer,
+            409: _conflict("Two live secrets already", str(SecretLimitReached())),
+            **errors(400, 401, 403, 404, 413, 415),
+        },
+        examples=[
+            OpenApiExample(
+                "Keep the current secret for a day, the new one for 90 days",
+                value={"keepCurrentFor": 86400, "expiresInDays": 90},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "New secret",
+                value={
+                    "id": examples.SECRET_ID,
+                    "clientSecret": examples.CLIENT_SECRET,
+                    "hint": examples.CLIENT_SECRET[-4:],
+                    "createdAt": "2026-01-01T12:00:00Z",
+                    "expiresAt": "2026-04-01T12:00:00Z",
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
+    ),
+)
+
+application_secret = extend_schema_view(
+    delete=extend_schema(
+        operation_id="applications_secrets_destroy",
+        summary="Revoke a client secret",
+        description="The secret stops working at once, and so does every access token issued with it unless "
+        "`revokeTokens=false`. An expired, revoked or unknown secret is 404.",
+        parameters=[
+            OpenApiParameter(
+                "revokeTokens",
+                bool,
+                description="false: the tokens issued with the secret live out their lifetime (default true).",
+            )
+        ],
+        responses={
+            204: OpenApiResponse(description="Revoked."),
+            409: _conflict("The only live secret", str(LastLiveSecret())),
+            **errors(400, 401, 403, 404),
+        },
     ),
 )
 

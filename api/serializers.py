@@ -6,8 +6,15 @@ from rest_framework import serializers
 from api import examples
 from api.verifiable_credentials import CREDENTIAL_TYPE, CREDENTIALS_CONTEXTS, validate_verifiable_credential
 from api.models import Credential
-from applications.models import Application
-from applications.services import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
+from applications.models import Application, ClientSecret
+from applications.services import (
+    DEFAULT_KEEP_CURRENT_FOR,
+    DESCRIPTION_MAX_LENGTH,
+    EXPIRES_IN_DAYS_MAX,
+    KEEP_CURRENT_FOR_MAX,
+    NAME_MAX_LENGTH,
+    token_lifetime_choices,
+)
 from portal.models import Organization
 
 _STRING_OR_OBJECT_WITH_ID = {
@@ -100,6 +107,36 @@ class ApplicationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class SecretSerializer(serializers.ModelSerializer):
+    """A live client secret as the API shows it: never the secret or its hash."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    hint = serializers.SerializerMethodField(help_text="The secret's last 4 characters; null for secrets issued "
+                                             "before hints were kept.")
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    expiresAt = serializers.DateTimeField(source="expires_at", read_only=True, allow_null=True)
+    lastUsedAt = serializers.DateTimeField(source="last_used_at", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ClientSecret
+        fields = ["id", "hint", "createdAt", "expiresAt", "lastUsedAt"]
+        read_only_fields = fields
+
+    def get_hint(self, secret) -> str | None:
+        return secret.hint or None
+
+
+class ApplicationDetailSerializer(ApplicationSerializer):
+    """One application: the list's fields, its token lifetime and its live secrets."""
+
+    tokenLifetime = serializers.IntegerField(source="effective_token_lifetime", read_only=True)
+    secrets = SecretSerializer(source="live_secrets", many=True, read_only=True)
+
+    class Meta(ApplicationSerializer.Meta):
+        fields = [*ApplicationSerializer.Meta.fields, "tokenLifetime", "secrets"]
+        read_only_fields = fields
+
+
 class ApplicationUpdateSerializer(StrictInputMixin, serializers.Serializer):
     refused_fields = {"scopes": "Scopes are fixed when an application is created and cannot be changed."}
 
@@ -108,6 +145,66 @@ class ApplicationUpdateSerializer(StrictInputMixin, serializers.Serializer):
     description = serializers.CharField(
         required=False, allow_blank=True, trim_whitespace=False, max_length=DESCRIPTION_MAX_LENGTH
     )
+    tokenLifetime = serializers.ChoiceField(
+        source="token_lifetime",
+        choices=token_lifetime_choices(),
+        required=False,
+        help_text="Seconds each access token issued from now on lives.",
+    )
+
+    def validate_tokenLifetime(self, value):
+        # ChoiceField takes "3600" and 3600 alike; only a JSON integer is a number of seconds.
+        if type(self.initial_data.get("tokenLifetime")) is not int:
+            raise serializers.ValidationError("Give a number of seconds.")
+        return value
+
+
+class SecretCreateSerializer(StrictInputMixin, serializers.Serializer):
+    keepCurrentFor = serializers.IntegerField(
+        source="keep_current_for",
+        min_value=0,
+        max_value=KEEP_CURRENT_FOR_MAX,
+        allow_null=True,
+        required=False,
+        default=DEFAULT_KEEP_CURRENT_FOR,
+        help_text="Seconds the current live secret keeps working (0: it stops now; null: until revoked).",
+    )
+    expiresInDays = serializers.IntegerField(
+        source="expires_in_days",
+        min_value=1,
+        max_value=EXPIRES_IN_DAYS_MAX,
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="Days the new secret lives (null: until revoked).",
+    )
+
+    def to_internal_value(self, data):
+        # IntegerField also takes "60" and 60.0; the contract's fields are JSON integers or null.
+        if isinstance(data, Mapping):
+            errors = {
+                name: ["Give an integer or null."]
+                for name in ("keepCurrentFor", "expiresInDays")
+                if name in data and data[name] is not None and (type(data[name]) is not int)
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class NewSecretSerializer(serializers.ModelSerializer):
+    """The answer to generating a secret: the only time the API shows one."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    clientSecret = serializers.CharField(read_only=True)
+    hint = serializers.CharField(read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    expiresAt = serializers.DateTimeField(source="expires_at", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ClientSecret
+        fields = ["id", "clientSecret", "hint", "createdAt", "expiresAt"]
+        read_only_fields = fields
 
 
 class OrganizationSerializer(serializers.ModelSerializer):

@@ -1,7 +1,9 @@
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import generics, mixins, status
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,15 +13,26 @@ from api.pagination import Pagination
 from api.renderers import RawJSON
 from api.selectors import credential_page, credentials_for, get_credential
 from api.serializers import (
+    ApplicationDetailSerializer,
     ApplicationSerializer,
     ApplicationUpdateSerializer,
     CredentialSerializer,
     CredentialUpdateSerializer,
+    NewSecretSerializer,
     OrganizationSerializer,
+    SecretCreateSerializer,
 )
 from api.services import create_credential, delete_credential, update_credential
-from applications.selectors import applications_for, get_application
-from applications.services import delete_application, update_application
+from applications.models import Application, ClientSecret
+from applications.selectors import applications_for, get_application, get_live_secret
+from applications.services import (
+    LastLiveSecret,
+    SecretLimitReached,
+    delete_application,
+    revoke_secret,
+    rotate_secret,
+    update_application,
+)
 from portal.actors import Actor
 
 
@@ -153,7 +166,7 @@ class ApplicationListApi(OrganizationListApi):
 @schema.application_detail
 class ApplicationDetailApi(OrganizationObjectApi):
     scope_resource = "applications"
-    serializer_class = ApplicationSerializer
+    serializer_class = ApplicationDetailSerializer
     update_serializer_class = ApplicationUpdateSerializer
     selector = staticmethod(get_application)
 
@@ -163,6 +176,57 @@ class ApplicationDetailApi(OrganizationObjectApi):
 
     def perform_destroy(self, application):
         delete_application(application=application, actor=self.actor)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+@schema.application_secrets
+class SecretListApi(OrganizationScopedApi):
+    scope_resource = "applications"
+    # Generating a secret changes its application: update:applications, as the contract says.
+    scope_actions = {"POST": "update"}
+    serializer_class = NewSecretSerializer
+    http_method_names = ["post"]
+
+    def post(self, request, public_id):
+        application = get_application(organization=self.organization, public_id=public_id)
+        serializer = SecretCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            secret, plaintext = rotate_secret(application=application, actor=self.actor, **serializer.validated_data)
+        except SecretLimitReached as refused:
+            raise Conflict(str(refused))
+        except Application.DoesNotExist:  # deleted meanwhile
+            raise Http404
+        secret.clientSecret = plaintext
+        response = Response(NewSecretSerializer(secret).data, status=status.HTTP_201_CREATED)
+        # The only answer that ever holds this secret: no cache may keep it.
+        add_never_cache_headers(response)
+        return response
+
+
+@schema.application_secret
+class SecretDetailApi(OrganizationScopedApi):
+    scope_resource = "applications"
+    scope_actions = {"DELETE": "update"}
+    http_method_names = ["delete"]
+
+    def delete(self, request, public_id, secret_id):
+        revoke_tokens = request.query_params.get("revokeTokens", "true")
+        if revoke_tokens not in ("true", "false"):
+            raise ValidationError({"revokeTokens": ["Give true or false."]})
+        application = get_application(organization=self.organization, public_id=public_id)
+        secret = get_live_secret(application=application, public_id=secret_id)
+        try:
+            revoke_secret(secret=secret, actor=self.actor, revoke_tokens=revoke_tokens == "true")
+        except LastLiveSecret as refused:
+            raise Conflict(str(refused))
+        except ClientSecret.DoesNotExist:  # revoked, expired or deleted meanwhile
+            raise Http404
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @schema.organization_detail

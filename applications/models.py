@@ -3,7 +3,9 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from oauth2_provider.models import AbstractApplication
+from oauth2_provider.settings import oauth2_settings
 
 from portal.models import Organization
 
@@ -23,6 +25,8 @@ class Application(AbstractApplication):
     # The one-time token of the portal form that created this row: a resubmitted form finds it
     # here, and the unique constraint settles two submissions racing each other.
     form_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    # Seconds each access token lives; null follows ACCESS_TOKEN_TTL. Read when a token is issued.
+    token_lifetime = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta(AbstractApplication.Meta):
         constraints = [
@@ -36,6 +40,55 @@ class Application(AbstractApplication):
     def scope_list(self) -> list[str]:
         return self.scopes.split()
 
+    @property
+    def effective_token_lifetime(self) -> int:
+        # The server's default is ACCESS_TOKEN_TTL, which settings hand to the toolkit.
+        return self.token_lifetime or oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
+
+
+class ClientSecret(models.Model):
+    """One client secret of an application; an application has one or two live ones.
+
+    The toolkit's own `Application.client_secret` column holds the hash of a value nobody
+    keeps, so no code path through it can authenticate: these rows are the client's secrets.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="secrets")
+    # The client secret hasher's encoding (salted SHA-256); never the secret.
+    secret_hash = models.CharField(max_length=255)
+    # The last 4 characters, to tell secrets apart; blank for secrets issued before hints were kept.
+    hint = models.CharField(max_length=4, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # The one-time token of the portal form that generated this secret (as Application.form_token).
+    form_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        # Secrets from before hints were kept are told apart by their date.
+        return f"…{self.hint}" if self.hint else f"of {self.created_at:%-d %b %Y}"
+
+    def is_live(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class IssuedToken(models.Model):
+    """Which client secret an access token was issued with, so revoking a secret can end exactly its tokens.
+
+    A table beside the toolkit's AccessToken: that model is swappable only before its first migration.
+    """
+
+    access_token = models.OneToOneField(
+        oauth2_settings.ACCESS_TOKEN_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="issued_with"
+    )
+    secret = models.ForeignKey(ClientSecret, on_delete=models.CASCADE, related_name="issued_tokens")
+
 
 
 class AuditEvent(models.Model):
@@ -46,6 +99,8 @@ class AuditEvent(models.Model):
         UPDATED = "updated", "Updated"
         DELETED = "deleted", "Deleted"
         LOCKED_OUT = "locked_out", "Token endpoint locked out"
+        SECRET_GENERATED = "secret_generated", "Secret generated"
+        SECRET_REVOKED = "secret_revoked", "Secret revoked"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_events")
     application = models.ForeignKey(

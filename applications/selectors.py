@@ -1,17 +1,57 @@
-from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
+import math
+from datetime import timedelta
 
-from applications.models import Application, AuditEvent
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from applications.models import Application, AuditEvent, ClientSecret
+
+# The list page marks applications whose every live secret expires within this many days.
+EXPIRY_WARNING_DAYS = 14
+
+
+def live_secrets_query(now=None) -> QuerySet[ClientSecret]:
+    now = now or timezone.now()
+    return ClientSecret.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True)
 
 
 def applications_for(organization) -> QuerySet[Application]:
-    """The organization's applications, newest first. Tenant scoping happens here and nowhere else."""
-    return Application.objects.filter(organization=organization).select_related("created_by").order_by("-created", "-id")
+    """The organization's applications, newest first, each with its `live_secrets`.
+
+    Tenant scoping happens here and nowhere else.
+    """
+    return (
+        Application.objects.filter(organization=organization)
+        .select_related("created_by")
+        .prefetch_related(Prefetch("secrets", queryset=live_secrets_query(), to_attr="live_secrets"))
+        .order_by("-created", "-id")
+    )
 
 
 def get_application(*, organization, public_id) -> Application:
     """The organization's application, or Http404, also for another organization's application."""
     return get_object_or_404(applications_for(organization), public_id=public_id)
+
+
+def get_live_secret(*, application, public_id) -> ClientSecret:
+    """One live secret of the application, or Http404 (also for a revoked or expired one, or another's)."""
+    return get_object_or_404(live_secrets_query().filter(application=application), public_id=public_id)
+
+
+def secret_expiry(application, now=None) -> tuple[str, int | None] | None:
+    """("expired", None) when no live secret is left, ("expiring", days) when every live one ends within
+    EXPIRY_WARNING_DAYS (counting to the last of them, whole days rounded up), else None."""
+    now = now or timezone.now()
+    live = [secret for secret in application.live_secrets if secret.is_live(now)]
+    if not live:
+        return ("expired", None)
+    if any(secret.expires_at is None for secret in live):
+        return None
+    last = max(secret.expires_at for secret in live)
+    if last - now > timedelta(days=EXPIRY_WARNING_DAYS):
+        return None
+    return ("expiring", max(1, math.ceil((last - now) / timedelta(days=1))))
 
 
 def audit_events_for(organization) -> QuerySet[AuditEvent]:

@@ -1,19 +1,51 @@
+import secrets
 from datetime import timedelta
 
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import get_access_token_model
+from oauth2_provider.settings import oauth2_settings
 
 from applications import scopes as catalog
 from applications.audit import record_event
-from applications.models import Application, AuditEvent
+from applications.identifiers import generate_client_secret
+from applications.models import Application, AuditEvent, ClientSecret
 from portal.actors import Actor, require_manager
 
 NAME_MAX_LENGTH = 100
 DESCRIPTION_MAX_LENGTH = 1000
 # "Last used" is for people; writing it more often than this would cost every request a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+# Contract §6: how many secrets may be live at once (the current one and its successor).
+MAX_LIVE_SECRETS = 2
+DEFAULT_KEEP_CURRENT_FOR = 86400
+KEEP_CURRENT_FOR_MAX = 604800
+EXPIRES_IN_DAYS_MAX = 730
+TOKEN_LIFETIMES = (300, 900, 3600, 43200, 86400)
+
+
+def token_lifetime_choices() -> list[int]:
+    """The lifetimes an application may have: the contract's five and the server's default."""
+    return sorted({*TOKEN_LIFETIMES, oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS})
+
+
+class SecretLimitReached(Exception):
+    def __init__(self):
+        super().__init__(
+            f"This application already has {MAX_LIVE_SECRETS} live secrets: revoke one of them first, "
+            "then generate a new one."
+        )
+
+
+class LastLiveSecret(Exception):
+    def __init__(self):
+        super().__init__(
+            "This is the application's only live secret and cannot be revoked: generate a new secret first, "
+            "or delete the application."
+        )
 
 
 def _clean_name(*, organization, name: str, exclude_pk=None) -> str:
@@ -33,6 +65,33 @@ def _clean_description(description: str) -> str:
     if len(description) > DESCRIPTION_MAX_LENGTH:
         raise ValidationError({"description": f"Use at most {DESCRIPTION_MAX_LENGTH} characters."})
     return description
+
+
+def _clean_token_lifetime(token_lifetime) -> int:
+    if token_lifetime not in token_lifetime_choices() or isinstance(token_lifetime, bool):
+        choices = ", ".join(str(value) for value in token_lifetime_choices())
+        raise ValidationError({"token_lifetime": f"Choose one of {choices} seconds."})
+    return token_lifetime
+
+
+def _clean_keep_current_for(keep_current_for) -> int | None:
+    if keep_current_for is None:
+        return None
+    if isinstance(keep_current_for, bool) or not isinstance(keep_current_for, int):
+        raise ValidationError({"keep_current_for": "Give a number of seconds, or none for until revoked."})
+    if not 0 <= keep_current_for <= KEEP_CURRENT_FOR_MAX:
+        raise ValidationError({"keep_current_for": f"Give 0 to {KEEP_CURRENT_FOR_MAX} seconds."})
+    return keep_current_for
+
+
+def _expiry(expires_in_days, now):
+    if expires_in_days is None:
+        return None
+    if isinstance(expires_in_days, bool) or not isinstance(expires_in_days, int):
+        raise ValidationError({"expires_in_days": "Give a number of days, or none for never."})
+    if not 1 <= expires_in_days <= EXPIRES_IN_DAYS_MAX:
+        raise ValidationError({"expires_in_days": f"Give 1 to {EXPIRES_IN_DAYS_MAX} days."})
+    return now + timedelta(days=expires_in_days)
 
 
 def _clean_scopes(scopes) -> list[str]:
@@ -68,12 +127,18 @@ def create_application(
     scopes,
     actor: Actor,
     form_token: str | None = None,
+    expires_in_days: int | None = None,
+    token_lifetime: int | None = None,
 ) -> tuple[Application, str]:
-    """Create an Application; the plaintext secret is returned here once and stored only as a hash.
+    """Create an Application and its first secret; the plaintext is returned here once and stored only as a hash.
 
     With `form_token`, a second call with the same token creates nothing and raises FormAlreadySubmitted.
     """
     require_manager(actor, organization)
+    now = timezone.now()
+    expires_at = _expiry(expires_in_days, now)
+    if token_lifetime is not None:
+        token_lifetime = _clean_token_lifetime(token_lifetime)
     if form_token is not None:
         # Before the name check: a resubmitted form repeats the name it already used.
         _refuse_spent_form_token(organization=organization, form_token=form_token)
@@ -87,10 +152,11 @@ def create_application(
         authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
         hash_client_secret=True,
         form_token=form_token,
+        token_lifetime=token_lifetime,
     )
-    secret = generate_client_secret()
-    # ClientSecretField hashes on save; this is the only copy of the plaintext.
-    application.client_secret = secret
+    # The toolkit's column gets the hash of a value nobody keeps (ClientSecretField hashes on
+    # save): the client authenticates against its ClientSecret rows only.
+    application.client_secret = secrets.token_urlsafe(32)
     try:
         with transaction.atomic():
             application.save()
@@ -100,6 +166,7 @@ def create_application(
             _refuse_spent_form_token(organization=organization, form_token=form_token)
         # A concurrent create took the name between the check and the insert.
         raise ValidationError({"name": "An application with this name already exists in the organization."})
+    row, secret = _add_secret(application=application, expires_at=expires_at, now=now)
     record_event(
         application=application,
         action=AuditEvent.Action.CREATED,
@@ -109,20 +176,149 @@ def create_application(
     return application, secret
 
 
+def _add_secret(*, application, expires_at, now, form_token=None) -> tuple[ClientSecret, str]:
+    # This function and its callers are the only places the plaintext exists; the row keeps its hash.
+    secret = generate_client_secret()
+    row = ClientSecret.objects.create(
+        application=application,
+        secret_hash=make_password(secret, hasher=oauth2_settings.CLIENT_SECRET_HASHER),
+        hint=secret[-4:],
+        created_at=now,
+        expires_at=expires_at,
+        form_token=form_token,
+    )
+    return row, secret
+
+
+def _lock(application: Application) -> bool:
+    """Lock the application's row until the transaction ends; False when it no longer exists."""
+    locked = Application.objects.select_for_update().filter(pk=application.pk).values_list("pk", flat=True)
+    return locked.first() is not None
+
+
+def _live(secrets_, now) -> list[ClientSecret]:
+    return [secret for secret in secrets_ if secret.is_live(now)]
+
+
+class SecretFormAlreadySubmitted(FormAlreadySubmitted):
+    """The one-time token of a "Generate new secret" form was already spent."""
+
+
+def _refuse_spent_secret_form_token(*, application, form_token: str) -> None:
+    earlier = ClientSecret.objects.filter(form_token=form_token).select_related("application").first()
+    if earlier is not None:
+        same = earlier.application.organization_id == application.organization_id
+        raise SecretFormAlreadySubmitted(earlier.application if same else None)
+
+
 @transaction.atomic
-def update_application(*, application: Application, actor: Actor, name=None, description=None) -> Application:
-    """Rename or redescribe an application; scopes are fixed at creation and never change."""
+def rotate_secret(
+    *,
+    application: Application,
+    actor: Actor,
+    keep_current_for: int | None = DEFAULT_KEEP_CURRENT_FOR,
+    expires_in_days: int | None = None,
+    form_token: str | None = None,
+) -> tuple[ClientSecret, str]:
+    """Generate a new secret; the current live one stops working after `keep_current_for` seconds (None: never).
+
+    Rotation never extends a secret's life, and tokens already issued live out their lifetime.
+    Raises SecretLimitReached with two live secrets already, changing nothing, and
+    Application.DoesNotExist when the application was deleted meanwhile.
+    """
+    require_manager(actor, application.organization)
+    keep_current_for = _clean_keep_current_for(keep_current_for)
+    now = timezone.now()
+    expires_at = _expiry(expires_in_days, now)
+    # The row lock serialises rotations, revocations and the deletion of one application (two
+    # racing rotations cannot both see one live secret), and finds a concurrent deletion.
+    if not _lock(application):
+        raise Application.DoesNotExist("The application was deleted.")
+    if form_token is not None:
+        _refuse_spent_secret_form_token(application=application, form_token=form_token)
+    current = _live(ClientSecret.objects.filter(application=application, revoked_at__isnull=True), now)
+    if len(current) >= MAX_LIVE_SECRETS:
+        raise SecretLimitReached()
+    if keep_current_for is not None:
+        until = now + timedelta(seconds=keep_current_for)
+        for secret in current:
+            if secret.expires_at is None or secret.expires_at > until:
+                secret.expires_at = until
+                secret.save(update_fields=["expires_at"])
+    try:
+        with transaction.atomic():
+            row, plaintext = _add_secret(application=application, expires_at=expires_at, now=now, form_token=form_token)
+    except IntegrityError:
+        if form_token is not None:
+            _refuse_spent_secret_form_token(application=application, form_token=form_token)
+        raise Application.DoesNotExist("The application was deleted.")
+    record_event(
+        application=application,
+        action=AuditEvent.Action.SECRET_GENERATED,
+        actor=actor,
+        changes={
+            "secret": row.hint,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+            "keep_current_for": keep_current_for,
+        },
+    )
+    return row, plaintext
+
+
+@transaction.atomic
+def revoke_secret(*, secret: ClientSecret, actor: Actor, revoke_tokens: bool = True) -> int:
+    """Revoke a live secret at once, and with `revoke_tokens` every access token issued with it.
+
+    Returns how many tokens were revoked. Raises LastLiveSecret for the application's only live
+    secret, and ClientSecret.DoesNotExist when the secret is no longer live or the application is gone.
+    """
+    application = secret.application
+    require_manager(actor, application.organization)
+    if not _lock(application):
+        raise ClientSecret.DoesNotExist("The application was deleted.")
+    now = timezone.now()
+    live = _live(ClientSecret.objects.filter(application=application, revoked_at__isnull=True), now)
+    secret = next((candidate for candidate in live if candidate.pk == secret.pk), None)
+    if secret is None:
+        raise ClientSecret.DoesNotExist("The secret is no longer live.")
+    if len(live) == 1:
+        raise LastLiveSecret()
+    secret.revoked_at = now
+    secret.save(update_fields=["revoked_at"])
+    revoked = 0
+    if revoke_tokens:
+        tokens = get_access_token_model().objects.filter(issued_with__secret=secret)
+        revoked = tokens.count()
+        tokens.delete()
+    record_event(
+        application=application,
+        action=AuditEvent.Action.SECRET_REVOKED,
+        actor=actor,
+        changes={"secret": secret.hint, "tokens_revoked": revoked if revoke_tokens else None},
+    )
+    return revoked
+
+
+@transaction.atomic
+def update_application(
+    *, application: Application, actor: Actor, name=None, description=None, token_lifetime=None
+) -> Application:
+    """Rename or redescribe an application, or change the lifetime of the tokens it gets from now on.
+
+    Scopes are fixed at creation and never change.
+    """
     require_manager(actor, application.organization)
     new_values = {}
     if name is not None:
         new_values["name"] = _clean_name(organization=application.organization, name=name, exclude_pk=application.pk)
     if description is not None:
         new_values["description"] = _clean_description(description)
-    changes = {
-        field: [getattr(application, field), value]
-        for field, value in new_values.items()
-        if getattr(application, field) != value
-    }
+    if token_lifetime is not None:
+        new_values["token_lifetime"] = _clean_token_lifetime(token_lifetime)
+    current = {field: getattr(application, field) for field in new_values}
+    if "token_lifetime" in current:
+        current["token_lifetime"] = application.effective_token_lifetime
+    changes = {field: [current[field], value] for field, value in new_values.items() if current[field] != value}
     if not changes:
         return application
     for field, (_, value) in changes.items():
@@ -138,9 +334,11 @@ def delete_application(*, application: Application, actor: Actor) -> None:
     require_manager(actor, application.organization)
     # Lock the row first: a grant storing a token for it waits (its foreign key needs a share
     # lock on the row) instead of slipping a token in between the cascade's read of the tokens
-    # and the delete, which PostgreSQL refuses at commit. The waiting grant then fails as for
-    # any deleted client.
-    list(Application.objects.select_for_update().filter(pk=application.pk).values_list("pk", flat=True))
+    # and the delete, which PostgreSQL refuses at commit; the waiting grant then fails as for any
+    # deleted client. A rotation or revocation likewise waits and then finds nothing, or the
+    # deletion waits for it and deletes the secret it added: taking the audit record's weaker
+    # lock first and the delete's later would deadlock with a rotation queued in between.
+    _lock(application)
     record_event(application=application, action=AuditEvent.Action.DELETED, actor=actor)
     application.delete()
 
@@ -158,3 +356,11 @@ def record_use(application: Application) -> None:
     if application.last_used_at is None or now - application.last_used_at >= LAST_USED_RESOLUTION:
         Application.objects.filter(pk=application.pk).update(last_used_at=now)
         application.last_used_at = now
+
+
+def record_secret_use(secret: ClientSecret) -> None:
+    """Note that a client authenticated with this secret: admins watch it to see a rotation complete."""
+    now = timezone.now()
+    if secret.last_used_at is None or now - secret.last_used_at >= LAST_USED_RESOLUTION:
+        ClientSecret.objects.filter(pk=secret.pk).update(last_used_at=now)
+        secret.last_used_at = now

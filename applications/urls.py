@@ -9,5 +9,11 @@ urlpatterns = [
     path("applications/new/", views.create_view, name="new"),
     path("applications/<uuid:public_id>/", views.detail_view, name="detail"),
     path("applications/<uuid:public_id>/delete/", views.delete_view, name="delete"),
+    path("applications/<uuid:public_id>/secrets/new/", views.rotate_view, name="rotate-secret"),
+    path(
+        "applications/<uuid:public_id>/secrets/<uuid:secret_id>/revoke/",
+        views.revoke_secret_view,
+        name="revoke-secret",
+    ),
     path("activity/", views.activity_view, name="activity"),
 ]

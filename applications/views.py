@@ -2,6 +2,7 @@ import base64
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.text import slugify
@@ -10,13 +11,26 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from applications.downloads import api_variables, render_env, render_postman_environment
 from applications.quickstarts import quickstarts
-from applications.forms import ApplicationForm, NewApplicationForm
+from applications.forms import ApplicationForm, NewApplicationForm, RevokeSecretForm, RotateSecretForm
+from applications.models import Application, ClientSecret
 from applications.scopes import SCOPES
-from applications.selectors import applications_for, audit_events_for, audit_events_for_application, get_application
+from applications.selectors import (
+    applications_for,
+    audit_events_for,
+    audit_events_for_application,
+    get_application,
+    get_live_secret,
+    secret_expiry,
+)
 from applications.services import (
+    MAX_LIVE_SECRETS,
     FormAlreadySubmitted,
+    LastLiveSecret,
+    SecretLimitReached,
     create_application,
     delete_application,
+    revoke_secret,
+    rotate_secret,
     update_application,
 )
 from portal.actors import Actor, require_manager
@@ -41,7 +55,9 @@ def _data_url(content: str, media_type: str) -> str:
 @require_GET
 @member_required
 def list_view(request):
-    applications = applications_for(request.membership.organization)
+    applications = list(applications_for(request.membership.organization))
+    for application in applications:
+        application.secret_mark = secret_expiry(application)
     return render(request, "applications/list.html", {"applications": applications})
 
 
@@ -74,6 +90,8 @@ def _create(request, form):
             description=form.cleaned_data["description"],
             scopes=form.cleaned_data["scopes"],
             form_token=form.cleaned_data["form_token"],
+            expires_in_days=form.cleaned_data["expires_in_days"],
+            token_lifetime=form.cleaned_data["token_lifetime"],
             actor=Actor.member(request),
         )
     except FormAlreadySubmitted as spent:
@@ -85,7 +103,7 @@ def _create(request, form):
 
 
 @sensitive_variables()
-def _reveal(request, application, secret):
+def _reveal(request, application, secret, new_secret=None):
     # The plaintext lives only in this response: on the page and inside the two data: links.
     variables = api_variables(
         origin=public_origin(request), organization=application.organization, application=application, secret=secret
@@ -103,6 +121,8 @@ def _reveal(request, application, secret):
         "postman_href": _data_url(postman, "application/json"),
         "postman_filename": f"{basename}.postman_environment.json",
         "quickstarts": quickstarts(),
+        # Set when the reveal answers "Generate new secret" rather than creation.
+        "new_secret": new_secret,
     }
     return render(request, "applications/reveal.html", context)
 
@@ -121,6 +141,7 @@ def detail_view(request, public_id):
                     actor=Actor.member(request),
                     name=form.cleaned_data["name"],
                     description=form.cleaned_data["description"],
+                    token_lifetime=form.cleaned_data["token_lifetime"],
                 )
             except ValidationError as error:
                 form.add_error(None, error)
@@ -128,10 +149,18 @@ def detail_view(request, public_id):
                 messages.success(request, f"Application “{application.name}” updated.")
                 return redirect("applications:detail", public_id=application.public_id)
     else:
-        form = ApplicationForm(initial={"name": application.name, "description": application.description})
+        form = ApplicationForm(
+            initial={
+                "name": application.name,
+                "description": application.description,
+                "token_lifetime": application.effective_token_lifetime,
+            }
+        )
     context = {
         "application": application,
         "form": form,
+        "secrets": application.live_secrets,
+        "secret_limit_reached": len(application.live_secrets) >= MAX_LIVE_SECRETS,
         "scopes": _described_scopes(application),
         "events": audit_events_for_application(application)[:50],
     }
@@ -150,6 +179,84 @@ def delete_view(request, public_id):
         )
         return redirect("applications:list")
     return render(request, "applications/confirm_delete.html", {"application": application})
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def rotate_view(request, public_id):
+    application = get_application(organization=request.membership.organization, public_id=public_id)
+    _managers_only(request)
+    if request.method == "GET":
+        response = _rotate_form(request, application, RotateSecretForm())
+        # As the New Application page: Back from the reveal brings this page, and its spent token, back.
+        patch_cache_control(response, private=True, max_age=0)
+        return response
+    response = _rotate(request, application, RotateSecretForm(request.POST))
+    add_never_cache_headers(response)
+    return response
+
+
+def _rotate_form(request, application, form, status=200):
+    context = {
+        "application": application,
+        "form": form,
+        "secret_limit_reached": len(application.live_secrets) >= MAX_LIVE_SECRETS,
+    }
+    return render(request, "applications/rotate.html", context, status=status)
+
+
+@sensitive_variables()
+def _rotate(request, application, form):
+    if not form.is_valid():
+        return _rotate_form(request, application, form)
+    try:
+        row, secret = rotate_secret(
+            application=application,
+            actor=Actor.member(request),
+            keep_current_for=form.cleaned_data["keep_current_for"],
+            expires_in_days=form.cleaned_data["expires_in_days"],
+            form_token=form.cleaned_data["form_token"],
+        )
+    except FormAlreadySubmitted as spent:
+        return render(request, "applications/secret_already_generated.html", {"application": spent.application})
+    except SecretLimitReached as refused:
+        form.add_error(None, str(refused))
+        return _rotate_form(request, application, form)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _rotate_form(request, application, form)
+    except Application.DoesNotExist:
+        raise Http404("The application was deleted.")
+    return _reveal(request, application, secret, new_secret=row)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def revoke_secret_view(request, public_id, secret_id):
+    application = get_application(organization=request.membership.organization, public_id=public_id)
+    _managers_only(request)
+    secret = get_live_secret(application=application, public_id=secret_id)
+    only_one = len(application.live_secrets) < 2
+    form = RevokeSecretForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            revoked = revoke_secret(
+                secret=secret, actor=Actor.member(request), revoke_tokens=form.cleaned_data["revoke_tokens"]
+            )
+        except LastLiveSecret as refused:
+            form.add_error(None, str(refused))
+            only_one = True
+        except ClientSecret.DoesNotExist:
+            raise Http404("The secret is no longer live.")
+        else:
+            if form.cleaned_data["revoke_tokens"]:
+                tokens = f"{revoked} access token{'' if revoked == 1 else 's'} issued with it revoked too"
+            else:
+                tokens = "the access tokens issued with it work until they expire"
+            messages.success(request, f"Secret {secret} revoked: it no longer works; {tokens}.")
+            return redirect("applications:detail", public_id=application.public_id)
+    context = {"application": application, "secret": secret, "form": form, "only_one": only_one}
+    return render(request, "applications/confirm_revoke_secret.html", context)
 
 
 @require_GET

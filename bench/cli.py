@@ -17,6 +17,7 @@ all of them alike:
   I    POST /oauth/introspect     introspection of B's token by its own client (Basic, salted SHA-256 secret)
   C    POST /oauth/token          client credentials grants, the project's salted SHA-256 secret
   C@1k the same against the database with --small-tokens stored tokens
+  C2   POST /oauth/token          grants for an application with two live secrets, with the newer one
   D    POST /oauth/token          the same grants, the secret hashed with Django's default PBKDF2
   S    GET /bench/stock           an empty DRF view behind the toolkit's stock OAuth2Authentication and
                                   TokenHasScope, with B's token: what the toolkit gives out of the box
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from bench.common import ROOT
 
-SCENARIOS = ["A", "A2", "B", "S", "I", "C", "D"]
+SCENARIOS = ["A", "A2", "B", "S", "I", "C", "C2", "D"]
 
 
 def parse_args(argv=None):

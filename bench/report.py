@@ -95,6 +95,7 @@ def targets(args, summaries: dict[str, Summary], context: dict) -> list[Target]:
         paired("I/B: introspections against API requests", "I", "B", Goal("≥ 1", minimum=1.0)),
         paired("C/A: grants against the ceiling", "C", "A", Goal("≥ 0.25", minimum=0.25)),
         paired("C/D: salted SHA-256 against PBKDF2 grants", "C", "D", Goal("≥ 50", minimum=50)),
+        paired("C2/C: two live secrets against one", "C2", "C", Goal("≥ 0.9", minimum=0.9)),
     ]
     for key in ("B", "C"):
         small = next((k for k in summaries if k.startswith(key + "@")), None)

@@ -1,4 +1,4 @@
-"""The scenarios: what each requests (A to D, S and I), from which server, and the check that it answers before the rounds."""
+"""The scenarios: what each requests (A to D, C2, S and I), from which server, and the check that it answers before the rounds."""
 
 import re
 from dataclasses import dataclass
@@ -78,11 +78,17 @@ def build_scenarios(args, main: Server, small: Server | None, sync: Server | Non
             )
             scenarios.append(
                 Scenario(
+                    "C2", "POST /oauth/token, two live secrets, the newer one", server, "/oauth/token",
+                    method="POST", body=grant, authorization=basic(*seed["rotated_client"]), issues_tokens=True,
+                )
+            )
+            scenarios.append(
+                Scenario(
                     "D", "POST /oauth/token, PBKDF2 secret (Django's default)", server, "/oauth/token", method="POST",
                     body=grant, authorization=basic(*seed["pbkdf2_client"]), issues_tokens=True, connections=args.workers,
                 )
             )
     wanted = [s for s in scenarios if s.family in args.scenarios]
     # Each scenario beside its comparison twins, so that all see the same moment of the machine.
-    order = ["A", "A2", "S", "B", "I", "C", "D"]
+    order = ["A", "A2", "S", "B", "I", "C", "C2", "D"]
     return sorted(wanted, key=lambda s: (order.index(s.family), s.key != s.family, s.key))

@@ -32,8 +32,8 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
     from django.core.management import call_command
 
     from api.models import Credential
-    from applications.models import Application
-    from applications.services import create_application
+    from applications.models import ClientSecret
+    from applications.services import create_application, rotate_secret
     from bench.views import BENCH_ORGANIZATION_SLUG
     from portal.actors import COMMAND_LINE
     from portal.services import ensure_organization
@@ -47,7 +47,12 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
     grant_app, grant_secret = create_application(organization=organization, name="Bench grants", scopes=SCOPES, actor=COMMAND_LINE)
     pbkdf2_app, pbkdf2_secret = create_application(organization=organization, name="Bench grants, PBKDF2", scopes=SCOPES, actor=COMMAND_LINE)
     # The stock baseline: the same kind of secret hashed with Django's default password hasher (PBKDF2).
-    Application.objects.filter(pk=pbkdf2_app.pk).update(client_secret=make_password(pbkdf2_secret))
+    ClientSecret.objects.filter(application=pbkdf2_app).update(secret_hash=make_password(pbkdf2_secret))
+    # C2: two live secrets (a rotation in progress), the client already on the newer one.
+    rotated_app, _ = create_application(
+        organization=organization, name="Bench grants, rotated", scopes=SCOPES, actor=COMMAND_LINE
+    )
+    _, rotated_secret = rotate_secret(application=rotated_app, actor=COMMAND_LINE, keep_current_for=None)
 
     others, filler_apps = [], []
     for n in range(filler_organizations):
@@ -66,6 +71,7 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
         "api_client": [api_app.client_id, api_secret],
         "grant_client": [grant_app.client_id, grant_secret],
         "pbkdf2_client": [pbkdf2_app.client_id, pbkdf2_secret],
+        "rotated_client": [rotated_app.client_id, rotated_secret],
         "token_table": access_token_model()._meta.db_table,
     }
 

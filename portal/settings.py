@@ -186,6 +186,8 @@ OAUTH2_PROVIDER = {
     "CLIENT_SECRET_HASHER": "sha256_salted",
     "CLIENT_SECRET_GENERATOR_LENGTH": 64,
     "ACCESS_TOKEN_EXPIRE_SECONDS": ACCESS_TOKEN_TTL,
+    # Identifiable access tokens (`ipat_…`, contract §6); each application's lifetime is applied by the server class.
+    "ACCESS_TOKEN_GENERATOR": "applications.identifiers.generate_access_token",
     # No refresh tokens are issued; a value keeps cleartokens from warning that none is set.
     "REFRESH_TOKEN_EXPIRE_SECONDS": ACCESS_TOKEN_TTL,
     "ERROR_RESPONSE_WITH_SCOPES": True,

@@ -1,4 +1,4 @@
-"""Screenshots of the applications list, the one-time reveal and the members page for the README.
+"""Screenshots of the applications list, the one-time reveal, the client secrets and the members page for the README.
 
 Starts the portal (python -m portal.serve) on a throwaway SQLite database, fills it through the
 management commands and drives Debian's Chromium with Playwright, so every client
@@ -72,6 +72,13 @@ def seed(env, origin: str) -> str:
                                     "--description", description, "--scopes", scopes, "--json"))
         if name != "Cleanup job":
             issue_token(origin, created["client_id"], created["client_secret"])
+    # A rotation under way: the sync's deployments moved to a new secret while the old one runs out its day.
+    rotated = json.loads(manage(env, "rotatesecret", "--organization", ORGANIZATION, "--application",
+                                "Nightly credential sync", "--expires-in-days", "365", "--json"))
+    issue_token(origin, rotated["client_id"], rotated["client_secret"])
+    # A secret that runs out soon, for the list's mark.
+    manage(env, "rotatesecret", "--organization", ORGANIZATION, "--application", "Cleanup job",
+           "--keep-current-for", "0", "--expires-in-days", "10", "--json")
     return password
 
 
@@ -95,6 +102,10 @@ def shoot(origin: str, password: str, out: Path) -> None:
         page.get_by_role("button", name="Create Application").click()
         page.get_by_test_id("client-secret").wait_for()
         page.screenshot(path=out / "reveal.png", full_page=True)
+
+        page.goto("/integrations/applications/")
+        page.get_by_role("link", name="Nightly credential sync").first.click()
+        page.get_by_test_id("client-secrets").screenshot(path=out / "client-secrets.png")
 
         page.goto("/organization/members/invite/")
         page.get_by_label("Email").fill("dana@example.com")
@@ -125,7 +136,7 @@ def main() -> None:
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         with PortalServer(env=env, workers=2) as server:
             shoot(server.base, seed(env, server.base), out)
-    for name in ("applications-list.png", "reveal.png", "members.png"):
+    for name in ("applications-list.png", "reveal.png", "client-secrets.png", "members.png"):
         print(out / name)
 
 

@@ -47,5 +47,7 @@ OPERATIONS = [
     Operation("GET", "/api/applications/{application}", "read:applications", 200),
     Operation("PATCH", "/api/applications/{application}", "update:applications", 200, {"description": "Renamed"}),
     Operation("DELETE", "/api/applications/{application}", "delete:applications", 204),
+    Operation("POST", "/api/applications/{application}/secrets", "update:applications", 201, {}),
+    Operation("DELETE", "/api/applications/{rotated}/secrets/{secret}", "update:applications", 204),
     Operation("GET", "/api/organization", "read:organizations", 200),
 ]

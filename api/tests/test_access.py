@@ -10,6 +10,8 @@ from api.examples import VERIFIABLE_CREDENTIAL
 from api.models import Credential
 from api.tests.helpers import ALL_SCOPES, OPERATIONS, access_token_row, bearer
 from applications.models import Application
+from applications.services import rotate_secret
+from portal.actors import COMMAND_LINE
 
 DETAIL_OPERATIONS = [operation for operation in OPERATIONS if "{" in operation.path]
 
@@ -18,7 +20,16 @@ DETAIL_OPERATIONS = [operation for operation in OPERATIONS if "{" in operation.p
 def targets(make_application, make_credential):
     """A credential and an application of the organization for the detail operations to act on."""
     application, _ = make_application(name="Target", scopes=["read:credentials"])
-    return {"credential": make_credential().public_id, "application": application.public_id}
+    # An application with two live secrets, so that one of them may be revoked.
+    rotated, _ = make_application(name="Rotated", scopes=["read:credentials"])
+    first = rotated.secrets.get()
+    rotate_secret(application=rotated, actor=COMMAND_LINE)
+    return {
+        "credential": make_credential().public_id,
+        "application": application.public_id,
+        "rotated": rotated.public_id,
+        "secret": first.public_id,
+    }
 
 
 def call(client, operation, targets, token=None, **extra):
@@ -89,19 +100,28 @@ def test_another_organizations_object_is_404(
     client, full_token, other_organization, make_application, make_credential, operation
 ):
     application, _ = make_application(name="Theirs", scopes=["read:credentials"], organization=other_organization)
+    secret = application.secrets.get()
+    rotate_secret(application=application, actor=COMMAND_LINE, keep_current_for=None)
     credential = make_credential(organization=other_organization)
-    targets = {"credential": credential.public_id, "application": application.public_id}
+    targets = {
+        "credential": credential.public_id,
+        "application": application.public_id,
+        "rotated": application.public_id,
+        "secret": secret.public_id,
+    }
     response = call(client, operation, targets, full_token)
     assert response.status_code == 404
     assert_json(response)
     assert Credential.objects.filter(pk=credential.pk, visibility="private").exists()
     assert Application.objects.filter(pk=application.pk, description="").exists()
+    assert application.secrets.filter(revoked_at__isnull=True).count() == 2
 
 
 @pytest.mark.parametrize("operation", DETAIL_OPERATIONS, ids=str)
 def test_an_unknown_id_is_404(client, full_token, operation):
     unknown = "00000000-0000-4000-8000-000000000000"
-    response = call(client, operation, {"credential": unknown, "application": unknown}, full_token)
+    targets = {"credential": unknown, "application": unknown, "rotated": unknown, "secret": unknown}
+    response = call(client, operation, targets, full_token)
     assert response.status_code == 404
     assert_json(response)
 

@@ -22,6 +22,7 @@ def patch(client, token, application, body):
 
 
 def test_an_application_shows_the_view_pages_facts_and_never_a_secret(client, token, target):
+    row = target.secrets.get()
     response = client.get(f"/api/applications/{target.public_id}", **bearer(token))
     assert response.status_code == 200
     body = response.json()
@@ -33,8 +34,19 @@ def test_an_application_shows_the_view_pages_facts_and_never_a_secret(client, to
         "scopes": ["read:credentials"],
         "createdAt": api_time(target.created),
         "lastUsedAt": None,
+        "tokenLifetime": 3600,
+        "secrets": [
+            {
+                "id": str(row.public_id),
+                "hint": row.hint,
+                "createdAt": body["secrets"][0]["createdAt"],
+                "expiresAt": None,
+                "lastUsedAt": None,
+            }
+        ],
     }
     assert target.client_secret not in response.content.decode()
+    assert row.secret_hash not in response.content.decode()
 
 
 def test_the_list_is_newest_first_and_holds_no_secret(client, token, target):

@@ -72,11 +72,12 @@ def test_the_collection_runs_end_to_end_with_a_downloaded_environment(files, mak
 
     run, output = newman(collection, environment, tmp_path / "first.json")
     requests_sent = executed(run)
-    # Every operation but the application delete, which runs only for an application named to it,
-    # and the introspection of the collection's own token.
+    # Every operation but the rotation, the revocation and the delete, which run only for an application
+    # (and a secret) named to them, and the introspection of the collection's own token.
     assert len(requests_sent) == 10, output
-    assert "Delete an application" not in requests_sent
+    assert not {"Delete an application", "Rotate secret", "Revoke secret"} & set(requests_sent)
     assert requests_sent["Introspect my token"] == 1
+    assert application.secrets.count() == 1
     # One token request, by the first item, reused by all the others.
     assert requests_sent.pop("Read the organization") == 2
     assert set(requests_sent.values()) == {1}
@@ -85,8 +86,16 @@ def test_the_collection_runs_end_to_end_with_a_downloaded_environment(files, mak
 
     spare, _ = make_application(name="Spare", scopes=["read:credentials"])
     run, output = newman(
-        collection, environment, tmp_path / "second.json", "--env-var", f"APPLICATION_TO_DELETE={spare.public_id}"
+        collection,
+        environment,
+        tmp_path / "second.json",
+        "--env-var",
+        f"APPLICATION_TO_DELETE={spare.public_id}",
+        "--env-var",
+        f"APPLICATION_TO_ROTATE={application.public_id}",
     )
-    assert len(executed(run)) == 11, output
+    assert len(executed(run)) == 12, output
     assert not Application.objects.filter(pk=spare.pk).exists()
     assert Application.objects.filter(pk=application.pk).exists()
+    # The application rotated its own secret: the new one and the current one (for a day) are live.
+    assert [secret.expires_at is not None for secret in application.secrets.all()] == [True, False]

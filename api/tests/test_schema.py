@@ -22,7 +22,7 @@ def schema(django_db_blocker):
 
 def schema_operations(schema):
     return {
-        (method.upper(), re.sub(r"\{public_id\}", "{id}", path)): operation
+        (method.upper(), re.sub(r"\{\w+\}", "{id}", path)): operation
         for path, methods in schema["paths"].items()
         for method, operation in methods.items()
     }

@@ -6,6 +6,7 @@ import re
 from django.db import connections, router
 from oauth2_provider.models import get_access_token_model, get_application_model
 
+from applications.models import ClientSecret
 from portal.models import Organization
 
 
@@ -48,14 +49,23 @@ class RowQuery:
 
     def fetch(self, *params):
         """The instances of the one matching row, in the order of `parts`; None when no row matches."""
+        rows = self._execute(params, many=False)
+        return rows[0] if rows else None
+
+    def fetch_all(self, *params):
+        """The instances of every matching row, each a list in the order of `parts`."""
+        return self._execute(params, many=True)
+
+    def _execute(self, params, *, many):
         using = router.db_for_read(self.parts[0][0])
         sql, converters = self.compiled.get(using) or self._compile(using)
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
+            rows = cursor.fetchall() if many else [row for row in [cursor.fetchone()] if row is not None]
+        return [self._instances(using, connection, converters, row) for row in rows]
+
+    def _instances(self, using, connection, converters, row):
         values = []
         for value, steps in zip(row, converters):
             for convert, col in steps:
@@ -72,6 +82,13 @@ class RowQuery:
 application_by_client_id = RowQuery(
     [(get_application_model(), "a", None)],
     "FROM {a} WHERE {a.client_id} = %s",
+)
+
+# The unrevoked secrets of a client, on the foreign key's index; expiry is checked by the caller
+# against one clock, so "expired" means the same in the query and in the code.
+unrevoked_secrets = RowQuery(
+    [(ClientSecret, "s", {"id", "application_id", "secret_hash", "expires_at", "last_used_at", "revoked_at"})],
+    "FROM {s} WHERE {s.application_id} = %s AND {s.revoked_at} IS NULL",
 )
 
 # What an API request reads of its token: validity and scope, the application it records use

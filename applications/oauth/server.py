@@ -27,11 +27,17 @@ def check_audience(request):
         )
 
 
+def token_lifetime(request) -> int:
+    """A token lives as long as its application says when it is issued (oauthlib calls this per grant)."""
+    return request.client.effective_token_lifetime
+
+
 class ClientCredentialsServer(BackendApplicationServer):
     """Only the client credentials grant: no other grant's code path is reachable."""
 
     def __init__(self, request_validator, *args, **kwargs):
         kwargs.pop("pre_token", None)  # the toolkit's device-flow hook; no device flow here
+        kwargs["token_expires_in"] = token_lifetime
         super().__init__(request_validator, *args, **kwargs)
         self.credentials_grant.custom_validators.post_token.append(check_audience)
 

@@ -1,13 +1,40 @@
-from django.db import IntegrityError
+from django.db import IntegrityError, connections, router
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
+from applications.identifiers import refused_without_hashing
+from applications.models import ClientSecret, IssuedToken
 from applications.oauth.authentication import ClientAuthenticationError, client_credentials
-from applications.oauth.reads import active_access_token, application_by_client_id, token_checksum
+from applications.oauth.reads import active_access_token, application_by_client_id, token_checksum, unrevoked_secrets
 from applications.oauth.server import issuer
-from applications.services import record_use
+from applications.services import record_secret_use, record_use
+
+
+def record_issued_token(access_token_id: int, secret_id: int) -> bool:
+    """Record the token's secret, unless that secret was revoked meanwhile; False then.
+
+    One hand-written statement, as the reads are. The secret's row is read with a share lock where
+    the database has one: a revocation committing between this client's authentication and here
+    is seen (no token escapes "revoke with its tokens"), and one still running waits for this.
+    """
+    using = router.db_for_write(IssuedToken)
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    token_column = qn(IssuedToken._meta.get_field("access_token").column)
+    secret_column = qn(IssuedToken._meta.get_field("secret").column)
+    secrets = ClientSecret._meta
+    lock = " FOR SHARE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(IssuedToken._meta.db_table)} ({token_column}, {secret_column}) "
+            f"SELECT %s, {qn(secrets.pk.column)} FROM {qn(secrets.db_table)} "
+            f"WHERE {qn(secrets.pk.column)} = %s AND {qn(secrets.get_field('revoked_at').column)} IS NULL{lock}",
+            [access_token_id, secret_id],
+        )
+        return cursor.rowcount == 1
 
 
 class ApplicationValidator(OAuth2Validator):
@@ -24,7 +51,38 @@ class ApplicationValidator(OAuth2Validator):
             raise error.oauth2_error(request)
         if not credentials.client_id or self._load_application(credentials.client_id, request) is None:
             return False
-        return self._check_secret(credentials.client_secret or "", request.client.client_secret)
+        return self._check_client_secret(request, credentials.client_secret or "")
+
+    @sensitive_variables()
+    def _check_client_secret(self, request, secret: str) -> bool:
+        """Whether `secret` is one of the client's live secrets; remembers which one on the request."""
+        request.client_secret_row = None
+        if refused_without_hashing(secret):
+            # An `ipcs_` secret with a broken checksum: no stored hash can match, so none is computed.
+            return False
+        now = timezone.now()
+        live = [row for (row,) in unrevoked_secrets.fetch_all(request.client.pk) if row.is_live(now)]
+        matched = None
+        # Every live secret is checked, so the time taken does not tell which one matched.
+        for row in live:
+            if self._check_secret(secret, row.secret_hash) and matched is None:
+                matched = row
+        request.client_secret_row = matched
+        if matched is None:
+            return False
+        # At the token, revocation and introspection endpoints alike: any use shows the secret is still deployed.
+        record_secret_use(matched)
+        return True
+
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        secret = getattr(request, "client_secret_row", None)
+        # No transaction around the two INSERTs: the token reaches its client only in the
+        # response, after both, so a failure between them leaves a token nobody holds.
+        if secret is not None and not record_issued_token(access_token.pk, secret.pk):
+            access_token.delete()
+            raise errors.InvalidClientError(request=request)
+        return access_token
 
     def _extract_basic_auth(self, request):
         # Whether the request tries Basic (client_authentication_required asks); authenticate_client reads it.

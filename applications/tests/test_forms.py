@@ -36,4 +36,4 @@ def test_a_token_that_is_not_url_safe_is_refused():
 def test_update_form_has_no_scopes():
     form = ApplicationForm({"name": "Renamed", "description": "", "scopes": ["delete:applications"]})
     assert form.is_valid()
-    assert form.cleaned_data == {"name": "Renamed", "description": ""}
+    assert form.cleaned_data == {"name": "Renamed", "description": "", "token_lifetime": None}

@@ -23,11 +23,14 @@ def test_create_returns_the_plaintext_once_and_stores_only_a_hash(organization, 
     )
 
     stored = Application.objects.get(pk=application.pk)
+    row = stored.secrets.get()
     assert len(secret) >= 43  # at least 256 bits of entropy
-    assert stored.client_secret != secret
+    assert row.secret_hash != secret and stored.client_secret != secret
     assert secret not in everything_stored()
-    assert identify_hasher(stored.client_secret).algorithm == "sha256_salted"
-    assert check_password(secret, stored.client_secret)
+    assert identify_hasher(row.secret_hash).algorithm == "sha256_salted"
+    assert check_password(secret, row.secret_hash)
+    # The toolkit's own column authenticates nothing: the secret rows are the client's secrets.
+    assert not check_password(secret, stored.client_secret)
     assert not check_password(secret + "x", stored.client_secret)
     assert stored.scopes == "read:credentials create:credentials"  # catalog order
     assert stored.client_type == Application.CLIENT_CONFIDENTIAL

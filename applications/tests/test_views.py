@@ -380,7 +380,7 @@ def test_resubmitting_the_form_creates_nothing_and_shows_no_secret(admin_portal_
     assert secret not in html
     assert 'data-testid="client-secret"' not in html and "data:" not in html
     assert "This form was already submitted" in html
-    assert "create a new Application" in html
+    assert "generate a new secret on the application's page" in html
     assert f'href="{detail_url(application)}"' in html
     assert "no-store" in again["Cache-Control"]
 

@@ -7,9 +7,12 @@ from django.core.cache import cache
 from django.db import connection
 
 
-def everything_stored() -> str:
-    """Every row of every table, with sessions and cache entries decoded, as one text."""
-    chunks = []
+def everything_stored(*clients) -> str:
+    """Every row of every table, with sessions and cache entries decoded, as one text.
+
+    With test clients, also every cookie they hold (the browser's side: messages, session ID).
+    """
+    chunks = [str(client.cookies) for client in clients]
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")

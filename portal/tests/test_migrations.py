@@ -34,7 +34,13 @@ def test_migrations_run_forward_over_a_populated_database():
     from applications.models import Application
 
     migrated = Application.objects.get(pk=application.pk)
-    assert (migrated.name, migrated.client_secret, migrated.scopes) == ("Nightly sync", "sha256_salted$salt$digest", "read:credentials")
+    assert (migrated.name, migrated.scopes) == ("Nightly sync", "read:credentials")
+    # The secret's hash moved to the application's one secret row, and left the toolkit's column.
+    row = migrated.secrets.get()
+    assert (row.secret_hash, row.hint, row.expires_at, row.revoked_at) == ("sha256_salted$salt$digest", "", None, None)
+    assert row.created_at == migrated.created
+    assert migrated.client_secret.startswith("sha256_salted$") and migrated.client_secret != "sha256_salted$salt$digest"
+    assert migrated.token_lifetime is None
     assert migrated.organization.slug == "acme"
     assert migrated.created_by.username == "alice"
 
@@ -42,6 +48,53 @@ def test_migrations_run_forward_over_a_populated_database():
 
     public_ids = set(Membership.objects.values_list("public_id", flat=True))
     assert len(public_ids) == 2 and None not in public_ids
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_existing_client_keeps_working_after_its_secret_moves_to_a_row(client):
+    from datetime import timedelta
+
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from applications.tests.oauth_helpers import request_token
+
+    before = [("applications", "0003_auditevent"), ("oauth2_provider", "0022_refreshtoken_token_family_index")]
+    executor = MigrationExecutor(connection)
+    executor.migrate([("applications", "0003_auditevent")])
+    executor.loader.build_graph()
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    organization = old.get_model("portal", "Organization").objects.create(name="Acme", slug="acme")
+    legacy_secret = "L" * 64  # the toolkit's old format: no ipcs_ prefix, no checksum
+    application = old.get_model("applications", "Application").objects.create(
+        organization=organization,
+        name="Legacy",
+        scopes="read:credentials",
+        client_id="legacy-client",
+        client_secret=make_password(legacy_secret, hasher="sha256_salted"),
+        client_type="confidential",
+        authorization_grant_type="client-credentials",
+    )
+    token = old.get_model("oauth2_provider", "AccessToken").objects.create(
+        application_id=application.pk, token="", token_checksum="c" * 64, scope="read:credentials",
+        expires=timezone.now() + timedelta(hours=1),
+    )
+
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    from applications.models import Application, IssuedToken
+
+    migrated = Application.objects.get(pk=application.pk)
+    row = migrated.secrets.get()
+    assert IssuedToken.objects.get(access_token_id=token.pk).secret == row
+    response = request_token(client, migrated, legacy_secret)
+    assert response.status_code == 200, response.content
+    row.refresh_from_db()
+    assert row.last_used_at is not None
+    assert request_token(client, migrated, "L" * 63 + "M").status_code == 401
+
 
 @pytest.mark.django_db(transaction=True)
 def test_every_migration_reverses_and_applies_again():

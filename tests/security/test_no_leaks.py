@@ -59,3 +59,59 @@ def test_a_full_flow_leaves_no_secret_or_token_in_logs_database_sessions_or_cach
     for value in (secret, token, basic_auth(client_id, secret).split()[1]):
         assert value not in stored
         assert value not in logged
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rotation_reveal_and_revocation_leave_no_secret_or_token_anywhere(client, admin_user, caplog):
+    from django.test import Client
+
+    from applications.models import Application
+
+    caplog.set_level(logging.DEBUG)
+    assert client.post("/accounts/login/", {"username": admin_user.username, "password": PASSWORD}).status_code == 302
+    new_page = client.get("/integrations/applications/new/").content.decode()
+    form_token = re.search(r'name="form_token" value="([^"]+)"', new_page).group(1)
+    reveal = client.post(
+        "/integrations/applications/new/",
+        {"name": "Rotated", "scopes": ["update:applications"], "form_token": form_token, "expires_in_days": "30"},
+    )
+    first = re.search(r'data-testid="client-secret">([^<]+)<', reveal.content.decode()).group(1)
+    application = Application.objects.get()
+    first_row = application.secrets.get()
+    old_token = request_token(client, application, first).json()["access_token"]
+
+    # Rotation in the portal: the reveal, then a reload of it (the same one-time form token).
+    rotate_url = f"/integrations/applications/{application.public_id}/secrets/new/"
+    rotate_page = client.get(rotate_url).content.decode()
+    rotate_token = re.search(r'name="form_token" value="([^"]+)"', rotate_page).group(1)
+    data = {"keep_current_for": "3600", "expires_in_days": "90", "form_token": rotate_token}
+    second = re.search(r'data-testid="client-secret">([^<]+)<', client.post(rotate_url, data).content.decode()).group(1)
+    assert 'data-testid="client-secret"' not in client.post(rotate_url, data).content.decode()
+    new_token = request_token(client, application, second).json()["access_token"]
+
+    # Revocation in the portal, with the old secret's tokens.
+    revoke_url = f"/integrations/applications/{application.public_id}/secrets/{first_row.public_id}/revoke/"
+    client.get(revoke_url)
+    assert client.post(revoke_url, {"revoke_tokens": "on"}).status_code == 302
+    client.get(f"/integrations/applications/{application.public_id}/")
+    assert request_token(client, application, first).status_code == 401
+
+    # Rotation and revocation through the API, by the application itself.
+    api = Client()
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {new_token}"}
+    made = api.post(f"/api/applications/{application.public_id}/secrets", {"keepCurrentFor": 3600},
+                    content_type="application/json", **bearer)
+    third = made.json()["clientSecret"]
+    third_token = request_token(api, application, third).json()["access_token"]
+    second_row = application.secrets.get(hint=second[-4:])
+    assert api.delete(
+        f"/api/applications/{application.public_id}/secrets/{second_row.public_id}",
+        HTTP_AUTHORIZATION=f"Bearer {third_token}",
+    ).status_code == 204
+
+    stored = everything_stored(client, api)
+    logged = caplog.text + "\n".join(f"{record.getMessage()} {record.exc_text}" for record in caplog.records)
+    for value in (first, second, third, old_token, new_token, third_token):
+        assert value not in stored
+        assert value not in logged
+        assert value not in repr(dict(client.session.items()))

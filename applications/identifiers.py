@@ -1,0 +1,58 @@
+"""Identifiable client secrets and access tokens (contract §6).
+
+`ipcs_` (client secret) or `ipat_` (access token), 43 random characters, then a 6-character
+base-62 CRC32 of everything before it. Secret scanners find them by the pattern and confirm
+them by the checksum; the server refuses a mistyped or forged one without hashing it.
+"""
+
+import re
+import secrets
+import zlib
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+CLIENT_SECRET_PREFIX = "ipcs_"
+ACCESS_TOKEN_PREFIX = "ipat_"
+RANDOM_LENGTH = 43  # 43 × log2(62) ≈ 256.03 bits
+CHECKSUM_LENGTH = 6  # 62**6 > 2**32: every CRC32 fits
+CLIENT_SECRET_PATTERN = re.compile(r"\bipcs_[0-9A-Za-z]{49}\b")
+_SHAPE = re.compile(r"[0-9A-Za-z]{49}")
+
+
+def checksum(text: str) -> str:
+    """The base-62 CRC32 of `text`'s ASCII bytes, most significant digit first, left-padded with 0."""
+    value = zlib.crc32(text.encode("ascii"))
+    digits = []
+    while value:
+        value, remainder = divmod(value, 62)
+        digits.append(ALPHABET[remainder])
+    return "".join(reversed(digits)).rjust(CHECKSUM_LENGTH, "0")
+
+
+def generate(prefix: str) -> str:
+    body = prefix + "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
+    return body + checksum(body)
+
+
+def is_well_formed(value: str, prefix: str) -> bool:
+    """Whether `value` has the prefix, the right length and alphabet, and a checksum that matches."""
+    rest = value[len(prefix) :]
+    if not value.startswith(prefix) or not _SHAPE.fullmatch(rest):
+        return False
+    return secrets.compare_digest(checksum(value[: -CHECKSUM_LENGTH]), value[-CHECKSUM_LENGTH:])
+
+
+def generate_client_secret() -> str:
+    return generate(CLIENT_SECRET_PREFIX)
+
+
+def generate_access_token(request=None) -> str:
+    """ACCESS_TOKEN_GENERATOR: the toolkit calls it with the oauthlib request."""
+    return generate(ACCESS_TOKEN_PREFIX)
+
+
+def refused_without_hashing(secret: str) -> bool:
+    """A presented client secret that claims the `ipcs_` format but breaks it: no hash can match it.
+
+    Secrets issued before the format never start with `ipcs_` (the toolkit's alphabet has no `_`).
+    """
+    return secret.startswith(CLIENT_SECRET_PREFIX) and not is_well_formed(secret, CLIENT_SECRET_PREFIX)
