@@ -66,7 +66,9 @@ def member_client(member_membership):
 def make_application(organization):
     """Create an application through the service; returns (application, plaintext secret)."""
 
-    def make(name="Nightly sync", scopes=("read:credentials", "create:credentials"), organization=organization, **kwargs):
+    def make(
+        name="Nightly sync", scopes=("read:credentials", "create:credentials"), organization=organization, **kwargs
+    ):
         kwargs.setdefault("actor", COMMAND_LINE)
         return create_application(organization=organization, name=name, scopes=list(scopes), **kwargs)
 
@@ -180,7 +182,7 @@ def frozen_time(monkeypatch):
     now = [1_800_000_000.0]
 
     def django_now():
-        return dt.datetime.fromtimestamp(now[0], tz=dt.timezone.utc)
+        return dt.datetime.fromtimestamp(now[0], tz=dt.UTC)
 
     monkeypatch.setattr(time, "time", lambda: now[0])
     monkeypatch.setattr("django.utils.timezone.now", django_now)

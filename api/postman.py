@@ -221,7 +221,7 @@ OPERATIONS: tuple[tuple[str, tuple[Operation, ...]], ...] = (
                 body=_json_body({"keepCurrentFor": 86400, "expiresInDays": None}),
                 needs=("APPLICATION_TO_ROTATE",),
                 tests='pm.test("is a new identifiable secret", function () {\n'
-                '    pm.expect(pm.response.json().clientSecret).to.match(/^ipcs_[0-9A-Za-z]{49}$/);\n'
+                "    pm.expect(pm.response.json().clientSecret).to.match(/^ipcs_[0-9A-Za-z]{49}$/);\n"
                 "});\n",
             ),
             Operation(
@@ -356,7 +356,7 @@ def _introspection_item() -> dict:
             "url": {"raw": "{{INTROSPECTION_ENDPOINT}}", "host": ["{{INTROSPECTION_ENDPOINT}}"]},
             "description": "Asks the introspection endpoint (RFC 7662) whether the collection's access token is "
             "still active, and for its scope, client and expiry. Needs no scope: an application may ask about its "
-            "own tokens; any other token answers `{\"active\": false}`.",
+            'own tokens; any other token answers `{"active": false}`.',
         },
     }
 

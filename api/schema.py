@@ -293,6 +293,7 @@ application_detail = extend_schema_view(
     ),
 )
 
+
 def _conflict(description: str, example: str) -> OpenApiResponse:
     return OpenApiResponse(
         ERROR,

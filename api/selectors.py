@@ -66,7 +66,7 @@ class _CredentialPage:
         page = []
         for *values, document, _ in rows:
             converted = []
-            for value, steps in zip(values, converters):
+            for value, steps in zip(values, converters, strict=True):
                 for convert, col in steps:
                     value = convert(value, col, connection)
                 converted.append(value)

@@ -4,8 +4,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api import examples
-from api.verifiable_credentials import CREDENTIAL_TYPE, CREDENTIALS_CONTEXTS, validate_verifiable_credential
 from api.models import Credential
+from api.verifiable_credentials import CREDENTIAL_TYPE, CREDENTIALS_CONTEXTS, validate_verifiable_credential
 from applications.models import Application, ClientSecret
 from applications.services import (
     DEFAULT_KEEP_CURRENT_FOR,
@@ -111,8 +111,9 @@ class SecretSerializer(serializers.ModelSerializer):
     """A live client secret as the API shows it: never the secret or its hash."""
 
     id = serializers.UUIDField(source="public_id", read_only=True)
-    hint = serializers.SerializerMethodField(help_text="The secret's last 4 characters; null for secrets issued "
-                                             "before hints were kept.")
+    hint = serializers.SerializerMethodField(
+        help_text="The secret's last 4 characters; null for secrets issued before hints were kept."
+    )
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     expiresAt = serializers.DateTimeField(source="expires_at", read_only=True, allow_null=True)
     lastUsedAt = serializers.DateTimeField(source="last_used_at", read_only=True, allow_null=True)

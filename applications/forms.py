@@ -2,10 +2,10 @@ import secrets
 
 from django import forms
 from django.core.validators import RegexValidator
+from oauth2_provider.settings import oauth2_settings
 
 from applications import scopes as catalog
 from applications.services import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, token_lifetime_choices
-from oauth2_provider.settings import oauth2_settings
 
 _EXPIRED = "This form is incomplete or has expired: open New Application again."
 _SECRET_FORM_EXPIRED = "This form is incomplete or has expired: open Generate new secret again."
@@ -33,10 +33,7 @@ EXPIRES_IN_DAYS_CHOICES = [
 
 
 def _token_lifetime_choices():
-    return [
-        (value, _DURATIONS.get(value, f"{value} seconds"))
-        for value in token_lifetime_choices()
-    ]
+    return [(value, _DURATIONS.get(value, f"{value} seconds")) for value in token_lifetime_choices()]
 
 
 def _int_or_none(value):
@@ -115,10 +112,7 @@ class NewApplicationForm(ApplicationForm):
     def scope_groups(self):
         """The scope checkboxes grouped as the catalog groups them, each with its description."""
         options = {option.data["value"]: option for option in self["scopes"]}
-        return [
-            (group, [(options[scope.name], scope) for scope in group.scopes])
-            for group in catalog.CATALOG
-        ]
+        return [(group, [(options[scope.name], scope) for scope in group.scopes]) for group in catalog.CATALOG]
 
 
 class RotateSecretForm(forms.Form):

@@ -38,7 +38,7 @@ def is_well_formed(value: str, prefix: str) -> bool:
     rest = value[len(prefix) :]
     if not value.startswith(prefix) or not _SHAPE.fullmatch(rest):
         return False
-    return secrets.compare_digest(checksum(value[: -CHECKSUM_LENGTH]), value[-CHECKSUM_LENGTH:])
+    return secrets.compare_digest(checksum(value[:-CHECKSUM_LENGTH]), value[-CHECKSUM_LENGTH:])
 
 
 def generate_client_secret() -> str:

@@ -30,9 +30,7 @@ class Application(AbstractApplication):
 
     class Meta(AbstractApplication.Meta):
         constraints = [
-            models.UniqueConstraint(
-                "organization", Lower("name"), name="unique_application_name_per_organization"
-            ),
+            models.UniqueConstraint("organization", Lower("name"), name="unique_application_name_per_organization"),
         ]
         indexes = [models.Index(fields=["organization", "-created"], name="application_org_created")]
 
@@ -89,6 +87,8 @@ class IssuedToken(models.Model):
     )
     secret = models.ForeignKey(ClientSecret, on_delete=models.CASCADE, related_name="issued_tokens")
 
+    def __str__(self):
+        return f"token {self.access_token_id} issued with secret {self.secret_id}"
 
 
 class AuditEvent(models.Model):
@@ -110,7 +110,9 @@ class AuditEvent(models.Model):
     application_public_id = models.UUIDField()
     application_name = models.CharField(max_length=255)
     action = models.CharField(max_length=16, choices=Action.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_label = models.CharField(max_length=255)
     address = models.GenericIPAddressField(null=True, blank=True)
     # {"field": [old, new]} for updates.

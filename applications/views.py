@@ -10,9 +10,9 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
 from applications.downloads import api_variables, render_env, render_postman_environment
-from applications.quickstarts import quickstarts
 from applications.forms import ApplicationForm, NewApplicationForm, RevokeSecretForm, RotateSecretForm
 from applications.models import Application, ClientSecret
+from applications.quickstarts import quickstarts
 from applications.scopes import SCOPES
 from applications.selectors import (
     applications_for,
@@ -35,8 +35,8 @@ from applications.services import (
 )
 from portal.actors import Actor, require_manager
 from portal.decorators import member_required
-from portal.selectors import member_events_for
 from portal.origin import public_origin
+from portal.selectors import member_events_for
 
 
 def _managers_only(request) -> None:

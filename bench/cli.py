@@ -39,30 +39,50 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tokens", type=int, default=100_000, help="stored access tokens in the main database")
     parser.add_argument(
-        "--small-tokens", type=int, default=1_000, help="stored tokens in the comparison database for B and C (0: no comparison)"
+        "--small-tokens",
+        type=int,
+        default=1_000,
+        help="stored tokens in the comparison database for B and C (0: no comparison)",
     )
     parser.add_argument("--credentials", type=int, default=1_000, help="credentials of the benchmarked organization")
-    parser.add_argument("--filler-organizations", type=int, default=20, help="other organizations, each with 5 applications and credentials")
+    parser.add_argument(
+        "--filler-organizations",
+        type=int,
+        default=20,
+        help="other organizations, each with 5 applications and credentials",
+    )
     # Many short rounds: on a shared host throughput drifts by a third within seconds, and the
     # median of many paired ratios settles where a few long rounds do not.
     parser.add_argument("--rounds", type=int, default=40, help="alternating rounds")
     # Whole seconds: wrk takes no fractions.
     parser.add_argument("--duration", type=int, default=1, help="seconds of load per scenario and round")
-    parser.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load per scenario before the rounds (0: none)")
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="seconds of unmeasured load per scenario before the rounds (0: none)"
+    )
     parser.add_argument("--connections", type=int, default=16, help="open connections of the load generator")
     parser.add_argument("--wrk-threads", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="worker processes per server (default: one per core)")
-    parser.add_argument("--threads", type=int, default=2, help="WSGI threads per worker of the portal's server (as `make run`: 2)")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 2, help="worker processes per server (default: one per core)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=2, help="WSGI threads per worker of the portal's server (as `make run`: 2)"
+    )
     parser.add_argument(
         "--no-sync-comparison", action="store_true", help="leave out B-sync and C-sync (gunicorn sync workers)"
     )
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument(
-        "--load-generator", choices=["auto", "wrk", "python"], default="auto",
+        "--scenarios", default=",".join(SCENARIOS), help=f"comma-separated subset of {','.join(SCENARIOS)}"
+    )
+    parser.add_argument(
+        "--load-generator",
+        choices=["auto", "wrk", "python"],
+        default="auto",
         help="auto: wrk, installed with apt-get when missing, else the Python fallback",
     )
     parser.add_argument(
-        "--quiet-wait", type=int, default=120,
+        "--quiet-wait",
+        type=int,
+        default=120,
         help="seconds in all that rounds may wait for other processes to leave the machine idle (0: never wait)",
     )
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md", help="where to write the report")

@@ -84,9 +84,22 @@ class Database:
 
     def seed(self, args, tokens: int) -> dict:
         done = subprocess.run(
-            [PYTHON, "-m", "bench.seed", "--tokens", str(tokens), "--credentials", str(args.credentials),
-             "--filler-organizations", str(args.filler_organizations)],
-            cwd=ROOT, env=server_environment(self.url), capture_output=True, text=True, timeout=900,
+            [
+                PYTHON,
+                "-m",
+                "bench.seed",
+                "--tokens",
+                str(tokens),
+                "--credentials",
+                str(args.credentials),
+                "--filler-organizations",
+                str(args.filler_organizations),
+            ],
+            cwd=ROOT,
+            env=server_environment(self.url),
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         for line in done.stdout.splitlines():
             if line.startswith("BENCH_SEED "):
@@ -101,10 +114,15 @@ def clear_expired_tokens(database: Database) -> str:
     before = database.stored_tokens()
     started = time.monotonic()
     done = subprocess.run(
-        [PYTHON, "manage.py", "cleartokens"], cwd=ROOT, env=server_environment(database.url),
-        capture_output=True, text=True, timeout=600,
+        [PYTHON, "manage.py", "cleartokens"],
+        cwd=ROOT,
+        env=server_environment(database.url),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     seconds = time.monotonic() - started
     if done.returncode:
         return f"`manage.py cleartokens` failed: {done.stderr.strip()[-300:]}"
-    return f"`manage.py cleartokens` removed {before - database.stored_tokens():,} expired tokens of {before:,} in {seconds:.1f} s."
+    removed = before - database.stored_tokens()
+    return f"`manage.py cleartokens` removed {removed:,} expired tokens of {before:,} in {seconds:.1f} s."

@@ -25,7 +25,11 @@ def ensure_wrk(choice: str) -> str | None:
     if shutil.which("apt-get") and os.geteuid() == 0:
         log("wrk is missing: installing Debian's package")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for step in (["apt-get", "install", "-y", "-qq", "wrk"], ["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "wrk"]):
+        for step in (
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            ["apt-get", "update", "-qq"],
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+        ):
             subprocess.run(step, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
             found = shutil.which("wrk")
             if found:
@@ -65,8 +69,18 @@ class Load:
             "BENCH_AUTHORIZATION": scenario.authorization,
         }
         command = [
-            self.wrk, "-t", str(min(self.args.wrk_threads, connections)), "-c", str(connections), "-d", f"{seconds}s",
-            "--timeout", "30s", "-s", str(WRK_SCRIPT), scenario.server.base + scenario.path,
+            self.wrk,
+            "-t",
+            str(min(self.args.wrk_threads, connections)),
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(WRK_SCRIPT),
+            scenario.server.base + scenario.path,
         ]
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60)
         for line in done.stdout.splitlines():
@@ -75,7 +89,9 @@ class Load:
         raise SystemExit(f"wrk printed no result:\n{done.stdout}\n{done.stderr}")
 
 
-def _python_load_worker(base: str, method: str, path: str, body: str, headers: dict, seconds: int, connections: int, queue) -> None:
+def _python_load_worker(
+    base: str, method: str, path: str, body: str, headers: dict, seconds: int, connections: int, queue
+) -> None:
     parts = urllib.parse.urlsplit(base)
     latencies, statuses, errors = [], [], [0]
     lock = threading.Lock()
@@ -139,7 +155,14 @@ def python_load(scenario: Scenario, seconds: int, connections: int) -> dict:
         return int(latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1e6) if latencies else 0
 
     return {
-        "requests": len(statuses), "duration_us": seconds * 1_000_000, "p50_us": percentile(0.50),
-        "p99_us": percentile(0.99), "max_us": percentile(1.0), "non_2xx": sum(1 for s in statuses if not 200 <= s < 300),
-        "connect_errors": errors, "read_errors": 0, "write_errors": 0, "timeouts": 0,
+        "requests": len(statuses),
+        "duration_us": seconds * 1_000_000,
+        "p50_us": percentile(0.50),
+        "p99_us": percentile(0.99),
+        "max_us": percentile(1.0),
+        "non_2xx": sum(1 for s in statuses if not 200 <= s < 300),
+        "connect_errors": errors,
+        "read_errors": 0,
+        "write_errors": 0,
+        "timeouts": 0,
     }

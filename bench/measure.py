@@ -156,7 +156,9 @@ class Summary:
         return max(r.rss_peak_mib for r in self.rounds)
 
 
-def run_rounds(args, load: Load, scenarios: list[Scenario], servers: list[Server]) -> tuple[dict[str, Summary], QuietGate]:
+def run_rounds(
+    args, load: Load, scenarios: list[Scenario], servers: list[Server]
+) -> tuple[dict[str, Summary], QuietGate]:
     keep = {server.database.label: server.database.max_token_id() for server in servers}
     summaries = {s.key: Summary(s, s.server.database.stored_tokens()) for s in scenarios}
     for scenario in scenarios:
@@ -187,7 +189,10 @@ def run_rounds(args, load: Load, scenarios: list[Scenario], servers: list[Server
                 p50_ms=result["p50_us"] / 1000,
                 p99_ms=result["p99_us"] / 1000,
                 non_2xx=result["non_2xx"],
-                socket_errors=result["connect_errors"] + result["read_errors"] + result["write_errors"] + result["timeouts"],
+                socket_errors=result["connect_errors"]
+                + result["read_errors"]
+                + result["write_errors"]
+                + result["timeouts"],
                 rss_peak_mib=max(rss.peak_kib.values(), default=0) / 1024,
                 other_cpu=cpu.other_share,
                 cpu_us=worker_seconds * 1e6 / max(result["requests"], 1),

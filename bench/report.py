@@ -14,7 +14,9 @@ def machine_description() -> list[str]:
     cpu = "?"
     try:
         cpu = next(
-            line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
         )
     except (OSError, StopIteration):
         pass
@@ -34,7 +36,7 @@ def machine_description() -> list[str]:
 def round_ratios(summaries: dict[str, Summary], top: str, bottom: str) -> list[float]:
     if top not in summaries or bottom not in summaries:
         return []
-    return [a.rps / b.rps for a, b in zip(summaries[top].rounds, summaries[bottom].rounds) if b.rps]
+    return [a.rps / b.rps for a, b in zip(summaries[top].rounds, summaries[bottom].rounds, strict=True) if b.rps]
 
 
 def ratio(summaries: dict[str, Summary], top: str, bottom: str) -> float | None:
@@ -86,7 +88,9 @@ def targets(args, summaries: dict[str, Summary], context: dict) -> list[Target]:
         return Target(label, ratio(summaries, top, bottom), goal, spread(summaries, top, bottom))
 
     rows = [
-        paired("B/S: a page of credentials against the toolkit's stock empty view", "B", "S", Goal("≥ 1.3", minimum=1.3)),
+        paired(
+            "B/S: a page of credentials against the toolkit's stock empty view", "B", "S", Goal("≥ 1.3", minimum=1.3)
+        ),
         paired("B/B-sync: the API on this server against gunicorn sync", "B", "B-sync", Goal("≥ 0.95", minimum=0.95)),
         paired("C/C-sync: grants on this server against gunicorn sync", "C", "C-sync", Goal("≥ 0.95", minimum=0.95)),
         paired("B/A2: what security costs the endpoint", "B", "A2", Goal("≥ 0.9", minimum=0.9)),
@@ -103,7 +107,9 @@ def targets(args, summaries: dict[str, Summary], context: dict) -> list[Target]:
             rows.append(
                 paired(
                     f"{key} at {summaries[key].tokens:,} / {key} at {summaries[small].tokens:,} stored tokens",
-                    key, small, Goal("1 ± 0.1", minimum=0.9, maximum=1.1),
+                    key,
+                    small,
+                    Goal("1 ± 0.1", minimum=0.9, maximum=1.1),
                 )
             )
     failures = sum(s.total("non_2xx") + s.total("socket_errors") for s in summaries.values())
@@ -158,17 +164,21 @@ def report(args, summaries: dict[str, Summary], context: dict) -> str:
         f"{args.filler_organizations} other organizations with 5 applications each",
     ]:
         lines.append(f"- {item}")
-    lines += ["", "## Scenarios", ""] + scenario_table(summaries) + [
-        "",
-        "Requests/s, p50 and p99 are medians over the rounds. Other CPU is the median share of the machine that "
-        "processes outside the benchmark used during a round: 0 % on a quiet machine. Each ratio below is the "
-        "median over the rounds of the two scenarios' ratio within one round, so slow drift of the machine cancels.",
-        "",
-        "## Ratios and targets",
-        "",
-        "| ratio | value | middle half of the rounds | target | met |",
-        "|---|---:|---:|---:|:---:|",
-    ]
+    lines += (
+        ["", "## Scenarios", ""]
+        + scenario_table(summaries)
+        + [
+            "",
+            "Requests/s, p50 and p99 are medians over the rounds. Other CPU is the median share of the machine that "
+            "processes outside the benchmark used during a round: 0 % on a quiet machine. Each ratio below is the "
+            "median over the rounds of the two scenarios' ratio within one round, so slow drift of the machine cancels.",
+            "",
+            "## Ratios and targets",
+            "",
+            "| ratio | value | middle half of the rounds | target | met |",
+            "|---|---:|---:|---:|:---:|",
+        ]
+    )
     for target in targets(args, summaries, context):
         met = {None: "", True: "yes", False: "**no**"}[target.verdict]
         goal = target.goal.text if target.goal else ""
@@ -181,7 +191,9 @@ def report(args, summaries: dict[str, Summary], context: dict) -> str:
 
 
 def print_report(args, summaries: dict[str, Summary], context: dict) -> None:
-    print(f"\n{'scenario':<62}{'tokens':>9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'sockerr':>9}{'RSS MiB':>9}{'other':>7}")
+    print(
+        f"\n{'scenario':<62}{'tokens':>9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'sockerr':>9}{'RSS MiB':>9}{'other':>7}"
+    )
     for key, s in summaries.items():
         print(
             f"{key + ': ' + s.scenario.label:<62}{s.tokens:>9,}{s.rps:>9.0f}{s.median('p50_ms'):>9.2f}{s.median('p99_ms'):>9.2f}"

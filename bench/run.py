@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, interrupted)
     try:
         seeded = {}
-        for database, tokens in zip(databases, [args.tokens, args.small_tokens]):
+        for database, tokens in zip(databases, [args.tokens, args.small_tokens], strict=True):
             database.create()
             seeded[database.label] = database.seed(args, tokens)
             log(f"{database.label} database: {database.url.split('@')[-1]}, {database.stored_tokens():,} stored tokens")
@@ -68,7 +68,7 @@ def main(argv=None) -> int:
         disturbed = [k for k, s in summaries.items() if s.median("other_cpu") > 0.10]
         context = {
             "command": " ".join(["python bench/run.py", *(argv if argv is not None else sys.argv[1:])]),
-            "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "database": databases[0].describe(),
             "server": servers[0].describe(),
             "comparison": sync.describe() if sync else "",
@@ -79,7 +79,8 @@ def main(argv=None) -> int:
             "disturbed": (
                 f"other processes used more than 10 % of the machine during most rounds of {', '.join(disturbed)} "
                 f"(after waiting {gate.waited:.0f} s for quiet); rerun on a quiet machine before trusting the ratios."
-                if disturbed else ""
+                if disturbed
+                else ""
             ),
             "cleartokens": clear_expired_tokens(databases[0]),
             "elapsed": time.monotonic() - started,

@@ -1,4 +1,5 @@
-"""The scenarios: what each requests (A to D, C2, S and I), from which server, and the check that it answers before the rounds."""
+"""The scenarios (A to D, C2, S and I): what each requests, from which server, and the check that it answers
+before the rounds."""
 
 import re
 from dataclasses import dataclass
@@ -32,14 +33,18 @@ def preflight(scenario: Scenario) -> None:
     if scenario.body:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
     status, content = request(
-        scenario.server.base + scenario.path, method=scenario.method,
-        body=scenario.body.encode() if scenario.body else None, headers=headers,
+        scenario.server.base + scenario.path,
+        method=scenario.method,
+        body=scenario.body.encode() if scenario.body else None,
+        headers=headers,
     )
     if not 200 <= status < 300:
         raise SystemExit(f"{scenario.key}: {scenario.method} {scenario.path} answered {status}: {content[:300]!r}")
 
 
-def build_scenarios(args, main: Server, small: Server | None, sync: Server | None, seeded: dict[str, dict]) -> list[Scenario]:
+def build_scenarios(
+    args, main: Server, small: Server | None, sync: Server | None, seeded: dict[str, dict]
+) -> list[Scenario]:
     grant = "grant_type=client_credentials"
     scenarios = []
     for server in [main] + ([small] if small else []) + ([sync] if sync else []):
@@ -54,38 +59,68 @@ def build_scenarios(args, main: Server, small: Server | None, sync: Server | Non
                 Scenario("A", "plain JSON view, no auth, no DB query", server, "/bench/ping"),
                 Scenario("A2", "GET /api/credentials view, auth and permission off", server, "/bench/credentials"),
                 Scenario(
-                    "S", "empty view, stock toolkit auth + TokenHasScope", server, "/bench/stock",
+                    "S",
+                    "empty view, stock toolkit auth + TokenHasScope",
+                    server,
+                    "/bench/stock",
                     authorization=f"Bearer {token}",
                 ),
             ]
         on = " (gunicorn sync)" if server is sync else ""
         scenarios += [
             Scenario(
-                "B" + suffix, f"GET /api/credentials with a bearer token{on}", server, "/api/credentials",
+                "B" + suffix,
+                f"GET /api/credentials with a bearer token{on}",
+                server,
+                "/api/credentials",
                 authorization=f"Bearer {token}",
             ),
             Scenario(
-                "C" + suffix, f"POST /oauth/token, salted SHA-256 secret{on}", server, "/oauth/token", method="POST",
-                body=grant, authorization=basic(*seed["grant_client"]), issues_tokens=True,
+                "C" + suffix,
+                f"POST /oauth/token, salted SHA-256 secret{on}",
+                server,
+                "/oauth/token",
+                method="POST",
+                body=grant,
+                authorization=basic(*seed["grant_client"]),
+                issues_tokens=True,
             ),
         ]
         if server is main:
             scenarios.append(
                 Scenario(
-                    "I", "POST /oauth/introspect of B's token, salted SHA-256 secret", server, "/oauth/introspect",
-                    method="POST", body=f"token={quote(token)}", authorization=basic(*seed["api_client"]),
+                    "I",
+                    "POST /oauth/introspect of B's token, salted SHA-256 secret",
+                    server,
+                    "/oauth/introspect",
+                    method="POST",
+                    body=f"token={quote(token)}",
+                    authorization=basic(*seed["api_client"]),
                 )
             )
             scenarios.append(
                 Scenario(
-                    "C2", "POST /oauth/token, two live secrets, the newer one", server, "/oauth/token",
-                    method="POST", body=grant, authorization=basic(*seed["rotated_client"]), issues_tokens=True,
+                    "C2",
+                    "POST /oauth/token, two live secrets, the newer one",
+                    server,
+                    "/oauth/token",
+                    method="POST",
+                    body=grant,
+                    authorization=basic(*seed["rotated_client"]),
+                    issues_tokens=True,
                 )
             )
             scenarios.append(
                 Scenario(
-                    "D", "POST /oauth/token, PBKDF2 secret (Django's default)", server, "/oauth/token", method="POST",
-                    body=grant, authorization=basic(*seed["pbkdf2_client"]), issues_tokens=True, connections=args.workers,
+                    "D",
+                    "POST /oauth/token, PBKDF2 secret (Django's default)",
+                    server,
+                    "/oauth/token",
+                    method="POST",
+                    body=grant,
+                    authorization=basic(*seed["pbkdf2_client"]),
+                    issues_tokens=True,
+                    connections=args.workers,
                 )
             )
     wanted = [s for s in scenarios if s.family in args.scenarios]

@@ -43,9 +43,15 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
 
     organization, _ = ensure_organization(name_or_slug="Bench Corp")
     assert organization.slug == BENCH_ORGANIZATION_SLUG
-    api_app, api_secret = create_application(organization=organization, name="Bench API client", scopes=["read:credentials"], actor=COMMAND_LINE)
-    grant_app, grant_secret = create_application(organization=organization, name="Bench grants", scopes=SCOPES, actor=COMMAND_LINE)
-    pbkdf2_app, pbkdf2_secret = create_application(organization=organization, name="Bench grants, PBKDF2", scopes=SCOPES, actor=COMMAND_LINE)
+    api_app, api_secret = create_application(
+        organization=organization, name="Bench API client", scopes=["read:credentials"], actor=COMMAND_LINE
+    )
+    grant_app, grant_secret = create_application(
+        organization=organization, name="Bench grants", scopes=SCOPES, actor=COMMAND_LINE
+    )
+    pbkdf2_app, pbkdf2_secret = create_application(
+        organization=organization, name="Bench grants, PBKDF2", scopes=SCOPES, actor=COMMAND_LINE
+    )
     # The stock baseline: the same kind of secret hashed with Django's default password hasher (PBKDF2).
     ClientSecret.objects.filter(application=pbkdf2_app).update(secret_hash=make_password(pbkdf2_secret))
     # C2: two live secrets (a rotation in progress), the client already on the newer one.
@@ -59,7 +65,9 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
         other, _ = ensure_organization(name_or_slug=f"Filler {n:03d}")
         others.append(other)
         for m in range(5):
-            filler_apps.append(create_application(organization=other, name=f"Sync {m}", scopes=SCOPES, actor=COMMAND_LINE)[0].pk)
+            filler_apps.append(
+                create_application(organization=other, name=f"Sync {m}", scopes=SCOPES, actor=COMMAND_LINE)[0].pk
+            )
 
     rows = [Credential(organization=organization, document=VERIFIABLE_CREDENTIAL) for _ in range(credentials)]
     for other in others:

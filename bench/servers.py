@@ -31,7 +31,10 @@ class Server:
             server = "portal"
             options = ["--threads", str(args.threads), "--backlog", "2048", "--log-level", "warning"]
         self.portal = PortalServer(
-            env=server_environment(database.url), workers=args.workers, options=options, ready_path="/bench/ping",
+            env=server_environment(database.url),
+            workers=args.workers,
+            options=options,
+            ready_path="/bench/ping",
             server=server,
         )
         self.port = self.portal.port
@@ -53,7 +56,7 @@ class Server:
         )
 
     def start(self) -> None:
-        self.log_file = open(self.log_path, "w")
+        self.log_file = open(self.log_path, "w")  # noqa: SIM115 (open while the server runs; closed by stop())
         self.portal.log = self.log_file
         try:
             self.portal.start()
@@ -101,7 +104,9 @@ def basic(client_id: str, secret: str) -> str:
 
 def get_token(base: str, client, scope: str) -> str:
     status, content = request(
-        base + "/oauth/token", method="POST", body=f"grant_type=client_credentials&scope={scope}".encode(),
+        base + "/oauth/token",
+        method="POST",
+        body=f"grant_type=client_credentials&scope={scope}".encode(),
         headers={"Authorization": basic(*client), "Content-Type": "application/x-www-form-urlencoded"},
     )
     if status != 200:

@@ -24,9 +24,7 @@ class SignInForm(AuthenticationForm):
         if username is None or self.cleaned_data.get("password") is None:
             return super().clean()  # nothing is checked without both
         address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        attempt = throttle.attempt(
-            [(PER_USERNAME_ADDRESS, f"{username.lower()}\n{address}"), (PER_ADDRESS, address)]
-        )
+        attempt = throttle.attempt([(PER_USERNAME_ADDRESS, f"{username.lower()}\n{address}"), (PER_ADDRESS, address)])
         if attempt.wait:
             raise ValidationError(
                 "Too many failed sign-ins. Try again in %(minutes)d minutes.",
@@ -73,4 +71,3 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(
         choices=Membership.Role.choices, error_messages={"invalid_choice": "Choose Admin or Member."}
     )
-

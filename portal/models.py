@@ -130,3 +130,6 @@ class FailureCounter(models.Model):
     failures = models.IntegerField()
     # The window's end, in seconds since the epoch; set when the window starts and never moved.
     expires_at = models.FloatField(db_index=True)
+
+    def __str__(self):
+        return f"{self.failures} failures until {self.expires_at:.0f}"

@@ -10,7 +10,6 @@ WARNING) and grants, the API and sign-in go on.
 
 import logging
 import sys
-import time
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse

@@ -85,7 +85,13 @@ class RequestLogMiddleware:
         if logger.isEnabledFor(level):
             client = f" client={client_id}" if client_id else ""
             logger.log(
-                level, "%s %s %s %.1fms%s", request.method, path, response.status_code, seconds * 1000, client,
+                level,
+                "%s %s %s %.1fms%s",
+                request.method,
+                path,
+                response.status_code,
+                seconds * 1000,
+                client,
                 extra={"request_fields": fields},
             )
         return response

@@ -29,22 +29,33 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument(
-        "--workers", type=int, default=int(os.environ.get("WORKERS", 0)) or os.cpu_count() or 2,
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WORKERS", 0)) or os.cpu_count() or 2,
         help="worker processes (default: one per core)",
     )
     parser.add_argument(
-        "--threads", type=int, default=int(os.environ.get("THREADS", 2)),
+        "--threads",
+        type=int,
+        default=int(os.environ.get("THREADS", 2)),
         help="WSGI threads per worker: requests run at once in each (default 2)",
     )
     parser.add_argument(
-        "--backlog", type=int, default=2048, help="connections the kernel queues before the server accepts them",
+        "--backlog",
+        type=int,
+        default=2048,
+        help="connections the kernel queues before the server accepts them",
     )
     parser.add_argument(
-        "--graceful-timeout", type=int, default=20,
+        "--graceful-timeout",
+        type=int,
+        default=20,
         help="seconds SIGTERM waits for requests in flight before it kills their workers (default 20)",
     )
     parser.add_argument(
-        "--header-timeout", type=int, default=10,
+        "--header-timeout",
+        type=int,
+        default=10,
         help="seconds a client has to send its request headers before the connection is closed (default 10)",
     )
     parser.add_argument("--log-level", default=os.environ.get("SERVER_LOG_LEVEL", "info"), help="the server's own log")

@@ -208,6 +208,7 @@ OAUTH2_PROVIDER = {
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
 }
 
+
 def _failure_limit(name: str, default: tuple[int, int], *, formerly: str | None = None) -> tuple[int, int]:
     """A (count, window seconds) pair from `COUNT,SECONDS`; the variable's earlier name is still read."""
     if formerly and name not in os.environ and formerly in os.environ:

@@ -261,7 +261,7 @@ class RedisStore:
         result = self._client().eval(
             _REDIS_RESERVE, len(keys), *map(self._key, keys), repr(now), *map(repr, starts.values()), *ttls
         )
-        return {key: (int(n), float(e)) for key, (n, e) in zip(keys, result)}
+        return {key: (int(n), float(e)) for key, (n, e) in zip(keys, result, strict=True)}
 
     def release(self, keys: list[str]) -> None:
         try:

@@ -16,6 +16,7 @@ from django.views import defaults
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal import throttle
 from portal.actors import Actor, client_address, require_manager
 from portal.decorators import member_required
 from portal.forms import InvitationForm, RoleForm, SignInForm
@@ -33,6 +34,7 @@ from portal.members import (
 )
 from portal.models import Membership
 from portal.origin import public_origin
+from portal.outage import database_error_in_flight, unavailable_response
 from portal.selectors import (
     SESSION_ORGANIZATION_KEY,
     get_member,
@@ -42,8 +44,6 @@ from portal.selectors import (
     memberships_for,
     pending_invitations_for,
 )
-from portal import throttle
-from portal.outage import database_error_in_flight, unavailable_response
 
 
 class SignInView(auth_views.LoginView):
@@ -271,9 +271,7 @@ def _create_account(request, invitation):
         form = UserCreationForm(request.POST, instance=get_user_model()(email=invitation.email))
         if form.is_valid():
             try:
-                membership = create_account_and_join(
-                    invitation=invitation, form=form, address=client_address(request)
-                )
+                membership = create_account_and_join(invitation=invitation, form=form, address=client_address(request))
             except InvitationNotUsable:
                 attempt.succeeded()
                 return render(request, "members/invitation_not_found.html", status=404)

@@ -30,7 +30,11 @@ ORGANIZATION = "Acme Corp"
 USERNAME = "alice"
 APPLICATIONS = [
     ("Nightly credential sync", "Copies newly issued credentials to the archive every night.", "read:credentials"),
-    ("Partner onboarding", "Stores the credentials partners submit through the onboarding form.", "create:credentials read:organizations"),
+    (
+        "Partner onboarding",
+        "Stores the credentials partners submit through the onboarding form.",
+        "create:credentials read:organizations",
+    ),
     ("Cleanup job", "", "read:credentials delete:credentials"),
 ]
 
@@ -63,22 +67,67 @@ def issue_token(origin: str, client_id: str, secret: str) -> None:
 
 def seed(env, origin: str) -> str:
     password = secrets.token_urlsafe(16)
-    manage(env, "createorgadmin", "--organization", ORGANIZATION, "--username", USERNAME,
-           "--email", "alice@example.com", "--password", password)
+    manage(
+        env,
+        "createorgadmin",
+        "--organization",
+        ORGANIZATION,
+        "--username",
+        USERNAME,
+        "--email",
+        "alice@example.com",
+        "--password",
+        password,
+    )
     for username, email in MEMBERS:
         manage(env, "shell", "-v", "0", "-c", ADD_MEMBER.format(username=username, email=email))
     for name, description, scopes in APPLICATIONS:
-        created = json.loads(manage(env, "createapplication", "--organization", ORGANIZATION, "--name", name,
-                                    "--description", description, "--scopes", scopes, "--json"))
+        created = json.loads(
+            manage(
+                env,
+                "createapplication",
+                "--organization",
+                ORGANIZATION,
+                "--name",
+                name,
+                "--description",
+                description,
+                "--scopes",
+                scopes,
+                "--json",
+            )
+        )
         if name != "Cleanup job":
             issue_token(origin, created["client_id"], created["client_secret"])
     # A rotation under way: the sync's deployments moved to a new secret while the old one runs out its day.
-    rotated = json.loads(manage(env, "rotatesecret", "--organization", ORGANIZATION, "--application",
-                                "Nightly credential sync", "--expires-in-days", "365", "--json"))
+    rotated = json.loads(
+        manage(
+            env,
+            "rotatesecret",
+            "--organization",
+            ORGANIZATION,
+            "--application",
+            "Nightly credential sync",
+            "--expires-in-days",
+            "365",
+            "--json",
+        )
+    )
     issue_token(origin, rotated["client_id"], rotated["client_secret"])
     # A secret that runs out soon, for the list's mark.
-    manage(env, "rotatesecret", "--organization", ORGANIZATION, "--application", "Cleanup job",
-           "--keep-current-for", "0", "--expires-in-days", "10", "--json")
+    manage(
+        env,
+        "rotatesecret",
+        "--organization",
+        ORGANIZATION,
+        "--application",
+        "Cleanup job",
+        "--keep-current-for",
+        "0",
+        "--expires-in-days",
+        "10",
+        "--json",
+    )
     return password
 
 

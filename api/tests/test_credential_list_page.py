@@ -40,7 +40,7 @@ def expected_page(organization, *, page: int, size: int, query: str) -> dict:
 def credentials(make_credential, organization, other_organization):
     started = timezone.now()
     documents = [copy.deepcopy(VERIFIABLE_CREDENTIAL) for _ in range(45)]
-    documents[3]["credentialSubject"]["name"] = "Zoë \u2028 «quoted» \"x\" \\ ✓"
+    documents[3]["credentialSubject"]["name"] = 'Zoë \u2028 «quoted» "x" \\ ✓'
     documents[4]["credentialSubject"]["big"] = 2**70
     documents[5]["credentialSubject"]["nested"] = {"deep": [1, 2.5, None, True, {"k": "v"}]}
     for number, document in enumerate(documents):
@@ -78,7 +78,7 @@ def test_text_that_is_not_javascript_never_appears_raw(client, full_token, crede
 
     assert "\u2028".encode() not in response.content
     names = [item["verifiableCredential"]["credentialSubject"].get("name") for item in response.json()["results"]]
-    assert "Zoë \u2028 «quoted» \"x\" \\ ✓" in names
+    assert 'Zoë \u2028 «quoted» "x" \\ ✓' in names
 
 
 @pytest.mark.parametrize("page", ["4", "0", "-1", "x", "99999999999999999999", "1.5"])
@@ -101,7 +101,7 @@ def test_the_renderer_matches_drfs_output_and_falls_back_for_what_orjson_would_w
     plain = {"a": [1, 2.5, None, True, "é"], "b": {"c": "x"}}
     assert JSONRenderer().render(plain) == DrfJSONRenderer().render(plain)
     assert JSONRenderer().render({"d": RawJSON('{"x": 1}')}) == b'{"d":{"x": 1}}'
-    moment = {"at": dt.datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=dt.timezone.utc), "big": 2**70}
+    moment = {"at": dt.datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=dt.UTC), "big": 2**70}
     assert JSONRenderer().render(moment) == DrfJSONRenderer().render(moment)
     fallback = JSONRenderer().render({"d": RawJSON('{"x": 1}'), "big": 2**70})
     assert fallback == b'{"d":{"x":1},"big":1180591620717411303424}'

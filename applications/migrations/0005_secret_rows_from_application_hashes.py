@@ -59,7 +59,6 @@ def restore_one_secret(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("applications", "0004_client_secrets"),
     ]

@@ -38,11 +38,13 @@ class RowQuery:
             for f in model._meta.concrete_fields:
                 names[f"{alias}.{f.attname}"] = f"{qn(alias)}.{qn(f.column)}"
         columns, converters = [], []
-        for model, alias, fields in self.parts:
+        for _, alias, fields in self.parts:
             for f in fields:
                 columns.append(names[f"{alias}.{f.attname}"])
                 col = f.get_col(alias)
-                converters.append([(c, col) for c in [*connection.ops.get_db_converters(col), *f.get_db_converters(connection)]])
+                converters.append(
+                    [(c, col) for c in [*connection.ops.get_db_converters(col), *f.get_db_converters(connection)]]
+                )
         sql = f"SELECT {', '.join(columns)} " + re.sub(r"\{([\w.]+)\}", lambda m: names[m.group(1)], self.tail)
         self.compiled[using] = (sql, converters)
         return self.compiled[using]
@@ -67,7 +69,7 @@ class RowQuery:
 
     def _instances(self, using, connection, converters, row):
         values = []
-        for value, steps in zip(row, converters):
+        for value, steps in zip(row, converters, strict=True):
             for convert, col in steps:
                 value = convert(value, col, connection)
             values.append(value)

@@ -21,4 +21,3 @@ def new_application_data():
         }
 
     return data
-

@@ -1,8 +1,8 @@
-from portal.actors import COMMAND_LINE, Actor
 from applications.models import AuditEvent
 from applications.selectors import audit_events_for, audit_events_for_application
 from applications.services import create_application, delete_application, update_application
 from applications.tests.oauth_helpers import request_token
+from portal.actors import COMMAND_LINE, Actor
 
 
 def test_create_update_delete_are_recorded_with_who_when_and_where(organization, admin_membership):
@@ -31,7 +31,9 @@ def test_without_an_actor_the_acting_user_is_named(make_application, admin_membe
 
     update_application(application=application, actor=Actor.for_member(admin_membership), description="x")
 
-    assert {event.actor_label for event in audit_events_for_application(application)} == {admin_membership.user.username}
+    assert {event.actor_label for event in audit_events_for_application(application)} == {
+        admin_membership.user.username
+    }
 
 
 def test_the_command_line_is_named_when_nobody_signed_in_acts(make_application):

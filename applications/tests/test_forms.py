@@ -2,7 +2,13 @@ from applications.forms import ApplicationForm, NewApplicationForm
 
 
 def valid(**overrides):
-    return {"name": "Nightly sync", "description": "", "scopes": ["read:credentials"], "form_token": "t" * 43, **overrides}
+    return {
+        "name": "Nightly sync",
+        "description": "",
+        "scopes": ["read:credentials"],
+        "form_token": "t" * 43,
+        **overrides,
+    }
 
 
 def test_new_form_normalises_name_description_and_scope_order():

@@ -37,9 +37,7 @@ def source(slug: str) -> str:
 
 
 def run(command, cwd, **env) -> dict:
-    completed = subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=60, env={**os.environ, **env}
-    )
+    completed = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=60, env={**os.environ, **env})
     assert completed.returncode == 0, completed.stdout + completed.stderr
     return json.loads(completed.stdout)
 

@@ -15,7 +15,9 @@ REVOKE = "/oauth/revoke"
 INTROSPECT = "/oauth/introspect"
 ENDPOINTS = [REVOKE, INTROSPECT]
 # Every endpoint takes both client authentications (RFC 6749 §2.3.1) and both body formats (contract §7).
-CLIENT_AUTHENTICATIONS = pytest.mark.parametrize("basic", [True, False], ids=["client_secret_basic", "client_secret_post"])
+CLIENT_AUTHENTICATIONS = pytest.mark.parametrize(
+    "basic", [True, False], ids=["client_secret_basic", "client_secret_post"]
+)
 BODY_FORMATS = pytest.mark.parametrize("as_json", [False, True], ids=["form", "json"])
 HINTS = [None, "access_token", "refresh_token", "", "id_token", "urn:ietf:params:oauth:token-type:jwt", "bogus"]
 
@@ -175,8 +177,6 @@ def test_garbage_tokens_are_inactive(client, own, token):
     assert_inactive(introspect(client, *own, token))
 
 
-
-
 @pytest.mark.parametrize("hint", HINTS)
 def test_token_type_hint_never_changes_the_answer(client, own, sibling, get_token, hint):
     application, secret = own
@@ -321,7 +321,9 @@ def test_a_missing_token_is_invalid_request(client, own, url, as_json):
 
 
 @pytest.mark.parametrize("url", ENDPOINTS)
-@pytest.mark.parametrize("body", ["token={token}&token=b", "token={token}&token_type_hint=access_token&token_type_hint=x"])
+@pytest.mark.parametrize(
+    "body", ["token={token}&token=b", "token={token}&token_type_hint=access_token&token_type_hint=x"]
+)
 def test_a_repeated_parameter_is_invalid_request(client, own, get_token, url, body):
     application, secret = own
     token = get_token(application, secret)
@@ -444,9 +446,7 @@ def test_the_token_in_the_query_string_is_invalid_request(client, own, get_token
     application, secret = own
     token = get_token(application, secret)
 
-    response = client.post(
-        f"{url}?token={token}", f"token={token}", content_type=FORM, **basic(application, secret)
-    )
+    response = client.post(f"{url}?token={token}", f"token={token}", content_type=FORM, **basic(application, secret))
 
     assert_error(response, 400, "invalid_request")
     assert api_status(client, token) == 200
@@ -488,7 +488,11 @@ def test_a_deleted_applications_credentials_are_rejected_at_once(client, own, ur
 
 @pytest.fixture
 def small_limits(settings, monkeypatch):
-    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT_ADDRESS": (3, 60), "TOKEN_PER_ADDRESS": (6, 60)}
+    settings.FAILURE_LIMITS = {
+        **settings.FAILURE_LIMITS,
+        "TOKEN_PER_CLIENT_ADDRESS": (3, 60),
+        "TOKEN_PER_ADDRESS": (6, 60),
+    }
     # A clock that stands still, so that no window ends in the middle of a test.
     monkeypatch.setattr("portal.throttle.time.time", lambda: 1_800_000_000.0)
 
@@ -556,9 +560,7 @@ def test_well_formed_requests_of_an_authenticated_client_never_count(client, own
     assert request_token(client, application, secret).status_code == 200
 
 
-def test_introspection_reads_the_token_in_one_indexed_query_and_writes_nothing_but_the_limiter(
-    client, own, get_token
-):
+def test_introspection_reads_the_token_in_one_indexed_query_and_writes_nothing_but_the_limiter(client, own, get_token):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

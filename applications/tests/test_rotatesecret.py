@@ -85,10 +85,11 @@ def test_two_live_secrets_exit_non_zero_print_no_secret_and_change_nothing(make_
     [
         (["--organization", "Nope", "--application", "Nightly sync"], "No organization"),
         (["--organization", "acme-corp", "--application", "Nope"], "No application"),
-        (["--organization", "acme-corp", "--application", "Nightly sync", "--keep-current-for", "604801"],
-         "keep_current_for"),
-        (["--organization", "acme-corp", "--application", "Nightly sync", "--expires-in-days", "0"],
-         "expires_in_days"),
+        (
+            ["--organization", "acme-corp", "--application", "Nightly sync", "--keep-current-for", "604801"],
+            "keep_current_for",
+        ),
+        (["--organization", "acme-corp", "--application", "Nightly sync", "--expires-in-days", "0"], "expires_in_days"),
     ],
 )
 def test_errors_exit_non_zero_and_change_nothing(make_application, args, message):

@@ -56,8 +56,8 @@ def test_the_view_page_lists_each_live_secret_without_the_secret(admin_portal_cl
     html = response.content.decode()
     section = html[html.index('data-testid="client-secrets"') : html.index("<h2>Scopes</h2>")]
     assert "<h2>Client secrets</h2>" in section
-    assert f"<code class=\"value\">…{first.hint}</code>" in section
-    assert f"<code class=\"value\">…{second.hint}</code>" in section
+    assert f'<code class="value">…{first.hint}</code>' in section
+    assert f'<code class="value">…{second.hint}</code>' in section
     first.refresh_from_db()
     for row in (first, second):
         assert f'data-secret-id="{row.public_id}"' in section
@@ -429,8 +429,11 @@ def test_the_new_form_sets_expiry_and_token_lifetime(admin_portal_client, new_ap
 
 @pytest.mark.parametrize(
     "overrides, field",
-    [({"expires_in_days": "1"}, "expires_in_days"), ({"token_lifetime": "60"}, "token_lifetime"),
-     ({"token_lifetime": "forever"}, "token_lifetime")],
+    [
+        ({"expires_in_days": "1"}, "expires_in_days"),
+        ({"token_lifetime": "60"}, "token_lifetime"),
+        ({"token_lifetime": "forever"}, "token_lifetime"),
+    ],
 )
 def test_the_new_form_refuses_other_values(admin_portal_client, new_application_data, overrides, field):
     response = admin_portal_client.post("/integrations/applications/new/", new_application_data(**overrides))

@@ -107,7 +107,10 @@ def test_create_rejects_bad_scopes(organization, scopes, error):
 def test_members_may_not_create(organization, member_membership):
     with pytest.raises(PermissionDenied):
         create_application(
-            organization=organization, name="App", scopes=["read:credentials"], actor=Actor.for_member(member_membership)
+            organization=organization,
+            name="App",
+            scopes=["read:credentials"],
+            actor=Actor.for_member(member_membership),
         )
 
     assert Application.objects.count() == 0
@@ -117,13 +120,17 @@ def test_an_admin_of_another_organization_may_not_create(organization, other_org
     outsider = MembershipFactory(organization=other_organization, role=Membership.Role.ADMIN)
 
     with pytest.raises(PermissionDenied):
-        create_application(organization=organization, name="App", scopes=["read:credentials"], actor=Actor.for_member(outsider))
+        create_application(
+            organization=organization, name="App", scopes=["read:credentials"], actor=Actor.for_member(outsider)
+        )
 
 
 def test_update_changes_name_and_description_but_never_scopes(make_application, admin_membership):
     application, _ = make_application(scopes=["read:credentials"])
 
-    update_application(application=application, actor=Actor.for_member(admin_membership), name="Renamed", description="New")
+    update_application(
+        application=application, actor=Actor.for_member(admin_membership), name="Renamed", description="New"
+    )
 
     application.refresh_from_db()
     assert (application.name, application.description, application.scopes) == ("Renamed", "New", "read:credentials")

@@ -48,9 +48,7 @@ def test_form_body_with_basic_auth_grants_all_the_applications_scopes(client, ap
 
 def test_form_body_with_client_credentials_in_the_body_grants_a_token(client, app_and_secret):
     application, secret = app_and_secret
-    body = urlencode(
-        {"grant_type": "client_credentials", "client_id": application.client_id, "client_secret": secret}
-    )
+    body = urlencode({"grant_type": "client_credentials", "client_id": application.client_id, "client_secret": secret})
 
     response = post_raw(client, body)
 
@@ -204,7 +202,9 @@ def test_a_deleted_applications_credentials_are_rejected_at_once(client, app_and
 
 def test_missing_grant_type_is_invalid_request(client, app_and_secret):
     application, secret = app_and_secret
-    response = post_raw(client, "scope=read%3Acredentials", HTTP_AUTHORIZATION=basic_auth(application.client_id, secret))
+    response = post_raw(
+        client, "scope=read%3Acredentials", HTTP_AUTHORIZATION=basic_auth(application.client_id, secret)
+    )
 
     assert_error(response, 400, "invalid_request")
 
@@ -296,7 +296,13 @@ def test_malformed_json_is_invalid_request(client, basic):
 
 @pytest.mark.parametrize(
     "body",
-    ['["grant_type", "client_credentials"]', '"client_credentials"', '{"grant_type": ["client_credentials"]}', '{"grant_type": null}', "{\"grant_type\": 1}"],
+    [
+        '["grant_type", "client_credentials"]',
+        '"client_credentials"',
+        '{"grant_type": ["client_credentials"]}',
+        '{"grant_type": null}',
+        '{"grant_type": 1}',
+    ],
 )
 def test_json_that_is_not_an_object_of_strings_is_invalid_request(client, basic, body):
     assert_error(post_raw(client, body, content_type="application/json", **basic), 400, "invalid_request")
@@ -308,7 +314,9 @@ def test_a_one_megabyte_body_is_invalid_request(client, basic):
     assert_error(post_raw(client, body, **basic), 400, "invalid_request")
 
 
-@pytest.mark.parametrize("body", [b"grant_type=client_credentials&x=\xff\xfe", b"grant_type=client_credentials&x=%FF%FE"])
+@pytest.mark.parametrize(
+    "body", [b"grant_type=client_credentials&x=\xff\xfe", b"grant_type=client_credentials&x=%FF%FE"]
+)
 def test_bytes_that_are_not_utf8_are_invalid_request(client, basic, body):
     assert_error(post_raw(client, body, **basic), 400, "invalid_request")
 
@@ -427,7 +435,9 @@ def failing_grant(monkeypatch):
 SECRET_BEARING_REQUESTS = {
     "basic and form": lambda app, secret: ("grant_type=client_credentials", FORM, basic_auth(app.client_id, secret)),
     "form body": lambda app, secret: (
-        urlencode({"grant_type": "client_credentials", "client_id": app.client_id, "client_secret": secret}), FORM, None
+        urlencode({"grant_type": "client_credentials", "client_id": app.client_id, "client_secret": secret}),
+        FORM,
+        None,
     ),
     "json body": lambda app, secret: (
         json.dumps({"grant_type": "client_credentials", "client_id": app.client_id, "client_secret": secret}),

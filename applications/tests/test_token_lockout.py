@@ -11,7 +11,11 @@ from applications.tests.oauth_helpers import FORM, basic_auth, request_token
 @pytest.fixture(autouse=True)
 def small_limits(settings, counter_store):
     # Every test here runs twice: counters in the database, and in Redis.
-    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT_ADDRESS": (3, 60), "TOKEN_PER_ADDRESS": (6, 60)}
+    settings.FAILURE_LIMITS = {
+        **settings.FAILURE_LIMITS,
+        "TOKEN_PER_CLIENT_ADDRESS": (3, 60),
+        "TOKEN_PER_ADDRESS": (6, 60),
+    }
 
 
 def fail_to_the_limit(client, application):
@@ -20,7 +24,9 @@ def fail_to_the_limit(client, application):
         request_token(client, application, "wrong")
 
 
-def test_the_limit_trips_at_the_configured_count_and_then_refuses_even_the_right_secret(client, make_application, frozen_time):
+def test_the_limit_trips_at_the_configured_count_and_then_refuses_even_the_right_secret(
+    client, make_application, frozen_time
+):
     application, secret = make_application()
 
     for _ in range(3):
@@ -99,7 +105,9 @@ def test_a_lockout_survives_two_thousand_failures_for_other_client_ids_from_many
     fail_to_the_limit(client, application)
 
     for n in range(2000):
-        response = post_token(client, grant_body(client_id=f"flood-{n}", client_secret="x"), address=f"198.51.100.{n % 100}")
+        response = post_token(
+            client, grant_body(client_id=f"flood-{n}", client_secret="x"), address=f"198.51.100.{n % 100}"
+        )
         assert response.status_code == 401
 
     assert request_token(client, application, secret).status_code == 429
@@ -174,7 +182,9 @@ def b64(raw: bytes) -> str:
 
 # Spellings the toolkit's own lenient decoding accepted but a strict reading refuses.
 UNREADABLE = {
-    "junk characters": lambda cid, secret: "Basic " + b64(f"{cid}:{secret}".encode())[:8] + "*!" + b64(f"{cid}:{secret}".encode())[8:],
+    "junk characters": lambda cid, secret: (
+        "Basic " + b64(f"{cid}:{secret}".encode())[:8] + "*!" + b64(f"{cid}:{secret}".encode())[8:]
+    ),
     "no colon": lambda cid, secret: "Basic " + b64(f"{cid}{secret}".encode()),
     "not UTF-8": lambda cid, secret: "Basic " + b64(cid.encode() + b":\xff" + secret.encode()),
     "no padding": lambda cid, secret: "Basic " + b64(f"{cid}:{secret}x".encode()).rstrip("="),
@@ -198,7 +208,9 @@ def test_an_unreadable_basic_header_is_refused_before_authentication_even_with_t
 
 
 @pytest.mark.parametrize("spelling", UNREADABLE)
-def test_an_unreadable_basic_header_never_gets_a_token_during_a_lockout(client, make_application, spelling, frozen_time):
+def test_an_unreadable_basic_header_never_gets_a_token_during_a_lockout(
+    client, make_application, spelling, frozen_time
+):
     application, secret = make_application()
     fail_to_the_limit(client, application)
 
@@ -217,7 +229,9 @@ READABLE = {
 
 
 @pytest.mark.parametrize("spelling", READABLE)
-def test_a_readable_basic_spelling_authenticates_and_its_failures_count(client, make_application, spelling, frozen_time):
+def test_a_readable_basic_spelling_authenticates_and_its_failures_count(
+    client, make_application, spelling, frozen_time
+):
     application, secret = make_application()
     assert post_token(client, grant_body(), READABLE[spelling](application.client_id, secret)).status_code == 200
 
@@ -248,7 +262,9 @@ def test_the_same_secret_sent_both_ways_is_accepted(client, make_application):
     application, secret = make_application()
 
     response = post_token(
-        client, grant_body(client_id=application.client_id, client_secret=secret), basic_auth(application.client_id, secret)
+        client,
+        grant_body(client_id=application.client_id, client_secret=secret),
+        basic_auth(application.client_id, secret),
     )
 
     assert response.status_code == 200
@@ -266,12 +282,16 @@ def test_a_credential_given_twice_in_the_body_is_invalid_request(client, make_ap
     assert response.json()["error"] == "invalid_request"
 
 
-def test_wrong_basic_credentials_and_a_body_secret_try_one_secret_per_counted_failure(client, make_application, frozen_time):
+def test_wrong_basic_credentials_and_a_body_secret_try_one_secret_per_counted_failure(
+    client, make_application, frozen_time
+):
     application, secret = make_application()
 
     for _ in range(3):
         response = post_token(
-            client, grant_body(client_id=application.client_id, client_secret="also-wrong"), basic_auth(application.client_id, "wrong")
+            client,
+            grant_body(client_id=application.client_id, client_secret="also-wrong"),
+            basic_auth(application.client_id, "wrong"),
         )
         assert response.status_code == 400
 
@@ -292,7 +312,9 @@ def test_a_lone_surrogate_in_a_json_field_is_invalid_request(client, make_applic
 
 
 def test_a_lone_surrogate_in_a_json_key_is_invalid_request(client, db):
-    response = post_token(client, '{"grant_type": "client_credentials", "\\udc80": "x"}', content_type="application/json")
+    response = post_token(
+        client, '{"grant_type": "client_credentials", "\\udc80": "x"}', content_type="application/json"
+    )
 
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"

@@ -18,9 +18,9 @@ from applications import scopes as catalog
 from applications import services
 from applications.models import Application
 from applications.tests.oauth_helpers import CONTRACT_KEYS, request_token
-from portal.models import Membership
 from portal.actors import Actor
-from portal.tests.factories import MembershipFactory, UserFactory
+from portal.models import Membership
+from portal.tests.factories import MembershipFactory
 from portal.tests.storage import everything_stored
 
 LIST_URL = "/integrations/applications/"
@@ -148,11 +148,16 @@ def test_list_shows_only_the_current_organizations_applications(admin_portal_cli
 def test_list_query_count_does_not_grow_with_applications(
     admin_portal_client, make_application, organization, django_assert_num_queries
 ):
-    make_application(name="First", actor=Actor.for_member(MembershipFactory(organization=organization, role=Membership.Role.ADMIN)))
+    make_application(
+        name="First", actor=Actor.for_member(MembershipFactory(organization=organization, role=Membership.Role.ADMIN))
+    )
     with CaptureQueriesContext(connection) as with_one:
         admin_portal_client.get(LIST_URL)
     for n in range(5):
-        make_application(name=f"More {n}", actor=Actor.for_member(MembershipFactory(organization=organization, role=Membership.Role.ADMIN)))
+        make_application(
+            name=f"More {n}",
+            actor=Actor.for_member(MembershipFactory(organization=organization, role=Membership.Role.ADMIN)),
+        )
     with django_assert_num_queries(len(with_one)):
         response = admin_portal_client.get(LIST_URL)
     assert response.content.decode().count('<details class="menu">') == 6
@@ -441,7 +446,9 @@ def test_a_token_spent_in_another_organization_links_nothing(
 
 
 def test_view_page_shows_the_application_but_never_its_secret(admin_portal_client, make_application, admin_user):
-    application, secret = make_application(description="Copies credentials.", actor=Actor.for_member(admin_user.memberships.get()))
+    application, secret = make_application(
+        description="Copies credentials.", actor=Actor.for_member(admin_user.memberships.get())
+    )
     response = admin_portal_client.get(detail_url(application))
     html = response.content.decode()
     assert response.status_code == 200

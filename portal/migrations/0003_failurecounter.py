@@ -4,18 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0002_members'),
+        ("portal", "0002_members"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FailureCounter',
+            name="FailureCounter",
             fields=[
-                ('key', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('failures', models.IntegerField()),
-                ('expires_at', models.FloatField(db_index=True)),
+                ("key", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("failures", models.IntegerField()),
+                ("expires_at", models.FloatField(db_index=True)),
             ],
         ),
     ]

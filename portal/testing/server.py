@@ -54,7 +54,13 @@ class PortalServer:
     """
 
     def __init__(
-        self, *, env: dict, workers: int = 2, options=(), log=None, ready_path: str = "/accounts/login/",
+        self,
+        *,
+        env: dict,
+        workers: int = 2,
+        options=(),
+        log=None,
+        ready_path: str = "/accounts/login/",
         server: str = "portal",
     ):
         if server not in ("portal", "gunicorn"):
@@ -72,19 +78,40 @@ class PortalServer:
     def command(self) -> list[str]:
         if self.server == "gunicorn":
             return [
-                sys.executable, "-m", "gunicorn", "portal.wsgi",
-                "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers), "--no-control-socket", *self.options,
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "portal.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--no-control-socket",
+                *self.options,
             ]
         return [
-            sys.executable, "-m", "portal.serve",
-            "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers), *self.options,
+            sys.executable,
+            "-m",
+            "portal.serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            *self.options,
         ]
 
     def start(self, timeout: float = 60) -> "PortalServer":
         output = self.log if self.log is not None else subprocess.DEVNULL
         # A session of its own, so that stop() can reach every worker even if the master is gone.
         self.process = subprocess.Popen(
-            self.command(), cwd=ROOT, env=self.env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            self.command(),
+            cwd=ROOT,
+            env=self.env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

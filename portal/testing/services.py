@@ -15,6 +15,7 @@ from pathlib import Path
 
 from portal.testing.server import free_port
 
+
 def _postgres_bin() -> Path:
     """Debian's binaries of the newest PostgreSQL installed (POSTGRES_BIN overrides)."""
     if os.environ.get("POSTGRES_BIN"):
@@ -48,9 +49,21 @@ class RedisServer:
 
     def start(self) -> "RedisServer":
         self.process = subprocess.Popen(
-            [shutil.which("redis-server") or "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", self.dir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port)
         return self
@@ -90,8 +103,16 @@ class PostgresCluster:
 
     def create(self) -> "PostgresCluster":
         self._run(
-            str(POSTGRES_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-            "--no-sync", "-E", "UTF8", "--locale=C.UTF-8",
+            str(POSTGRES_BIN / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
         )
         with open(self.data / "postgresql.conf", "a") as conf:
             conf.write(
@@ -100,8 +121,18 @@ class PostgresCluster:
             )
         self.start()
         self._run(
-            str(POSTGRES_BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-q",
-            "-c", "CREATE ROLE portal LOGIN CREATEDB PASSWORD 'portal'", "-c", "CREATE DATABASE portal OWNER portal",
+            str(POSTGRES_BIN / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-q",
+            "-c",
+            "CREATE ROLE portal LOGIN CREATEDB PASSWORD 'portal'",
+            "-c",
+            "CREATE DATABASE portal OWNER portal",
         )
         return self
 

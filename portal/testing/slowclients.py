@@ -53,8 +53,16 @@ def _still_open(sock: socket.socket) -> bool:
         return False
 
 
-def measure(port: int, *, path: str = "/healthz", trickling: int = 200, idle: int = 200, interval: float = 2.0,
-            seconds: float = 10.0, request_every: float = 0.1) -> SlowClientResult:
+def measure(
+    port: int,
+    *,
+    path: str = "/healthz",
+    trickling: int = 200,
+    idle: int = 200,
+    interval: float = 2.0,
+    seconds: float = 10.0,
+    request_every: float = 0.1,
+) -> SlowClientResult:
     result = SlowClientResult()
     slow = [s for s in (_open(port) for _ in range(trickling)) if s]
     quiet = [s for s in (_open(port) for _ in range(idle)) if s]

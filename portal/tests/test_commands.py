@@ -19,8 +19,15 @@ def run(*args) -> str:
 
 def createorgadmin(organization="Acme Corp", username="alice", password=PASSWORD):
     return run(
-        "createorgadmin", "--organization", organization, "--username", username,
-        "--email", f"{username}@example.com", "--password", password,
+        "createorgadmin",
+        "--organization",
+        organization,
+        "--username",
+        username,
+        "--email",
+        f"{username}@example.com",
+        "--password",
+        password,
     )
 
 
@@ -69,8 +76,14 @@ def test_createapplication_json_prints_working_credentials_once(client):
     createorgadmin()
 
     output = run(
-        "createapplication", "--organization", "acme-corp", "--name", "Nightly sync",
-        "--scopes", "read:credentials create:credentials", "--json",
+        "createapplication",
+        "--organization",
+        "acme-corp",
+        "--name",
+        "Nightly sync",
+        "--scopes",
+        "read:credentials create:credentials",
+        "--json",
     )
 
     result = json.loads(output)
@@ -81,7 +94,11 @@ def test_createapplication_json_prints_working_credentials_once(client):
     assert application.client_secret != result["client_secret"]
     response = client.post(
         "/oauth/token",
-        {"grant_type": "client_credentials", "client_id": result["client_id"], "client_secret": result["client_secret"]},
+        {
+            "grant_type": "client_credentials",
+            "client_id": result["client_id"],
+            "client_secret": result["client_secret"],
+        },
         content_type="application/json",
     )
     assert response.status_code == 200
@@ -99,7 +116,11 @@ def test_createapplication_plain_output_names_both_credentials():
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "organization, scopes, message",
-    [("Nope", "read:credentials", "No organization"), ("Acme Corp", "root", "Unknown scope"), ("Acme Corp", "", "at least one")],
+    [
+        ("Nope", "read:credentials", "No organization"),
+        ("Acme Corp", "root", "Unknown scope"),
+        ("Acme Corp", "", "at least one"),
+    ],
 )
 def test_createapplication_errors(organization, scopes, message):
     createorgadmin()

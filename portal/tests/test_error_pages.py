@@ -11,7 +11,12 @@ def test_a_bad_host_on_the_api_is_a_json_400(client):
 
 
 def test_a_bad_host_on_the_token_endpoint_is_a_json_400(client):
-    response = client.post("/oauth/token", "grant_type=client_credentials", content_type="application/x-www-form-urlencoded", HTTP_HOST="evil.example")
+    response = client.post(
+        "/oauth/token",
+        "grant_type=client_credentials",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_HOST="evil.example",
+    )
 
     assert response.status_code == 400
     assert response.json() == {"detail": "Bad request."}

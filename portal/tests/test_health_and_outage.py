@@ -15,9 +15,9 @@ from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
 
 from applications.tests.oauth_helpers import request_token
-from portal import outage, throttle
-from portal.testing.services import RedisServer
+from portal import throttle
 from portal.testing.server import free_port
+from portal.testing.services import RedisServer
 from portal.tests.factories import PASSWORD
 
 

@@ -27,7 +27,9 @@ def test_the_filter_redacts_arguments_and_tracebacks():
     try:
         raise ValueError("client_secret=S3cretValue")
     except ValueError as error:
-        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "bad %s", ("Bearer tok3nValue",), (type(error), error, error.__traceback__))
+        record = logging.LogRecord(
+            "x", logging.ERROR, __file__, 1, "bad %s", ("Bearer tok3nValue",), (type(error), error, error.__traceback__)
+        )
 
     RedactSecretsFilter().filter(record)
 

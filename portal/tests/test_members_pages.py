@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from applications.models import Application
 from portal.models import Invitation, MemberEvent, Membership
-from portal.tests.helpers import form_token_of, invitation_link_of, signed_in
 from portal.tests.factories import PASSWORD, MembershipFactory
+from portal.tests.helpers import form_token_of, invitation_link_of, signed_in
 
 User = get_user_model()
 MEMBERS = "/organization/members/"
@@ -96,8 +96,9 @@ def test_another_organizations_members_are_not_listed(admin_portal_client, other
     assert outsider.user.username not in admin_portal_client.get(MEMBERS).content.decode()
 
 
-def test_the_members_page_costs_the_same_queries_for_more_members(admin_portal_client, organization, invite,
-                                                                   django_assert_max_num_queries):
+def test_the_members_page_costs_the_same_queries_for_more_members(
+    admin_portal_client, organization, invite, django_assert_max_num_queries
+):
     for n in range(5):
         MembershipFactory(organization=organization, role=Membership.Role.MEMBER)
         invite(email=f"p{n}@example.com")
@@ -182,15 +183,23 @@ def _email_settings(**env) -> list:
         "print(s.INVITATION_EMAILS, s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_USE_TLS)"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], env={**environment, "DJANGO_SETTINGS_MODULE": "portal.settings", **env},
-        capture_output=True, text=True, check=True,
+        [sys.executable, "-c", script],
+        env={**environment, "DJANGO_SETTINGS_MODULE": "portal.settings", **env},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout.split()
 
 
 def test_email_url_is_read_with_django_environ():
     assert _email_settings(EMAIL_URL="smtp+tls://mailer:pw@mail.example:587") == [
-        "True", "django.core.mail.backends.smtp.EmailBackend", "mail.example", "587", "mailer", "True"
+        "True",
+        "django.core.mail.backends.smtp.EmailBackend",
+        "mail.example",
+        "587",
+        "mailer",
+        "True",
     ]
     # Unset: a backend that cannot send, and the page says the link was not mailed.
     assert _email_settings()[:2] == ["False", "django.core.mail.backends.dummy.EmailBackend"]
@@ -598,7 +607,9 @@ def test_the_admin_urls_refuse_other_methods(admin_portal_client, member_members
 # --- Activity --------------------------------------------------------------------------------------------------------
 
 
-def test_invitations_joins_role_changes_and_removals_are_in_the_activity(admin_portal_client, admin_user, client, invite):
+def test_invitations_joins_role_changes_and_removals_are_in_the_activity(
+    admin_portal_client, admin_user, client, invite
+):
     created = post_invitation(admin_portal_client, email="new@example.com", role="member")
     link = invitation_link_of(created.content.decode())
     token = link.rsplit("/", 2)[1]
@@ -619,8 +630,16 @@ def test_invitations_joins_role_changes_and_removals_are_in_the_activity(admin_p
         ("invitation_revoked", "later@example.com", admin_user.username),
     ]
     page = admin_portal_client.get("/integrations/activity/").content.decode()
-    for text in ("Invitation created", "Joined", "Role changed", "Removed", "Invitation revoked", "192.0.2.20",
-                 "role: “member” → “admin”", "new@example.com"):
+    for text in (
+        "Invitation created",
+        "Joined",
+        "Role changed",
+        "Removed",
+        "Invitation revoked",
+        "192.0.2.20",
+        "role: “member” → “admin”",
+        "new@example.com",
+    ):
         assert text in page
 
 

@@ -11,12 +11,13 @@ from portal import members
 from portal.actors import COMMAND_LINE, Actor
 from portal.members import change_role, create_invitation, remove_member, revoke_invitation
 from portal.models import Invitation, MemberEvent, Membership
-from portal.tests.helpers import signed_in
 from portal.tests.factories import MembershipFactory
+from portal.tests.helpers import signed_in
 
 
-def test_members_and_other_organizations_admins_may_change_nothing(organization, other_organization, admin_membership,
-                                                                   member_membership):
+def test_members_and_other_organizations_admins_may_change_nothing(
+    organization, other_organization, admin_membership, member_membership
+):
     outsider = MembershipFactory(organization=other_organization, role=Membership.Role.ADMIN)
     invitation, _ = create_invitation(
         organization=organization, email="a@example.com", role="member", actor=COMMAND_LINE
@@ -59,7 +60,10 @@ def test_a_plain_member_removed_leaves_a_record_and_the_admins(admin_membership,
 
     event = MemberEvent.objects.get()
     assert (event.action, event.subject, event.actor, event.address) == (
-        "removed", member_membership.user.username, admin_membership.user, "192.0.2.1"
+        "removed",
+        member_membership.user.username,
+        admin_membership.user,
+        "192.0.2.1",
     )
 
 

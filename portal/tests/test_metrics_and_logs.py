@@ -106,9 +106,11 @@ def test_a_database_outage_counts_as_temporarily_unavailable(client, metrics_on,
     monkeypatch.undo()
     _, after = scrape(client)
 
-    assert value(after, "portal_token_requests_total", result="temporarily_unavailable") - value(
-        before, "portal_token_requests_total", result="temporarily_unavailable"
-    ) == 1
+    assert (
+        value(after, "portal_token_requests_total", result="temporarily_unavailable")
+        - value(before, "portal_token_requests_total", result="temporarily_unavailable")
+        == 1
+    )
 
 
 # --- The request log ---------------------------------------------------------------------------
@@ -128,7 +130,11 @@ def test_each_request_leaves_one_record_with_client_id_and_no_query_string(clien
 
     grant, api, page = request_records(caplog)
     assert grant.request_fields | {"duration_ms": 0} == {
-        "method": "POST", "path": "/oauth/token", "status": 200, "duration_ms": 0, "remote_addr": "127.0.0.1",
+        "method": "POST",
+        "path": "/oauth/token",
+        "status": 200,
+        "duration_ms": 0,
+        "remote_addr": "127.0.0.1",
         "client_id": application.client_id,
     }
     assert api.request_fields["path"] == "/api/credentials"
@@ -157,11 +163,20 @@ def test_url_arguments_that_carry_a_secret_are_hidden_in_the_log_path():
 
 def test_json_lines_have_the_request_fields_and_stay_scrubbed():
     record = logging.LogRecord(
-        "portal.request", logging.INFO, __file__, 1, "POST %s with client_secret=%s",
-        ("/oauth/token", "S3cretValue"), None,
+        "portal.request",
+        logging.INFO,
+        __file__,
+        1,
+        "POST %s with client_secret=%s",
+        ("/oauth/token", "S3cretValue"),
+        None,
     )
     record.request_fields = {
-        "method": "POST", "path": "/oauth/token", "status": 200, "duration_ms": 1.5, "client_id": "abc"
+        "method": "POST",
+        "path": "/oauth/token",
+        "status": 200,
+        "duration_ms": 1.5,
+        "client_id": "abc",
     }
     RedactSecretsFilter().filter(record)
 

@@ -77,7 +77,10 @@ def test_an_existing_client_keeps_working_after_its_secret_moves_to_a_row(client
         authorization_grant_type="client-credentials",
     )
     token = old.get_model("oauth2_provider", "AccessToken").objects.create(
-        application_id=application.pk, token="", token_checksum="c" * 64, scope="read:credentials",
+        application_id=application.pk,
+        token="",
+        token_checksum="c" * 64,
+        scope="read:credentials",
         expires=timezone.now() + timedelta(hours=1),
     )
 

@@ -1,4 +1,6 @@
-"""`python -m portal.serve`: its defaults and the metrics directory it prepares (the server itself runs in tests/faults)."""
+"""`python -m portal.serve`: its defaults and the metrics directory it prepares.
+
+The server itself runs in tests/faults."""
 
 import os
 

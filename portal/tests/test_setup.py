@@ -29,9 +29,15 @@ def manage(*args, **env):
 
 def test_production_settings_pass_the_deploy_check():
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        DEBUG="false", SECURE="true", SECRET_KEY="k" * 20 + "-Zq8#x!p2@vL9$mN4&bR7^tY1*wE6(uI3)oP0_aS5+dF",
-        ALLOWED_HOSTS="portal.example", PUBLIC_BASE_URL="https://portal.example",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECURE="true",
+        SECRET_KEY="k" * 20 + "-Zq8#x!p2@vL9$mN4&bR7^tY1*wE6(uI3)oP0_aS5+dF",
+        ALLOWED_HOSTS="portal.example",
+        PUBLIC_BASE_URL="https://portal.example",
     )
 
     assert result.returncode == 0, result.stdout + result.stderr

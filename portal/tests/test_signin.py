@@ -8,7 +8,11 @@ APPLICATIONS_URL = "/integrations/applications/"
 @pytest.fixture(autouse=True)
 def small_limits(settings, counter_store):
     # Every test here runs twice: counters in the database, and in Redis.
-    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "SIGNIN_PER_USERNAME_ADDRESS": (3, 900), "SIGNIN_PER_ADDRESS": (5, 900)}
+    settings.FAILURE_LIMITS = {
+        **settings.FAILURE_LIMITS,
+        "SIGNIN_PER_USERNAME_ADDRESS": (3, 900),
+        "SIGNIN_PER_ADDRESS": (5, 900),
+    }
 
 
 def sign_in(client, username, password, **extra):
@@ -135,7 +139,13 @@ def test_successful_sign_ins_do_not_count(client, admin_user):
 
 @pytest.mark.parametrize(
     "next_url",
-    ["/accounts/login/", "/accounts/login/?next=/accounts/login/", "//testserver/accounts/login/", "https://evil.example/", ""],
+    [
+        "/accounts/login/",
+        "/accounts/login/?next=/accounts/login/",
+        "//testserver/accounts/login/",
+        "https://evil.example/",
+        "",
+    ],
 )
 def test_the_sign_in_page_sends_a_signed_in_user_on_whatever_next_holds(client, admin_user, next_url):
     client.force_login(admin_user)

@@ -95,7 +95,10 @@ def test_attempts_purge_a_bounded_batch_now_and_then(frozen_time, monkeypatch):
 @pytest.mark.django_db
 def test_with_redis_down_the_limits_are_skipped_with_a_warning(settings, caplog):
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        }
     }
 
     with caplog.at_level(logging.WARNING, logger="portal.throttle"):
@@ -136,7 +139,10 @@ def test_a_redis_that_never_evicts_is_accepted(redis_with_policy):
 
 def test_an_unreachable_redis_at_start_up_is_a_warning_not_a_refusal(settings, caplog):
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        }
     }
 
     with caplog.at_level(logging.WARNING, logger="portal.throttle"):

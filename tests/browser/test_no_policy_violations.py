@@ -8,7 +8,10 @@ pytestmark = pytest.mark.browser
 def test_pages_run_within_the_content_security_policy(signed_in_page, make_application):
     page = signed_in_page
     violations = []
-    page.on("console", lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     application, _ = make_application(name="Policy check")
 
     page.goto("/integrations/applications/new/")

@@ -72,7 +72,12 @@ class Traffic:
         while not self.stop.is_set():
             server = (server + 1) % len(self.servers)
             grant = self._call(
-                "grant", server, session, "POST", "/oauth/token", data={"grant_type": "client_credentials"},
+                "grant",
+                server,
+                session,
+                "POST",
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
                 auth=(app["client_id"], app["client_secret"]),
             )
             if grant is not None and grant.status_code == 200:
@@ -99,7 +104,11 @@ class Traffic:
                 continue
             fields = dict(re.findall(r'name="(csrfmiddlewaretoken|form_token)" value="([^"]+)"', page.text))
             reveal = self._call(
-                "create", server, session, "POST", "/integrations/applications/new/",
+                "create",
+                server,
+                session,
+                "POST",
+                "/integrations/applications/new/",
                 data={**fields, "name": f"Fault app {number}", "description": "", "scopes": ["read:credentials"]},
                 headers={"Referer": self.servers[server].base + "/integrations/applications/new/"},
             )
@@ -116,7 +125,11 @@ class Traffic:
         if not csrf:
             return None
         return self._call(
-            "create", server, session, "POST", "/accounts/login/?next=/integrations/applications/new/",
+            "create",
+            server,
+            session,
+            "POST",
+            "/accounts/login/?next=/integrations/applications/new/",
             data={"csrfmiddlewaretoken": csrf.group(1), "username": "faults", "password": PASSWORD},
             headers={"Referer": self.servers[server].base + "/accounts/login/"},
         )
@@ -187,13 +200,16 @@ def readyz(server) -> tuple[int | None, dict]:
 def answers_normally(server, app) -> bool:
     try:
         grant = requests.post(
-            server.base + "/oauth/token", data={"grant_type": "client_credentials"},
-            auth=(app["client_id"], app["client_secret"]), timeout=HANG_LIMIT,
+            server.base + "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(app["client_id"], app["client_secret"]),
+            timeout=HANG_LIMIT,
         )
         if grant.status_code != 200:
             return False
         api = requests.get(
-            server.base + "/api/credentials", headers={"Authorization": f"Bearer {grant.json()['access_token']}"},
+            server.base + "/api/credentials",
+            headers={"Authorization": f"Bearer {grant.json()['access_token']}"},
             timeout=HANG_LIMIT,
         )
         status, body = readyz(server)
@@ -271,7 +287,9 @@ def test_redis_down_keeps_grants_api_and_sign_in_working(stack, traffic):
     assert {o.status for o in during if o.kind in ("grant", "api")} == {200}
     assert any(o.kind == "create" and o.status in (200, 302) for o in during), "the portal did not work"
     warnings = [
-        json.loads(line) for path in logs.glob("server-*.log") for line in path.read_text().splitlines()
+        json.loads(line)
+        for path in logs.glob("server-*.log")
+        for line in path.read_text().splitlines()
         if '"portal.throttle"' in line and "Brute-force counters unavailable" in line
     ]
     assert warnings and all(w["level"] == "WARNING" for w in warnings)
@@ -330,7 +348,9 @@ def test_every_issued_token_works_and_every_application_is_whole(stack, traffic)
 
     for client_id, secret in traffic.created:
         grant = session.post(
-            servers[0].base + "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret),
+            servers[0].base + "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client_id, secret),
             timeout=HANG_LIMIT,
         )
         assert grant.status_code == 200, (client_id, grant.text)
@@ -388,7 +408,9 @@ def test_sigterm_lets_requests_in_flight_finish_and_exits_within_30_seconds(stac
             response = session.post(
                 server.base + "/accounts/login/",
                 data={"csrfmiddlewaretoken": csrf, "username": "faults", "password": PASSWORD},
-                headers={"Referer": server.base + "/accounts/login/"}, allow_redirects=False, timeout=30,
+                headers={"Referer": server.base + "/accounts/login/"},
+                allow_redirects=False,
+                timeout=30,
             )
             results.append(response.status_code)
         except requests.RequestException as error:

@@ -4,7 +4,8 @@ never a secret echoed back."""
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from applications.tests.oauth_helpers import basic_auth
@@ -37,9 +38,13 @@ HEADER_VALUES = st.one_of(
     st.sampled_from(["Basic", "Basic ===", "Bearer", "Bearer  x", "Basic Og==", "Digest x"]),
     st.binary(max_size=60).map(lambda raw: "Basic " + raw.hex()),
 )
-TOKEN_KEYS = st.sampled_from(["grant_type", "scope", "client_id", "client_secret", "audience", "resource", "device_code", "code"])
+TOKEN_KEYS = st.sampled_from(
+    ["grant_type", "scope", "client_id", "client_secret", "audience", "resource", "device_code", "code"]
+)
 TOKEN_VALUES = st.one_of(
-    st.sampled_from(["client_credentials", "password", "authorization_code", "urn:ietf:params:oauth:grant-type:device_code"]),
+    st.sampled_from(
+        ["client_credentials", "password", "authorization_code", "urn:ietf:params:oauth:grant-type:device_code"]
+    ),
     TEXT_WITH_SURROGATES,
     st.text(alphabet="read:credentials create:applications \t", min_size=1000, max_size=5000),
 )
@@ -48,7 +53,11 @@ TOKEN_VALUES = st.one_of(
 @pytest.fixture
 def app_and_secret(make_application, settings):
     # Lockouts are a fine answer, but they would hide every later path from the search.
-    settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TOKEN_PER_CLIENT_ADDRESS": (10**9, 60), "TOKEN_PER_ADDRESS": (10**9, 60)}
+    settings.FAILURE_LIMITS = {
+        **settings.FAILURE_LIMITS,
+        "TOKEN_PER_CLIENT_ADDRESS": (10**9, 60),
+        "TOKEN_PER_ADDRESS": (10**9, 60),
+    }
     return make_application(scopes=["read:credentials", "create:credentials"])
 
 
@@ -201,11 +210,18 @@ def api_token(app_and_secret, get_token):
 @given(
     method=st.sampled_from(["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS", "HEAD", "TRACE"]),
     path=API_PATHS,
-    body=st.one_of(st.binary(max_size=500), st.dictionaries(TEXT, st.one_of(TEXT, st.integers(), st.none()), max_size=4).map(lambda d: json.dumps(d).encode())),
+    body=st.one_of(
+        st.binary(max_size=500),
+        st.dictionaries(TEXT, st.one_of(TEXT, st.integers(), st.none()), max_size=4).map(
+            lambda d: json.dumps(d).encode()
+        ),
+    ),
     content_type=CONTENT_TYPES,
     authorization=st.one_of(st.none(), HEADER_VALUES, st.just("valid")),
 )
-def test_api_never_fails_or_answers_html(client, app_and_secret, api_token, method, path, body, content_type, authorization):
+def test_api_never_fails_or_answers_html(
+    client, app_and_secret, api_token, method, path, body, content_type, authorization
+):
     _, secret = app_and_secret
     headers = {}
     if authorization == "valid":
@@ -249,7 +265,9 @@ def test_portal_forms_never_fail(client, admin_user, existing_application, field
 @given(
     next_url=st.one_of(
         TEXT_WITH_SURROGATES,
-        st.sampled_from(["/accounts/login/", "/accounts/login/?next=/accounts/login/", "//accounts/login/", "/accounts/login"]),
+        st.sampled_from(
+            ["/accounts/login/", "/accounts/login/?next=/accounts/login/", "//accounts/login/", "/accounts/login"]
+        ),
         TEXT.map(lambda tail: "/accounts/login/" + tail),
     )
 )

@@ -68,8 +68,10 @@ def test_fifty_clients_get_working_tokens_and_a_deleted_application_stops_at_onc
         while not stop.is_set():
             started = time.monotonic()
             grant = session.post(
-                base + "/oauth/token", data={"grant_type": "client_credentials"},
-                auth=(app["client_id"], app["client_secret"]), timeout=30,
+                base + "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(app["client_id"], app["client_secret"]),
+                timeout=30,
             )
             outcome = [(name, "grant", grant.status_code, started)]
             if grant.status_code == 200:
@@ -87,16 +89,22 @@ def test_fifty_clients_get_working_tokens_and_a_deleted_application_stops_at_onc
     time.sleep(SECONDS / 2)
     survivor = apps["survivor"]
     token = requests.post(
-        base + "/oauth/token", data={"grant_type": "client_credentials"},
-        auth=(survivor["client_id"], survivor["client_secret"]), timeout=30,
+        base + "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(survivor["client_id"], survivor["client_secret"]),
+        timeout=30,
     ).json()["access_token"]
     doomed_id = next(
-        item["id"] for item in requests.get(
+        item["id"]
+        for item in requests.get(
             base + "/api/applications", headers={"Authorization": f"Bearer {token}"}, timeout=30
-        ).json()["results"] if item["name"] == "doomed"
+        ).json()["results"]
+        if item["name"] == "doomed"
     )
     delete_started = time.monotonic()
-    deleted = requests.delete(base + f"/api/applications/{doomed_id}", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    deleted = requests.delete(
+        base + f"/api/applications/{doomed_id}", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
     deleted_at = time.monotonic()  # the deletion has committed once its response is here
     assert deleted.status_code == 204
     time.sleep(SECONDS / 2)
@@ -108,7 +116,7 @@ def test_fifty_clients_get_working_tokens_and_a_deleted_application_stops_at_onc
     log.seek(0)
     server_log = log.read()
     assert "database is locked" not in server_log
-    assert "Traceback" not in server_log, server_log[server_log.find("Traceback") - 500:][:6000]
+    assert "Traceback" not in server_log, server_log[server_log.find("Traceback") - 500 :][:6000]
     assert all(status < 500 for *_, status, _ in results), sorted({r[2] for r in results})
     assert len(results) > 100
     survivor_statuses = {status for name, _, status, _ in results if name == "survivor"}
@@ -126,9 +134,13 @@ def test_fifty_clients_get_working_tokens_and_a_deleted_application_stops_at_onc
 def two_servers(database_url, tmp_path):
     """Two servers of two workers each on one database, and two applications."""
     env, apps = _prepare(database_url, "read:credentials", "revoker", "bystander")
-    with (tmp_path / "a.log").open("w+") as log_a, (tmp_path / "b.log").open("w+") as log_b:
-        with PortalServer(env=env, workers=2, log=log_a) as a, PortalServer(env=env, workers=2, log=log_b) as b:
-            yield a.base, b.base, apps
+    with (
+        (tmp_path / "a.log").open("w+") as log_a,
+        (tmp_path / "b.log").open("w+") as log_b,
+        PortalServer(env=env, workers=2, log=log_a) as a,
+        PortalServer(env=env, workers=2, log=log_b) as b,
+    ):
+        yield a.base, b.base, apps
 
 
 def test_a_token_revoked_on_one_server_fails_at_once_on_every_worker_of_every_server(two_servers):
@@ -138,15 +150,18 @@ def test_a_token_revoked_on_one_server_fails_at_once_on_every_worker_of_every_se
     def token_for(name):
         app = apps[name]
         credentials = (app["client_id"], app["client_secret"])
-        response = session.post(a + "/oauth/token", data={"grant_type": "client_credentials"}, auth=credentials, timeout=30)
+        response = session.post(
+            a + "/oauth/token", data={"grant_type": "client_credentials"}, auth=credentials, timeout=30
+        )
         assert response.status_code == 200, response.text
         return response.json()["access_token"]
 
     def api_statuses(token):
         # Enough requests on fresh connections to reach both workers of both servers.
         return {
-            requests.get(base + "/api/credentials", headers={"Authorization": f"Bearer {token}"}, timeout=30)
-            .status_code
+            requests.get(
+                base + "/api/credentials", headers={"Authorization": f"Bearer {token}"}, timeout=30
+            ).status_code
             for base in (a, b)
             for _ in range(8)
         }

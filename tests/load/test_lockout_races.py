@@ -52,9 +52,21 @@ def server(request, database_url, tmp_path):
     log = (tmp_path / "gunicorn.log").open("w+")
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     process = subprocess.Popen(
-        [gunicorn, "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "16",
-         "--no-control-socket"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            gunicorn,
+            "portal.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "16",
+            "--no-control-socket",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -80,8 +92,10 @@ def test_two_hundred_parallel_failures_lock_at_exactly_the_limit(server):
     def guess():
         start.wait()
         response = requests.post(
-            base + "/oauth/token", data={"grant_type": "client_credentials"},
-            auth=(application["client_id"], "wrong-secret"), timeout=60,
+            base + "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(application["client_id"], "wrong-secret"),
+            timeout=60,
         )
         with lock:
             statuses.append(response.status_code)
@@ -94,12 +108,14 @@ def test_two_hundred_parallel_failures_lock_at_exactly_the_limit(server):
 
     log.seek(0)
     server_log = log.read()
-    assert "Traceback" not in server_log, server_log[server_log.find("Traceback") - 500:][:6000]
+    assert "Traceback" not in server_log, server_log[server_log.find("Traceback") - 500 :][:6000]
     assert sorted(set(statuses)) == [401, 429]
     assert statuses.count(401) == LIMIT
     assert statuses.count(429) == PARALLEL - LIMIT
     right_secret = requests.post(
-        base + "/oauth/token", data={"grant_type": "client_credentials"},
-        auth=(application["client_id"], application["client_secret"]), timeout=30,
+        base + "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(application["client_id"], application["client_secret"]),
+        timeout=30,
     )
     assert right_secret.status_code == 429

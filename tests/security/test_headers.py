@@ -49,7 +49,9 @@ def test_every_page_carries_the_security_headers(client, admin_user, application
 
 @pytest.mark.parametrize("path", ["/api/credentials", "/api/applications", "/api/organization", "/api/nope"])
 def test_every_api_answer_carries_the_security_headers(client, application, get_token, path, make_application):
-    every_scope, secret = make_application(name="All", scopes=["read:credentials", "read:applications", "read:organizations"])
+    every_scope, secret = make_application(
+        name="All", scopes=["read:credentials", "read:applications", "read:organizations"]
+    )
     token = get_token(every_scope, secret)
 
     assert_hardened(client.get(path, HTTP_AUTHORIZATION=f"Bearer {token}"))
@@ -57,7 +59,9 @@ def test_every_api_answer_carries_the_security_headers(client, application, get_
 
 
 def test_token_endpoint_answers_carry_the_security_headers(client, db):
-    assert_hardened(client.post("/oauth/token", "grant_type=client_credentials", content_type="application/x-www-form-urlencoded"))
+    assert_hardened(
+        client.post("/oauth/token", "grant_type=client_credentials", content_type="application/x-www-form-urlencoded")
+    )
 
 
 def test_session_cookies_are_httponly_and_samesite_lax(client, admin_user):

@@ -33,12 +33,16 @@ def test_a_full_flow_leaves_no_secret_or_token_in_logs_database_sessions_or_cach
     assert client.get("/api/credentials", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
     assert client.get(f"/api/credentials?access_token={token}").status_code == 401
     assert request_token(client, application, secret + "x").status_code == 401
-    assert client.post(
-        "/oauth/token",
-        f"grant_type=client_credentials&client_id={client_id}&client_secret={secret}&scope=nope",
-        content_type="application/x-www-form-urlencoded",
-    ).status_code == 400
+    assert (
+        client.post(
+            "/oauth/token",
+            f"grant_type=client_credentials&client_id={client_id}&client_secret={secret}&scope=nope",
+            content_type="application/x-www-form-urlencoded",
+        ).status_code
+        == 400
+    )
     assert client.get("/api/organization", HTTP_AUTHORIZATION=basic_auth(client_id, secret)).status_code == 401
+
     def client_post(url, body, **headers):
         return client.post(url, body, content_type="application/x-www-form-urlencoded", **headers)
 
@@ -99,15 +103,22 @@ def test_rotation_reveal_and_revocation_leave_no_secret_or_token_anywhere(client
     # Rotation and revocation through the API, by the application itself.
     api = Client()
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {new_token}"}
-    made = api.post(f"/api/applications/{application.public_id}/secrets", {"keepCurrentFor": 3600},
-                    content_type="application/json", **bearer)
+    made = api.post(
+        f"/api/applications/{application.public_id}/secrets",
+        {"keepCurrentFor": 3600},
+        content_type="application/json",
+        **bearer,
+    )
     third = made.json()["clientSecret"]
     third_token = request_token(api, application, third).json()["access_token"]
     second_row = application.secrets.get(hint=second[-4:])
-    assert api.delete(
-        f"/api/applications/{application.public_id}/secrets/{second_row.public_id}",
-        HTTP_AUTHORIZATION=f"Bearer {third_token}",
-    ).status_code == 204
+    assert (
+        api.delete(
+            f"/api/applications/{application.public_id}/secrets/{second_row.public_id}",
+            HTTP_AUTHORIZATION=f"Bearer {third_token}",
+        ).status_code
+        == 204
+    )
 
     stored = everything_stored(client, api)
     logged = caplog.text + "\n".join(f"{record.getMessage()} {record.exc_text}" for record in caplog.records)

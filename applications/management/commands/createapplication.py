@@ -16,10 +16,14 @@ class Command(BaseCommand):
         parser.add_argument("--organization", required=True, help="The organization's name or slug.")
         parser.add_argument("--name", required=True)
         parser.add_argument("--description", default="")
-        parser.add_argument("--scopes", required=True, help='Space-separated, e.g. "read:credentials create:credentials".')
+        parser.add_argument(
+            "--scopes", required=True, help='Space-separated, e.g. "read:credentials create:credentials".'
+        )
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
         parser.add_argument(
-            "--base-url", default="", help="Origin for token_endpoint (default: PUBLIC_BASE_URL or http://127.0.0.1:8000)."
+            "--base-url",
+            default="",
+            help="Origin for token_endpoint (default: PUBLIC_BASE_URL or http://127.0.0.1:8000).",
         )
 
     def handle(self, *args, organization, name, description, scopes, base_url, **options):

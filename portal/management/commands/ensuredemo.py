@@ -24,5 +24,7 @@ class Command(BaseCommand):
             return
         password = secrets.token_urlsafe(12)
         ensure_org_admin(organization=org, username=username, email="", password=password)
-        self.stdout.write(self.style.SUCCESS(f"Demo admin of {org.name!r} — username: {username}  password: {password}"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo admin of {org.name!r} — username: {username}  password: {password}")
+        )
         self.stdout.write("This password is shown once.")

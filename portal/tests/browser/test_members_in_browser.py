@@ -132,7 +132,9 @@ def test_a_removed_member_sees_a_page_saying_so(page, member_membership, admin_m
 def test_the_members_pages_fit_a_375_pixel_wide_screen(signed_in_page, member_membership, organization):
     page = signed_in_page
     Invitation.objects.create(
-        organization=organization, email="someone.with.a.long.address@example.com", token_hash="h" * 64,
+        organization=organization,
+        email="someone.with.a.long.address@example.com",
+        token_hash="h" * 64,
         expires_at="2999-01-01T00:00:00Z",
     )
     page.set_viewport_size({"width": 375, "height": 740})
