@@ -41,6 +41,14 @@ def test_the_random_part_uses_the_whole_alphabet():
     assert seen == set(ALPHABET)
 
 
+def test_every_character_is_equally_likely():
+    from collections import Counter
+
+    counts = Counter("".join(generate_client_secret()[5:48] for _ in range(2000)))
+    expected = 2000 * 43 / 62  # about 1387; a byte-modulo bias would give 8 characters a quarter more
+    assert all(abs(counts[character] - expected) < 200 for character in ALPHABET), counts
+
+
 def test_small_checksums_are_left_padded_with_zeros(monkeypatch):
     monkeypatch.setattr(identifiers.zlib, "crc32", lambda data: 61)
     assert checksum("anything") == "00000z"
