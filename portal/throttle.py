@@ -124,6 +124,59 @@ def attempt(checks: list[tuple[Limit, str]]) -> Attempt:
     return Attempt(store=store, places=[(limit, key, counters[key][0]) for key, limit in keys.items()])
 
 
+@dataclass
+class Check:
+    """A look at the counters before a machine client's secret is checked; failures are counted after.
+
+    The token endpoints take no place up front: a success then costs one read instead of two
+    writes. Parallel failures still end at exactly the limit, since each failure learns its own
+    number from the atomic increment and past the limit is answered as a lockout. Their secrets
+    were checked meanwhile, which a 256-bit random secret makes worthless to an attacker; sign-in,
+    where people choose passwords, keeps `attempt`.
+    """
+
+    store: object = None
+    keys: dict = field(default_factory=dict)  # key -> limit
+    now: float = 0.0
+    wait: int = 0
+
+    def failed(self) -> tuple[list[Limit], int]:
+        """Count the failure; (the limits it has just filled, seconds to wait when it went past one, else 0)."""
+        if self.store is None:
+            return [], 0
+        try:
+            counters = self.store.reserve(
+                {key: self.now + limit.window for key, limit in self.keys.items()}, now=self.now
+            )
+        except self.store.unavailable as error:
+            _pause.start()
+            logger.warning("Brute-force counters unavailable, a failure was not counted: %s", type(error).__name__)
+            return [], 0
+        reached = [limit for key, limit in self.keys.items() if counters[key][0] == limit.count]
+        over = [counters[key][1] for key, limit in self.keys.items() if counters[key][0] > limit.count]
+        return reached, max([math.ceil(end - self.now) for end in over], default=0)
+
+
+def check(checks: list[tuple[Limit, str]]) -> Check:
+    """Whether any (limit, subject) is locked out now (wait > 0), read without writing."""
+    if _pause.active():
+        return Check()
+    store = _store()
+    now = clock()
+    keys = {limit.key(subject): limit for limit, subject in checks}
+    try:
+        counters = store.peek(list(keys), now=now)
+    except store.unavailable as error:
+        _pause.start()
+        logger.warning(
+            "Brute-force counters unavailable, limits skipped for %.0f s: %s", _pause.seconds, type(error).__name__
+        )
+        return Check()
+    full = [end for key, (failures, end) in counters.items() if failures >= keys[key].count]
+    wait = max([math.ceil(end - now) for end in full], default=0)
+    return Check(store=store, keys=keys, now=now, wait=max(wait, 1) if full else 0)
+
+
 # --- Stores --------------------------------------------------------------------
 
 
@@ -153,6 +206,17 @@ class DatabaseStore:
         connection = connections[self.using]
         qn = connection.ops.quote_name
         return connection, qn(self.model._meta.db_table), qn("key"), qn("failures"), qn("expires_at")
+
+    def peek(self, keys: list[str], *, now: float) -> dict[str, tuple[int, float]]:
+        """(failures, window end) of the keys whose window is open."""
+        connection, table, key, failures, expires_at = self._sql()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {key}, {failures}, {expires_at} FROM {table} "
+                f"WHERE {expires_at} > %s AND {key} IN ({', '.join(['%s'] * len(keys))})",
+                [now, *keys],
+            )
+            return {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
 
     def reserve(self, starts: dict[str, float], *, now: float) -> dict[str, tuple[int, float]]:
         connection, table, key, failures, expires_at = self._sql()
@@ -254,6 +318,16 @@ class RedisStore:
 
     def _key(self, key: str) -> str:
         return self.cache.make_key(f"failures:{key}")
+
+    def peek(self, keys: list[str], *, now: float) -> dict[str, tuple[int, float]]:
+        pipeline = self._client().pipeline(transaction=False)
+        for key in keys:
+            pipeline.hmget(self._key(key), "n", "e")
+        found = {}
+        for key, (n, e) in zip(keys, pipeline.execute(), strict=True):
+            if n is not None and e is not None and float(e) > now:
+                found[key] = (int(n), float(e))
+        return found
 
     def reserve(self, starts: dict[str, float], *, now: float) -> dict[str, tuple[int, float]]:
         keys = list(starts)

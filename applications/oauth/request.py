@@ -75,6 +75,16 @@ def _normalise(key: str, value: str) -> tuple[str, str]:
     return (key, " ".join(value.split())) if key == "scope" else (key, value)
 
 
+def _too_many_attempts(wait: int):
+    body = json.dumps(
+        {
+            "error": "too_many_attempts",
+            "error_description": f"Too many failed client authentications; retry in {wait} seconds.",
+        }
+    )
+    return None, {"Retry-After": str(wait)}, body, 429
+
+
 class TokenRequestBackend(OAuthLibCore):
     """The token, revocation and introspection endpoints' request handling: a strict form or JSON body,
     and the brute-force limits, one path for all three.
@@ -115,16 +125,10 @@ class TokenRequestBackend(OAuthLibCore):
         checks = [(PER_ADDRESS, address)]
         if credentials.client_id:
             checks.append((PER_CLIENT_ADDRESS, f"{credentials.client_id}\n{address}"))
-        attempt = throttle.attempt(checks)
-        if attempt.wait:
+        lookout = throttle.check(checks)
+        if lookout.wait:
             # Locked out: even a correct secret fails here until the window ends.
-            body = json.dumps(
-                {
-                    "error": "too_many_attempts",
-                    "error_description": f"Too many failed client authentications; retry in {attempt.wait} seconds.",
-                }
-            )
-            return None, {"Retry-After": str(attempt.wait)}, body, 429
+            return _too_many_attempts(lookout.wait)
 
         uri, http_method, _, headers = self._extract_params(request)
         headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -133,13 +137,11 @@ class TokenRequestBackend(OAuthLibCore):
             headers, body, status = endpoint(public_origin(request) + uri, http_method, urlencode(params), headers)
         except OAuth2Error as error:
             headers, body, status = error.headers, error.json, error.status_code
-        except BaseException:
-            # Not a failed authentication (the database went away mid-request, say): the place goes back.
-            attempt.succeeded()
-            raise
         if status == 401:
-            if PER_CLIENT_ADDRESS in attempt.failed():
+            reached, wait = lookout.failed()
+            if PER_CLIENT_ADDRESS in reached:
                 record_lockout(client_id=credentials.client_id, address=address)
-        else:
-            attempt.succeeded()
+            if wait:
+                # Past the limit (failures sent in parallel): answered as the lockout it now is.
+                return _too_many_attempts(wait)
         return None, headers, body, status
