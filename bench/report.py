@@ -36,7 +36,7 @@ def machine_description() -> list[str]:
 def round_ratios(summaries: dict[str, Summary], top: str, bottom: str) -> list[float]:
     if top not in summaries or bottom not in summaries:
         return []
-    return [a.rps / b.rps for a, b in zip(summaries[top].rounds, summaries[bottom].rounds, strict=True) if b.rps]
+    return [a.rps / b.rps for a, b in zip(summaries[top].rounds, summaries[bottom].rounds, strict=False) if b.rps]
 
 
 def ratio(summaries: dict[str, Summary], top: str, bottom: str) -> float | None:

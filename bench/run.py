@@ -41,7 +41,8 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, interrupted)
     try:
         seeded = {}
-        for database, tokens in zip(databases, [args.tokens, args.small_tokens], strict=True):
+        # No second database when --small-tokens is 0.
+        for database, tokens in zip(databases, [args.tokens, args.small_tokens], strict=False):
             database.create()
             seeded[database.label] = database.seed(args, tokens)
             log(f"{database.label} database: {database.url.split('@')[-1]}, {database.stored_tokens():,} stored tokens")
