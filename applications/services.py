@@ -12,6 +12,7 @@ from applications import scopes as catalog
 from applications.audit import record_event
 from applications.identifiers import generate_client_secret
 from applications.models import Application, AuditEvent, ClientSecret
+from portal import form_tokens
 from portal.actors import Actor, require_manager
 
 NAME_MAX_LENGTH = 100
@@ -104,18 +105,18 @@ def _clean_scopes(scopes) -> list[str]:
     return catalog.in_catalog_order(scopes)
 
 
-class FormAlreadySubmitted(Exception):
+class FormAlreadySubmitted(form_tokens.FormAlreadySubmitted):
     """The one-time form token already created an application; `application` is it, when in this organization."""
 
-    def __init__(self, application: Application | None):
-        super().__init__("This form was already submitted.")
-        self.application = application
+    @property
+    def application(self) -> Application | None:
+        return self.earlier
 
 
 def _refuse_spent_form_token(*, organization, form_token: str) -> None:
-    earlier = Application.objects.filter(form_token=form_token).first()
-    if earlier is not None:
-        raise FormAlreadySubmitted(earlier if earlier.organization_id == organization.pk else None)
+    form_tokens.refuse_spent_form_token(
+        Application, organization=organization, form_token=form_token, error=FormAlreadySubmitted
+    )
 
 
 @transaction.atomic
