@@ -32,9 +32,5 @@ class Command(BaseCommand):
             "scopes": application.scopes,
             "token_endpoint": output.token_endpoint_for(base_url),
         }
-        output.print_once(
-            self.stdout,
-            headline=f"Created application {application.name!r} in {org.name!r}.",
-            result=result,
-            as_json=options["json"],
-        )
+        headline = f"Created application {application.name!r} in {org.name!r}."
+        output.print_once(self.stdout, headline=headline, result=result, as_json=options["json"])

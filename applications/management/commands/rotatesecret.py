@@ -59,9 +59,5 @@ class Command(BaseCommand):
             "expires_at": secret.expires_at.isoformat() if secret.expires_at else None,
             "token_endpoint": output.token_endpoint_for(base_url),
         }
-        output.print_once(
-            self.stdout,
-            headline=f"Generated a new client secret for {found.name!r} in {org.name!r}.",
-            result=result,
-            as_json=options["json"],
-        )
+        headline = f"Generated a new client secret for {found.name!r} in {org.name!r}."
+        output.print_once(self.stdout, headline=headline, result=result, as_json=options["json"])
