@@ -1,18 +1,12 @@
-import secrets
-
 from django import forms
-from django.core.validators import RegexValidator
 from oauth2_provider.settings import oauth2_settings
 
 from applications import scopes as catalog
 from applications.services import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, token_lifetime_choices
+from portal.form_tokens import form_token_field
 
 _EXPIRED = "This form is incomplete or has expired: open New Application again."
 _SECRET_FORM_EXPIRED = "This form is incomplete or has expired: open Generate new secret again."
-
-
-def new_form_token() -> str:
-    return secrets.token_urlsafe(32)
 
 
 _DURATIONS = {300: "5 minutes", 900: "15 minutes", 3600: "1 hour", 43200: "12 hours", 86400: "24 hours"}
@@ -99,12 +93,7 @@ class NewApplicationForm(ApplicationForm):
     )
     expires_in_days = ExpiresInDaysField()
     # Spent by the first successful submission; the service refuses a second one with the same token.
-    form_token = forms.CharField(
-        widget=forms.HiddenInput,
-        initial=new_form_token,
-        validators=[RegexValidator(r"\A[A-Za-z0-9_-]{32,64}\Z", message=_EXPIRED)],
-        error_messages={"required": _EXPIRED},
-    )
+    form_token = form_token_field(expired=_EXPIRED)
 
     def clean_scopes(self):
         return catalog.in_catalog_order(self.cleaned_data["scopes"])
@@ -125,12 +114,7 @@ class RotateSecretForm(forms.Form):
         error_messages=_choice_error("periods"),
     )
     expires_in_days = ExpiresInDaysField()
-    form_token = forms.CharField(
-        widget=forms.HiddenInput,
-        initial=new_form_token,
-        validators=[RegexValidator(r"\A[A-Za-z0-9_-]{32,64}\Z", message=_SECRET_FORM_EXPIRED)],
-        error_messages={"required": _SECRET_FORM_EXPIRED},
-    )
+    form_token = form_token_field(expired=_SECRET_FORM_EXPIRED)
 
 
 class RevokeSecretForm(forms.Form):

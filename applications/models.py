@@ -7,7 +7,7 @@ from django.utils import timezone
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.settings import oauth2_settings
 
-from portal.models import Organization
+from portal.models import ActivityEvent, Organization
 
 
 class Application(AbstractApplication):
@@ -91,7 +91,7 @@ class IssuedToken(models.Model):
         return f"token {self.access_token_id} issued with secret {self.secret_id}"
 
 
-class AuditEvent(models.Model):
+class AuditEvent(ActivityEvent):
     """Who did what to an application, when and from where. Outlives the application it names."""
 
     class Action(models.TextChoices):
@@ -110,17 +110,9 @@ class AuditEvent(models.Model):
     application_public_id = models.UUIDField()
     application_name = models.CharField(max_length=255)
     action = models.CharField(max_length=16, choices=Action.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor_label = models.CharField(max_length=255)
-    address = models.GenericIPAddressField(null=True, blank=True)
-    # {"field": [old, new]} for updates.
-    changes = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # changes: {"field": [old, new]} for updates.
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(ActivityEvent.Meta):
         indexes = [
             models.Index(fields=["organization", "-created_at"], name="audit_org_created"),
             models.Index(fields=["application_public_id", "-created_at"], name="audit_application_created"),

@@ -12,6 +12,7 @@ from applications import scopes as catalog
 from applications.audit import record_event
 from applications.identifiers import generate_client_secret
 from applications.models import Application, AuditEvent, ClientSecret
+from portal import form_tokens
 from portal.actors import Actor, require_manager
 
 NAME_MAX_LENGTH = 100
@@ -74,24 +75,33 @@ def _clean_token_lifetime(token_lifetime) -> int:
     return token_lifetime
 
 
-def _clean_keep_current_for(keep_current_for) -> int | None:
-    if keep_current_for is None:
+def _whole_number_or_none(value, *, field: str, low: int, high: int, unit: str, none_means: str) -> int | None:
+    # bool is an int in Python; True is no number of seconds or days.
+    if value is None:
         return None
-    if isinstance(keep_current_for, bool) or not isinstance(keep_current_for, int):
-        raise ValidationError({"keep_current_for": "Give a number of seconds, or none for until revoked."})
-    if not 0 <= keep_current_for <= KEEP_CURRENT_FOR_MAX:
-        raise ValidationError({"keep_current_for": f"Give 0 to {KEEP_CURRENT_FOR_MAX} seconds."})
-    return keep_current_for
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError({field: f"Give a number of {unit}, or none for {none_means}."})
+    if not low <= value <= high:
+        raise ValidationError({field: f"Give {low} to {high} {unit}."})
+    return value
+
+
+def _clean_keep_current_for(keep_current_for) -> int | None:
+    return _whole_number_or_none(
+        keep_current_for,
+        field="keep_current_for",
+        low=0,
+        high=KEEP_CURRENT_FOR_MAX,
+        unit="seconds",
+        none_means="until revoked",
+    )
 
 
 def _expiry(expires_in_days, now):
-    if expires_in_days is None:
-        return None
-    if isinstance(expires_in_days, bool) or not isinstance(expires_in_days, int):
-        raise ValidationError({"expires_in_days": "Give a number of days, or none for never."})
-    if not 1 <= expires_in_days <= EXPIRES_IN_DAYS_MAX:
-        raise ValidationError({"expires_in_days": f"Give 1 to {EXPIRES_IN_DAYS_MAX} days."})
-    return now + timedelta(days=expires_in_days)
+    days = _whole_number_or_none(
+        expires_in_days, field="expires_in_days", low=1, high=EXPIRES_IN_DAYS_MAX, unit="days", none_means="never"
+    )
+    return None if days is None else now + timedelta(days=days)
 
 
 def _clean_scopes(scopes) -> list[str]:
@@ -104,18 +114,18 @@ def _clean_scopes(scopes) -> list[str]:
     return catalog.in_catalog_order(scopes)
 
 
-class FormAlreadySubmitted(Exception):
+class FormAlreadySubmitted(form_tokens.FormAlreadySubmitted):
     """The one-time form token already created an application; `application` is it, when in this organization."""
 
-    def __init__(self, application: Application | None):
-        super().__init__("This form was already submitted.")
-        self.application = application
+    @property
+    def application(self) -> Application | None:
+        return self.earlier
 
 
 def _refuse_spent_form_token(*, organization, form_token: str) -> None:
-    earlier = Application.objects.filter(form_token=form_token).first()
-    if earlier is not None:
-        raise FormAlreadySubmitted(earlier if earlier.organization_id == organization.pk else None)
+    form_tokens.refuse_spent_form_token(
+        Application, organization=organization, form_token=form_token, error=FormAlreadySubmitted
+    )
 
 
 @transaction.atomic

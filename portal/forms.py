@@ -1,13 +1,12 @@
-import secrets
 from math import ceil
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.views.decorators.debug import sensitive_variables
 
 from portal import throttle
+from portal.form_tokens import form_token_field
 from portal.models import Membership
 
 # Usernames are easy to learn: a user is locked out only where the failures come from.
@@ -43,10 +42,6 @@ class SignInForm(AuthenticationForm):
         return cleaned_data
 
 
-def new_form_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
 _EXPIRED = "This form is incomplete or has expired: open Invite member again."
 
 
@@ -59,12 +54,7 @@ class InvitationForm(forms.Form):
         error_messages={"required": "Choose Admin or Member.", "invalid_choice": "Choose Admin or Member."},
     )
     # Spent by the first successful submission; the service refuses a second one with the same token.
-    form_token = forms.CharField(
-        widget=forms.HiddenInput,
-        initial=new_form_token,
-        validators=[RegexValidator(r"\A[A-Za-z0-9_-]{32,64}\Z", message=_EXPIRED)],
-        error_messages={"required": _EXPIRED},
-    )
+    form_token = form_token_field(expired=_EXPIRED)
 
 
 class RoleForm(forms.Form):

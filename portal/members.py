@@ -16,6 +16,7 @@ from django.core.mail import send_mail
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
+from portal import form_tokens
 from portal.actors import Actor, require_manager
 from portal.models import Invitation, MemberEvent, Membership, Organization
 from portal.selectors import pending_invitations_for
@@ -121,18 +122,18 @@ def remove_member(*, membership: Membership, actor: Actor) -> None:
     )
 
 
-class FormAlreadySubmitted(Exception):
+class FormAlreadySubmitted(form_tokens.FormAlreadySubmitted):
     """The one-time form token already created an invitation; its link was shown then and cannot be shown again."""
 
-    def __init__(self, invitation: Invitation | None):
-        super().__init__("This form was already submitted.")
-        self.invitation = invitation
+    @property
+    def invitation(self) -> Invitation | None:
+        return self.earlier
 
 
 def _refuse_spent_form_token(*, organization, form_token: str) -> None:
-    earlier = Invitation.objects.filter(form_token=form_token).first()
-    if earlier is not None:
-        raise FormAlreadySubmitted(earlier if earlier.organization_id == organization.pk else None)
+    form_tokens.refuse_spent_form_token(
+        Invitation, organization=organization, form_token=form_token, error=FormAlreadySubmitted
+    )
 
 
 @transaction.atomic

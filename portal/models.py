@@ -80,7 +80,24 @@ class Invitation(models.Model):
         return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class MemberEvent(models.Model):
+class ActivityEvent(models.Model):
+    """Who did it, from where and when: the part of an Activity page record that every kind of event shares."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=255)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    # What changed, as {"field": [old, new]}; each kind of event says which fields it records.
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+
+class MemberEvent(ActivityEvent):
     """Who invited, admitted, promoted, demoted or removed whom, when and from where.
 
     Shown with the applications' AuditEvents on the organization's Activity page.
@@ -97,17 +114,9 @@ class MemberEvent(models.Model):
     action = models.CharField(max_length=32, choices=Action.choices)
     # A copy (the invitation's email or the member's username): the record outlives the row it names.
     subject = models.CharField(max_length=255)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor_label = models.CharField(max_length=255)
-    address = models.GenericIPAddressField(null=True, blank=True)
-    # {"role": [old, new]} for role changes, {"role": [None, role]} for invitations and joins.
-    changes = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # changes: {"role": [old, new]} for role changes, {"role": [None, role]} for invitations and joins.
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(ActivityEvent.Meta):
         indexes = [models.Index(fields=["organization", "-created_at"], name="member_event_org_created")]
 
     def __str__(self):

@@ -55,6 +55,11 @@ def manage(env, *args) -> str:
     return result.stdout
 
 
+def rotate(env, application: str, *args) -> str:
+    """A new secret for one of the organization's applications, printed as JSON."""
+    return manage(env, "rotatesecret", "--organization", ORGANIZATION, "--application", application, *args, "--json")
+
+
 def issue_token(origin: str, client_id: str, secret: str) -> None:
     # Gives the application a "last used" time, as a working integration would.
     request = urllib.request.Request(
@@ -100,34 +105,10 @@ def seed(env, origin: str) -> str:
         if name != "Cleanup job":
             issue_token(origin, created["client_id"], created["client_secret"])
     # A rotation under way: the sync's deployments moved to a new secret while the old one runs out its day.
-    rotated = json.loads(
-        manage(
-            env,
-            "rotatesecret",
-            "--organization",
-            ORGANIZATION,
-            "--application",
-            "Nightly credential sync",
-            "--expires-in-days",
-            "365",
-            "--json",
-        )
-    )
+    rotated = json.loads(rotate(env, "Nightly credential sync", "--expires-in-days", "365"))
     issue_token(origin, rotated["client_id"], rotated["client_secret"])
     # A secret that runs out soon, for the list's mark.
-    manage(
-        env,
-        "rotatesecret",
-        "--organization",
-        ORGANIZATION,
-        "--application",
-        "Cleanup job",
-        "--keep-current-for",
-        "0",
-        "--expires-in-days",
-        "10",
-        "--json",
-    )
+    rotate(env, "Cleanup job", "--keep-current-for", "0", "--expires-in-days", "10")
     return password
 
 

@@ -1,6 +1,5 @@
 """Rotations that race each other or a deletion, on a database where two requests really run at once."""
 
-import threading
 import time
 
 import pytest
@@ -10,6 +9,7 @@ from django.test import Client
 from api.tests.helpers import bearer
 from applications import services
 from applications.models import Application, ClientSecret
+from portal.tests.helpers import at_once, slow_down
 
 pytestmark = [
     pytest.mark.skipif(
@@ -21,36 +21,10 @@ pytestmark = [
 ]
 
 
-def at_once(*requests):
-    barrier = threading.Barrier(len(requests))
-    results = [None] * len(requests)
-
-    def run(index, request):
-        try:
-            barrier.wait()
-            results[index] = request()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n, request)) for n, request in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 @pytest.fixture
 def slow_rotation(monkeypatch):
     """Each rotation holds its lock a while after counting the live secrets, so the other one overlaps it."""
-    real = services._live
-
-    def slow(*args, **kwargs):
-        found = real(*args, **kwargs)
-        time.sleep(0.5)
-        return found
-
-    monkeypatch.setattr(services, "_live", slow)
+    slow_down(monkeypatch, services, "_live")
 
 
 def test_two_rotations_at_once_leave_two_live_secrets(make_application, get_token, slow_rotation):
@@ -76,14 +50,7 @@ def test_a_rotation_racing_a_deletion_leaves_no_orphan_and_no_500(
     admin = Client()
     admin.force_login(admin_membership.user)
     # Whichever goes first holds the application's row a while; the other starts a moment later.
-    lock = services._lock
-
-    def slow_lock(target):
-        found = lock(target)
-        time.sleep(0.5)
-        return found
-
-    monkeypatch.setattr(services, "_lock", slow_lock)
+    slow_down(monkeypatch, services, "_lock")
 
     def rotate():
         if first == "deletion":

@@ -1,8 +1,5 @@
 """The members services: one rule for every entry point, and the last admin kept under concurrent requests."""
 
-import threading
-import time
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
@@ -12,7 +9,7 @@ from portal.actors import COMMAND_LINE, Actor
 from portal.members import change_role, create_invitation, remove_member, revoke_invitation
 from portal.models import Invitation, MemberEvent, Membership
 from portal.tests.factories import MembershipFactory
-from portal.tests.helpers import signed_in
+from portal.tests.helpers import at_once, signed_in, slow_down
 
 
 def test_members_and_other_organizations_admins_may_change_nothing(
@@ -70,33 +67,7 @@ def test_a_plain_member_removed_leaves_a_record_and_the_admins(admin_membership,
 def _slow_admin_count(monkeypatch):
     # Widens the window between reading how many admins remain and writing the change, so two
     # requests without the lock would both see another admin and both go ahead.
-    original = members._admins_left
-
-    def slow(organization, *, without):
-        count = original(organization, without=without)
-        time.sleep(0.5)
-        return count
-
-    monkeypatch.setattr(members, "_admins_left", slow)
-
-
-def _at_once(*requests):
-    barrier = threading.Barrier(len(requests))
-    results = [None] * len(requests)
-
-    def run(index, request):
-        try:
-            barrier.wait()
-            results[index] = request()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n, request)) for n, request in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    slow_down(monkeypatch, members, "_admins_left")
 
 
 @pytest.mark.skipif(
@@ -119,7 +90,7 @@ def test_two_admins_acting_on_each_other_at_once_leave_one_admin(organization, m
             return client.post(f"/organization/members/{target.public_id}/role/", {"role": "member"})
         return client.post(f"/organization/members/{target.public_id}/remove/")
 
-    responses = _at_once(lambda: act(first, second), lambda: act(second, first))
+    responses = at_once(lambda: act(first, second), lambda: act(second, first))
 
     admins = Membership.objects.filter(organization=organization, role=Membership.Role.ADMIN)
     assert admins.count() == 1

@@ -92,14 +92,13 @@ def test_attempts_purge_a_bounded_batch_now_and_then(frozen_time, monkeypatch):
     assert FailureCounter.objects.count() == 40 + 1 - 5
 
 
+def _use_redis(settings, url: str) -> None:
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+
+
 @pytest.mark.django_db
 def test_with_redis_down_the_limits_are_skipped_with_a_warning(settings, caplog):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
-        }
-    }
+    _use_redis(settings, f"redis://127.0.0.1:{free_port()}/0")
 
     with caplog.at_level(logging.WARNING, logger="portal.throttle"):
         attempts = [fail() for _ in range(5)]
@@ -115,7 +114,7 @@ def redis_with_policy(settings):
     def start(policy):
         process, url = start_redis("--maxmemory-policy", policy)
         servers.append(process)
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+        _use_redis(settings, url)
 
     yield start
     for process in servers:
@@ -138,12 +137,7 @@ def test_a_redis_that_never_evicts_is_accepted(redis_with_policy):
 
 
 def test_an_unreachable_redis_at_start_up_is_a_warning_not_a_refusal(settings, caplog):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
-        }
-    }
+    _use_redis(settings, f"redis://127.0.0.1:{free_port()}/0")
 
     with caplog.at_level(logging.WARNING, logger="portal.throttle"):
         throttle.check_redis_eviction_policy()

@@ -7,19 +7,27 @@ import pytest
 
 from applications.tests.oauth_helpers import basic_auth, request_token
 from portal.tests.factories import PASSWORD
+from portal.tests.helpers import form_token_of
 from portal.tests.storage import everything_stored
+
+
+def _create_signed_in(client, user, fields: dict):
+    """Signs `user` in and creates an application through the New Application form; returns the reveal."""
+    assert client.post("/accounts/login/", {"username": user.username, "password": PASSWORD}).status_code == 302
+    new_page = client.get("/integrations/applications/new/").content.decode()
+    return client.post("/integrations/applications/new/", {**fields, "form_token": form_token_of(new_page)})
+
+
+def _logged(caplog) -> str:
+    # Unfiltered capture: nothing may log these in the first place, redaction or not.
+    return caplog.text + "\n".join(f"{record.getMessage()} {record.exc_text}" for record in caplog.records)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_full_flow_leaves_no_secret_or_token_in_logs_database_sessions_or_cache(client, admin_user, caplog):
     caplog.set_level(logging.DEBUG)
-    assert client.post("/accounts/login/", {"username": admin_user.username, "password": PASSWORD}).status_code == 302
-
-    new_page = client.get("/integrations/applications/new/").content.decode()
-    form_token = re.search(r'name="form_token" value="([^"]+)"', new_page).group(1)
-    reveal = client.post(
-        "/integrations/applications/new/",
-        {"name": "Leak check", "description": "", "scopes": ["read:credentials"], "form_token": form_token},
+    reveal = _create_signed_in(
+        client, admin_user, {"name": "Leak check", "description": "", "scopes": ["read:credentials"]}
     )
     assert reveal.status_code == 200
     page = reveal.content.decode()
@@ -58,8 +66,7 @@ def test_a_full_flow_leaves_no_secret_or_token_in_logs_database_sessions_or_cach
     assert not Application.objects.filter(pk=application.pk).exists()
 
     stored = everything_stored()
-    # Unfiltered capture: nothing may log these in the first place, redaction or not.
-    logged = caplog.text + "\n".join(f"{record.getMessage()} {record.exc_text}" for record in caplog.records)
+    logged = _logged(caplog)
     for value in (secret, token, basic_auth(client_id, secret).split()[1]):
         assert value not in stored
         assert value not in logged
@@ -72,12 +79,8 @@ def test_rotation_reveal_and_revocation_leave_no_secret_or_token_anywhere(client
     from applications.models import Application
 
     caplog.set_level(logging.DEBUG)
-    assert client.post("/accounts/login/", {"username": admin_user.username, "password": PASSWORD}).status_code == 302
-    new_page = client.get("/integrations/applications/new/").content.decode()
-    form_token = re.search(r'name="form_token" value="([^"]+)"', new_page).group(1)
-    reveal = client.post(
-        "/integrations/applications/new/",
-        {"name": "Rotated", "scopes": ["update:applications"], "form_token": form_token, "expires_in_days": "30"},
+    reveal = _create_signed_in(
+        client, admin_user, {"name": "Rotated", "scopes": ["update:applications"], "expires_in_days": "30"}
     )
     first = re.search(r'data-testid="client-secret">([^<]+)<', reveal.content.decode()).group(1)
     application = Application.objects.get()
@@ -121,7 +124,7 @@ def test_rotation_reveal_and_revocation_leave_no_secret_or_token_anywhere(client
     )
 
     stored = everything_stored(client, api)
-    logged = caplog.text + "\n".join(f"{record.getMessage()} {record.exc_text}" for record in caplog.records)
+    logged = _logged(caplog)
     for value in (first, second, third, old_token, new_token, third_token):
         assert value not in stored
         assert value not in logged

@@ -1,12 +1,9 @@
-import json
-
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from applications.management import secret_output as output
 from applications.services import create_application
 from portal.actors import COMMAND_LINE
-from portal.origin import token_endpoint
-from portal.selectors import find_organization
 
 
 class Command(BaseCommand):
@@ -19,36 +16,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--scopes", required=True, help='Space-separated, e.g. "read:credentials create:credentials".'
         )
-        parser.add_argument("--json", action="store_true", help="Print one JSON object.")
-        parser.add_argument(
-            "--base-url",
-            default="",
-            help="Origin for token_endpoint (default: PUBLIC_BASE_URL or http://127.0.0.1:8000).",
-        )
+        output.add_output_arguments(parser)
 
     def handle(self, *args, organization, name, description, scopes, base_url, **options):
-        from django.conf import settings
-
-        org = find_organization(organization)
-        if org is None:
-            raise CommandError(f"No organization named {organization!r}.")
+        org = output.organization_named(organization)
         try:
             application, secret = create_application(
                 organization=org, name=name, description=description, scopes=scopes.split(), actor=COMMAND_LINE
             )
         except ValidationError as error:
-            raise CommandError(" ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items()))
-        origin = (base_url or settings.PUBLIC_BASE_URL or "http://127.0.0.1:8000").rstrip("/")
+            raise output.refusal(error)
         result = {
             "client_id": application.client_id,
             "client_secret": secret,
             "scopes": application.scopes,
-            "token_endpoint": token_endpoint(origin),
+            "token_endpoint": output.token_endpoint_for(base_url),
         }
-        if options["json"]:
-            self.stdout.write(json.dumps(result))
-            return
-        self.stdout.write(f"Created application {application.name!r} in {org.name!r}.")
-        for key, value in result.items():
-            self.stdout.write(f"{key}: {value}")
-        self.stdout.write("The client secret is shown this once; only its hash is stored.")
+        headline = f"Created application {application.name!r} in {org.name!r}."
+        output.print_once(self.stdout, headline=headline, result=result, as_json=options["json"])

@@ -1,15 +1,12 @@
-import json
-
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
+from applications.management import secret_output as output
 from applications.models import Application
 from applications.selectors import applications_for
 from applications.services import DEFAULT_KEEP_CURRENT_FOR, SecretLimitReached, rotate_secret
 from portal.actors import COMMAND_LINE
-from portal.origin import token_endpoint
-from portal.selectors import find_organization
 
 
 def _keep_current_for(value: str) -> int | None:
@@ -35,19 +32,10 @@ class Command(BaseCommand):
             f"default {DEFAULT_KEEP_CURRENT_FOR}).",
         )
         parser.add_argument("--expires-in-days", type=int, default=None, metavar="N", help="Days the new secret lives.")
-        parser.add_argument("--json", action="store_true", help="Print one JSON object.")
-        parser.add_argument(
-            "--base-url",
-            default="",
-            help="Origin for token_endpoint (default: PUBLIC_BASE_URL or http://127.0.0.1:8000).",
-        )
+        output.add_output_arguments(parser)
 
     def handle(self, *args, organization, application, keep_current_for, expires_in_days, base_url, **options):
-        from django.conf import settings
-
-        org = find_organization(organization)
-        if org is None:
-            raise CommandError(f"No organization named {organization!r}.")
+        org = output.organization_named(organization)
         found = applications_for(org).filter(Q(name__iexact=application) | Q(client_id=application)).first()
         if found is None:
             raise CommandError(f"No application named {application!r} in {org.name!r}.")
@@ -61,21 +49,15 @@ class Command(BaseCommand):
         except SecretLimitReached as refused:
             raise CommandError(str(refused))
         except ValidationError as error:
-            raise CommandError(" ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items()))
+            raise output.refusal(error)
         except Application.DoesNotExist:
             raise CommandError(f"The application {application!r} was deleted.")
-        origin = (base_url or settings.PUBLIC_BASE_URL or "http://127.0.0.1:8000").rstrip("/")
         result = {
             "client_id": found.client_id,
             "client_secret": plaintext,
             "secret_id": str(secret.public_id),
             "expires_at": secret.expires_at.isoformat() if secret.expires_at else None,
-            "token_endpoint": token_endpoint(origin),
+            "token_endpoint": output.token_endpoint_for(base_url),
         }
-        if options["json"]:
-            self.stdout.write(json.dumps(result))
-            return
-        self.stdout.write(f"Generated a new client secret for {found.name!r} in {org.name!r}.")
-        for key, value in result.items():
-            self.stdout.write(f"{key}: {value}")
-        self.stdout.write("The client secret is shown this once; only its hash is stored.")
+        headline = f"Generated a new client secret for {found.name!r} in {org.name!r}."
+        output.print_once(self.stdout, headline=headline, result=result, as_json=options["json"])
