@@ -99,21 +99,27 @@ class _Pause:
 _pause = _Pause()
 
 
+def _skip_for_a_moment(error: Exception) -> None:
+    # Contract: with Redis down tokens are still issued; the limits are skipped, loudly.
+    _pause.start()
+    logger.warning(
+        "Brute-force counters unavailable, limits skipped for %.0f s: %s", _pause.seconds, type(error).__name__
+    )
+
+
+def _keys(checks: list[tuple[Limit, str]]) -> dict[str, Limit]:
+    return {limit.key(subject): limit for limit, subject in checks}
+
+
 def attempt(checks: list[tuple[Limit, str]]) -> Attempt:
     """Take this attempt's place under every (limit, subject); refused (wait > 0) when one is full."""
     if _pause.active():
         return Attempt()
-    store = _store()
-    now = clock()
-    keys = {limit.key(subject): limit for limit, subject in checks}
+    store, now, keys = _store(), clock(), _keys(checks)
     try:
         counters = store.reserve({key: now + limit.window for key, limit in keys.items()}, now=now)
     except store.unavailable as error:
-        # Contract: with Redis down tokens are still issued; the limits are skipped, loudly.
-        _pause.start()
-        logger.warning(
-            "Brute-force counters unavailable, limits skipped for %.0f s: %s", _pause.seconds, type(error).__name__
-        )
+        _skip_for_a_moment(error)
         return Attempt()
     full = [(limit, counters[key]) for key, limit in keys.items() if counters[key][0] > limit.count]
     if full:
@@ -161,16 +167,11 @@ def check(checks: list[tuple[Limit, str]]) -> Check:
     """Whether any (limit, subject) is locked out now (wait > 0), read without writing."""
     if _pause.active():
         return Check()
-    store = _store()
-    now = clock()
-    keys = {limit.key(subject): limit for limit, subject in checks}
+    store, now, keys = _store(), clock(), _keys(checks)
     try:
         counters = store.peek(list(keys), now=now)
     except store.unavailable as error:
-        _pause.start()
-        logger.warning(
-            "Brute-force counters unavailable, limits skipped for %.0f s: %s", _pause.seconds, type(error).__name__
-        )
+        _skip_for_a_moment(error)
         return Check()
     full = [end for key, (failures, end) in counters.items() if failures >= keys[key].count]
     wait = max([math.ceil(end - now) for end in full], default=0)
