@@ -361,16 +361,9 @@ def record_lockout(*, client_id: str, address: str | None) -> None:
         record_event(application=application, action=AuditEvent.Action.LOCKED_OUT, actor=actor)
 
 
-def record_use(application: Application) -> None:
+def record_use(used: Application | ClientSecret) -> None:
+    """Note that an application, or one of its secrets, was just used: at most one write a minute each."""
     now = timezone.now()
-    if application.last_used_at is None or now - application.last_used_at >= LAST_USED_RESOLUTION:
-        Application.objects.filter(pk=application.pk).update(last_used_at=now)
-        application.last_used_at = now
-
-
-def record_secret_use(secret: ClientSecret) -> None:
-    """Note that a client authenticated with this secret: admins watch it to see a rotation complete."""
-    now = timezone.now()
-    if secret.last_used_at is None or now - secret.last_used_at >= LAST_USED_RESOLUTION:
-        ClientSecret.objects.filter(pk=secret.pk).update(last_used_at=now)
-        secret.last_used_at = now
+    if used.last_used_at is None or now - used.last_used_at >= LAST_USED_RESOLUTION:
+        type(used).objects.filter(pk=used.pk).update(last_used_at=now)
+        used.last_used_at = now

@@ -10,7 +10,7 @@ from applications.models import ClientSecret, IssuedToken
 from applications.oauth.authentication import ClientAuthenticationError, client_credentials
 from applications.oauth.reads import active_access_token, application_by_client_id, token_checksum, unrevoked_secrets
 from applications.oauth.server import issuer
-from applications.services import record_secret_use, record_use
+from applications.services import record_use
 
 
 def record_issued_token(access_token_id: int, secret_id: int) -> bool:
@@ -71,7 +71,7 @@ class ApplicationValidator(OAuth2Validator):
         if matched is None:
             return False
         # At the token, revocation and introspection endpoints alike: any use shows the secret is still deployed.
-        record_secret_use(matched)
+        record_use(matched)
         return True
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
