@@ -1,5 +1,6 @@
 """Rotations that race each other or a deletion, on a database where two requests really run at once."""
 
+import threading
 import time
 
 import pytest
@@ -49,19 +50,29 @@ def test_a_rotation_racing_a_deletion_leaves_no_orphan_and_no_500(
     token = get_token(application, secret)
     admin = Client()
     admin.force_login(admin_membership.user)
-    # Whichever goes first holds the application's row a while; the other starts a moment later.
-    slow_down(monkeypatch, services, "_lock")
+    # Whichever goes first holds the application's row a while; the other starts only once that lock is taken.
+    locked = threading.Event()
+    real_lock = services._lock
+
+    def lock_and_hold(application):
+        found = real_lock(application)
+        if not locked.is_set():
+            locked.set()
+            time.sleep(0.5)
+        return found
+
+    monkeypatch.setattr(services, "_lock", lock_and_hold)
 
     def rotate():
         if first == "deletion":
-            time.sleep(0.2)
+            assert locked.wait(timeout=30)
         return Client().post(
             f"/api/applications/{application.public_id}/secrets", {}, content_type="application/json", **bearer(token)
         )
 
     def delete():
         if first == "rotation":
-            time.sleep(0.2)
+            assert locked.wait(timeout=30)
         return admin.post(f"/integrations/applications/{application.public_id}/delete/")
 
     rotated, deleted = at_once(rotate, delete)
