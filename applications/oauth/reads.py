@@ -37,16 +37,17 @@ class RowQuery:
             names[alias] = f"{qn(model._meta.db_table)} {qn(alias)}"
             for f in model._meta.concrete_fields:
                 names[f"{alias}.{f.attname}"] = f"{qn(alias)}.{qn(f.column)}"
-        columns, converters = [], []
-        for _, alias, fields in self.parts:
+        columns, converters, slices = [], [], []
+        for model, alias, fields in self.parts:
+            slices.append((model, [f.attname for f in fields], len(columns), len(columns) + len(fields)))
             for f in fields:
-                columns.append(names[f"{alias}.{f.attname}"])
                 col = f.get_col(alias)
-                converters.append(
-                    [(c, col) for c in [*connection.ops.get_db_converters(col), *f.get_db_converters(connection)]]
-                )
+                steps = [(c, col) for c in [*connection.ops.get_db_converters(col), *f.get_db_converters(connection)]]
+                if steps:  # most columns need none: only those with converters are visited per row
+                    converters.append((len(columns), steps))
+                columns.append(names[f"{alias}.{f.attname}"])
         sql = f"SELECT {', '.join(columns)} " + re.sub(r"\{([\w.]+)\}", lambda m: names[m.group(1)], self.tail)
-        self.compiled[using] = (sql, converters)
+        self.compiled[using] = (sql, (converters, slices))
         return self.compiled[using]
 
     def fetch(self, *params):
@@ -60,38 +61,44 @@ class RowQuery:
 
     def _execute(self, params, *, many):
         using = router.db_for_read(self.parts[0][0])
-        sql, converters = self.compiled.get(using) or self._compile(using)
+        sql, layout = self.compiled.get(using) or self._compile(using)
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall() if many else [row for row in [cursor.fetchone()] if row is not None]
-        return [self._instances(using, connection, converters, row) for row in rows]
+        return [self._instances(using, connection, layout, row) for row in rows]
 
-    def _instances(self, using, connection, converters, row):
-        values = []
-        for value, steps in zip(row, converters, strict=True):
+    @staticmethod
+    def _instances(using, connection, layout, row):
+        converters, slices = layout
+        values = list(row)
+        for index, steps in converters:
+            value = values[index]
             for convert, col in steps:
                 value = convert(value, col, connection)
-            values.append(value)
-        instances, start = [], 0
-        for model, _, fields in self.parts:
-            end = start + len(fields)
-            instances.append(model.from_db(using, [f.attname for f in fields], values[start:end]))
-            start = end
-        return instances
+            values[index] = value
+        return [model.from_db(using, attnames, values[start:end]) for model, attnames, start, end in slices]
 
 
-application_by_client_id = RowQuery(
-    [(get_application_model(), "a", None)],
-    "FROM {a} WHERE {a.client_id} = %s",
+# A client and its unrevoked secrets in one query, on the client ID's and the foreign key's indexes:
+# one row per secret (its columns NULL when none is left). Expiry is checked by the caller against
+# one clock, so "expired" means the same in the query and in the code.
+_application_and_secrets = RowQuery(
+    [
+        (get_application_model(), "a", None),
+        (ClientSecret, "s", {"id", "application_id", "secret_hash", "expires_at", "last_used_at", "revoked_at"}),
+    ],
+    "FROM {a} LEFT OUTER JOIN {s} ON {s.application_id} = {a.id} AND {s.revoked_at} IS NULL WHERE {a.client_id} = %s",
 )
 
-# The unrevoked secrets of a client, on the foreign key's index; expiry is checked by the caller
-# against one clock, so "expired" means the same in the query and in the code.
-unrevoked_secrets = RowQuery(
-    [(ClientSecret, "s", {"id", "application_id", "secret_hash", "expires_at", "last_used_at", "revoked_at"})],
-    "FROM {s} WHERE {s.application_id} = %s AND {s.revoked_at} IS NULL",
-)
+
+def application_and_secrets(client_id: str):
+    """(the application with this client ID, its unrevoked secrets), or None when no application has it."""
+    rows = _application_and_secrets.fetch_all(client_id)
+    if not rows:
+        return None
+    return rows[0][0], [secret for _, secret in rows if secret.pk is not None]
+
 
 # What an API request reads of its token: validity and scope, the application it records use
 # on, and the organization it is scoped to. Other fields load on first access, if ever.
@@ -127,3 +134,17 @@ def active_access_token(token: str):
     application.organization = organization
     access_token.application = application
     return None if access_token.is_expired() else access_token
+
+
+# What introspection reports of a token: whose it is, what it allows, when it was issued and when it ends.
+_token_claims = RowQuery(
+    [(get_access_token_model(), "t", {"id", "application_id", "expires", "created", "scope"})],
+    "FROM {t} WHERE {t.token_checksum} = %s",
+)
+
+
+def introspected_token(token: str):
+    """The unexpired access token with this value, its own columns only, read fresh as active_access_token is."""
+    found = _token_claims.fetch(token_checksum(token)) if token else None
+    access_token = found[0] if found else None
+    return None if access_token is None or access_token.is_expired() else access_token

@@ -8,7 +8,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from applications.identifiers import refused_without_hashing
 from applications.models import ClientSecret, IssuedToken
 from applications.oauth.authentication import ClientAuthenticationError, client_credentials
-from applications.oauth.reads import active_access_token, application_by_client_id, token_checksum, unrevoked_secrets
+from applications.oauth.reads import application_and_secrets, introspected_token, token_checksum
 from applications.oauth.server import issuer
 from applications.services import record_use
 
@@ -60,8 +60,11 @@ class ApplicationValidator(OAuth2Validator):
         if refused_without_hashing(secret):
             # An `ipcs_` secret with a broken checksum: no stored hash can match, so none is computed.
             return False
+        unrevoked = getattr(request, "unrevoked_secrets", None)
+        if unrevoked is None:  # a client the toolkit loaded (see _load_application)
+            unrevoked = ClientSecret.objects.filter(application_id=request.client.pk, revoked_at__isnull=True)
         now = timezone.now()
-        live = [row for (row,) in unrevoked_secrets.fetch_all(request.client.pk) if row.is_live(now)]
+        live = [row for row in unrevoked if row.is_live(now)]
         matched = None
         # Every live secret is checked, so the time taken does not tell which one matched.
         for row in live:
@@ -100,10 +103,10 @@ class ApplicationValidator(OAuth2Validator):
         if isinstance(cached, get_application_model()) and cached.client_id == client_id and cached.is_usable(request):
             return cached
         try:
-            found = application_by_client_id.fetch(client_id)
+            found = application_and_secrets(client_id)
         except ValueError:  # a NUL byte PostgreSQL refuses to send: no client has it
             found = None
-        client = found[0] if found else None
+        client, secrets = found or (None, None)
         if client is None or client.registration_source == client.RegistrationSource.CIMD:
             # Unknown client IDs and metadata-document clients take the toolkit's own path.
             request.client = None
@@ -111,6 +114,8 @@ class ApplicationValidator(OAuth2Validator):
         if not client.is_usable(request):
             return None
         request.client = client
+        # Read in the same query, for authenticate_client to check the secret against.
+        request.unrevoked_secrets = secrets
         return client
 
     def save_bearer_token(self, token, request, *args, **kwargs):
@@ -133,7 +138,7 @@ class ApplicationValidator(OAuth2Validator):
         The toolkit leaves this unimplemented. Another client's token answers as an unknown one
         would, so no client learns anything about tokens it was not issued.
         """
-        access_token = active_access_token(token)
+        access_token = introspected_token(token)
         if access_token is None or access_token.application_id != request.client.pk:
             return None
         return {

@@ -7,9 +7,11 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken
 from oauthlib.common import Request
 
-from applications.models import Application
-from applications.oauth.reads import active_access_token
+from applications.models import Application, ClientSecret
+from applications.oauth.reads import active_access_token, introspected_token
 from applications.oauth.validator import ApplicationValidator
+from applications.services import rotate_secret
+from portal.actors import COMMAND_LINE
 
 
 @pytest.fixture
@@ -29,6 +31,35 @@ def test_the_grants_application_load_matches_the_orms_in_every_field(application
     for field in Application._meta.concrete_fields:
         assert getattr(loaded, field.attname) == getattr(application, field.attname), field.name
         assert type(getattr(loaded, field.attname)) is type(getattr(application, field.attname)), field.name
+
+
+def test_the_grants_application_load_brings_its_unrevoked_secrets_in_the_same_query(
+    application, django_assert_num_queries
+):
+    rotate_secret(application=application, actor=COMMAND_LINE, keep_current_for=None)
+    revoked = ClientSecret.objects.create(application=application, secret_hash="revoked", revoked_at=timezone.now())
+    request = Request("https://testserver/oauth/token")
+    request.client = None
+
+    with django_assert_num_queries(1):
+        ApplicationValidator()._load_application(application.client_id, request)
+
+    expected = ClientSecret.objects.filter(application=application, revoked_at__isnull=True).order_by("pk")
+    loaded = sorted(request.unrevoked_secrets, key=lambda secret: secret.pk)
+    assert [secret.pk for secret in loaded] == [secret.pk for secret in expected] != []
+    assert revoked.pk not in [secret.pk for secret in loaded]
+    for got, want in zip(loaded, expected, strict=True):
+        for name in ["application_id", "secret_hash", "expires_at", "last_used_at", "revoked_at"]:
+            assert getattr(got, name) == getattr(want, name), name
+
+
+def test_an_application_without_unrevoked_secrets_loads_with_none(application):
+    ClientSecret.objects.filter(application=application).update(revoked_at=timezone.now())
+    request = Request("https://testserver/oauth/token")
+    request.client = None
+
+    assert ApplicationValidator()._load_application(application.client_id, request).pk == application.pk
+    assert request.unrevoked_secrets == []
 
 
 def test_an_unknown_client_id_loads_nothing(db):
@@ -86,3 +117,22 @@ def test_the_bearer_lookup_reads_afresh_so_a_revoked_token_fails_at_once(applica
     stored.revoke()
 
     assert active_access_token("revoke-me") is None
+
+
+def test_introspection_reads_the_tokens_own_columns_in_one_query(application, django_assert_num_queries):
+    stored = make_token(application, "introspect-me")
+    stored = AccessToken.objects.get(pk=stored.pk)
+
+    with django_assert_num_queries(1):
+        found = introspected_token("introspect-me")
+        claims = (found.pk, found.application_id, found.scope, found.expires, found.created)
+
+    assert claims == (stored.pk, application.pk, "read:credentials", stored.expires, stored.created)
+
+
+def test_introspection_reads_unknown_expired_and_revoked_tokens_as_none(application):
+    make_token(application, "expired", expires=timezone.now() - dt.timedelta(seconds=1))
+    revoked = make_token(application, "revoked")
+    revoked.revoke()
+
+    assert [introspected_token(value) for value in ["unknown", "expired", "revoked", ""]] == [None] * 4
