@@ -132,13 +132,9 @@ def page(browser, live_server, settings):
 @pytest.fixture
 def signed_in_page(page, admin_user):
     """A page signed in as the organization's admin."""
-    from portal.tests.factories import PASSWORD
+    from portal.tests.browser.helpers import sign_in
 
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(admin_user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/integrations/applications/")
+    sign_in(page, admin_user.username)
     return page
 
 

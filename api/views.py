@@ -8,20 +8,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import postman, schema
+from api import postman, schema, serializers
 from api.pagination import Pagination
 from api.renderers import RawJSON
 from api.selectors import credential_page, credentials_for, get_credential
-from api.serializers import (
-    ApplicationDetailSerializer,
-    ApplicationSerializer,
-    ApplicationUpdateSerializer,
-    CredentialSerializer,
-    CredentialUpdateSerializer,
-    NewSecretSerializer,
-    OrganizationSerializer,
-    SecretCreateSerializer,
-)
 from api.services import create_credential, delete_credential, update_credential
 from applications.models import Application, ClientSecret
 from applications.selectors import applications_for, get_application, get_live_secret
@@ -107,7 +97,7 @@ class OrganizationObjectApi(OrganizationScopedApi):
 @schema.credential_list
 class CredentialListApi(OrganizationListApi):
     scope_resource = "credentials"
-    serializer_class = CredentialSerializer
+    serializer_class = serializers.CredentialSerializer
     selector = staticmethod(credentials_for)
 
     def get(self, request):
@@ -145,8 +135,8 @@ class CredentialListApi(OrganizationListApi):
 @schema.credential_detail
 class CredentialDetailApi(OrganizationObjectApi):
     scope_resource = "credentials"
-    serializer_class = CredentialSerializer
-    update_serializer_class = CredentialUpdateSerializer
+    serializer_class = serializers.CredentialSerializer
+    update_serializer_class = serializers.CredentialUpdateSerializer
     selector = staticmethod(get_credential)
 
     def perform_update(self, credential, data):
@@ -159,15 +149,15 @@ class CredentialDetailApi(OrganizationObjectApi):
 @schema.application_list
 class ApplicationListApi(OrganizationListApi):
     scope_resource = "applications"
-    serializer_class = ApplicationSerializer
+    serializer_class = serializers.ApplicationSerializer
     selector = staticmethod(applications_for)
 
 
 @schema.application_detail
 class ApplicationDetailApi(OrganizationObjectApi):
     scope_resource = "applications"
-    serializer_class = ApplicationDetailSerializer
-    update_serializer_class = ApplicationUpdateSerializer
+    serializer_class = serializers.ApplicationDetailSerializer
+    update_serializer_class = serializers.ApplicationUpdateSerializer
     selector = staticmethod(get_application)
 
     def perform_update(self, application, data):
@@ -188,12 +178,12 @@ class SecretListApi(OrganizationScopedApi):
     scope_resource = "applications"
     # Generating a secret changes its application: update:applications, as the contract says.
     scope_actions = {"POST": "update"}
-    serializer_class = NewSecretSerializer
+    serializer_class = serializers.NewSecretSerializer
     http_method_names = ["post"]
 
     def post(self, request, public_id):
         application = get_application(organization=self.organization, public_id=public_id)
-        serializer = SecretCreateSerializer(data=request.data)
+        serializer = serializers.SecretCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
             secret, plaintext = rotate_secret(application=application, actor=self.actor, **serializer.validated_data)
@@ -202,7 +192,7 @@ class SecretListApi(OrganizationScopedApi):
         except Application.DoesNotExist:  # deleted meanwhile
             raise Http404
         secret.clientSecret = plaintext
-        response = Response(NewSecretSerializer(secret).data, status=status.HTTP_201_CREATED)
+        response = Response(serializers.NewSecretSerializer(secret).data, status=status.HTTP_201_CREATED)
         # The only answer that ever holds this secret: no cache may keep it.
         add_never_cache_headers(response)
         return response
@@ -232,7 +222,7 @@ class SecretDetailApi(OrganizationScopedApi):
 @schema.organization_detail
 class OrganizationDetailApi(OrganizationScopedApi):
     scope_resource = "organizations"
-    serializer_class = OrganizationSerializer
+    serializer_class = serializers.OrganizationSerializer
 
     def get(self, request):
         return Response(self.get_serializer(self.organization).data)

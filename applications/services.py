@@ -115,11 +115,7 @@ def _clean_scopes(scopes) -> list[str]:
 
 
 class FormAlreadySubmitted(form_tokens.FormAlreadySubmitted):
-    """The one-time form token already created an application; `application` is it, when in this organization."""
-
-    @property
-    def application(self) -> Application | None:
-        return self.earlier
+    """The one-time form token already created an application; `earlier` is it, when in this organization."""
 
 
 def _refuse_spent_form_token(*, organization, form_token: str) -> None:
@@ -168,12 +164,8 @@ def create_application(
     # save): the client authenticates against its ClientSecret rows only.
     application.client_secret = secrets.token_urlsafe(32)
     try:
-        with transaction.atomic():
-            application.save()
+        form_tokens.insert_once(application, refuse_spent=_refuse_spent_form_token)
     except IntegrityError:
-        if form_token is not None:
-            # The same form submitted twice at once: the other submission's insert won.
-            _refuse_spent_form_token(organization=organization, form_token=form_token)
         # A concurrent create took the name between the check and the insert.
         raise ValidationError({"name": "An application with this name already exists in the organization."})
     row, secret = _add_secret(application=application, expires_at=expires_at, now=now)

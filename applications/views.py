@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.text import slugify
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
@@ -24,7 +23,6 @@ from applications.selectors import (
 )
 from applications.services import (
     MAX_LIVE_SECRETS,
-    FormAlreadySubmitted,
     LastLiveSecret,
     SecretLimitReached,
     create_application,
@@ -34,7 +32,7 @@ from applications.services import (
     update_application,
 )
 from portal.actors import Actor, require_manager
-from portal.decorators import member_required
+from portal.decorators import member_required, one_time_form
 from portal.origin import public_origin
 from portal.selectors import member_events_for
 
@@ -42,6 +40,13 @@ from portal.selectors import member_events_for
 def _managers_only(request) -> None:
     # The services enforce the same rule; checking first spares members a form they could never submit.
     require_manager(Actor.member(request), request.membership.organization)
+
+
+def _managed_application(request, public_id) -> Application:
+    """The URL's application, for the pages only managers open: 404 outside the organization, then 403."""
+    application = get_application(organization=request.membership.organization, public_id=public_id)
+    _managers_only(request)
+    return application
 
 
 def _described_scopes(application) -> list[tuple[str, str]]:
@@ -65,17 +70,12 @@ def list_view(request):
 @sensitive_variables()
 @require_http_methods(["GET", "POST"])
 @member_required
+@one_time_form(spent_template="applications/already_created.html", spent_name="application")
 def create_view(request):
     _managers_only(request)
     if request.method == "GET":
-        response = render(request, "applications/new.html", {"form": NewApplicationForm()})
-        # Not no-store: Back must bring this very page (and its one-time token) back from the history cache.
-        patch_cache_control(response, private=True, max_age=0)
-        return response
-    response = _create(request, NewApplicationForm(request.POST))
-    # Every answer to the creating POST: the reveal above all, but also whatever a reload repeats.
-    add_never_cache_headers(response)
-    return response
+        return render(request, "applications/new.html", {"form": NewApplicationForm()})
+    return _create(request, NewApplicationForm(request.POST))
 
 
 # Error reports show no local of these two frames: several of them hold the plaintext secret.
@@ -84,18 +84,10 @@ def _create(request, form):
     if not form.is_valid():
         return render(request, "applications/new.html", {"form": form})
     try:
+        # The form's fields are the service's arguments, as the API's serializer's are.
         application, secret = create_application(
-            organization=request.membership.organization,
-            name=form.cleaned_data["name"],
-            description=form.cleaned_data["description"],
-            scopes=form.cleaned_data["scopes"],
-            form_token=form.cleaned_data["form_token"],
-            expires_in_days=form.cleaned_data["expires_in_days"],
-            token_lifetime=form.cleaned_data["token_lifetime"],
-            actor=Actor.member(request),
+            organization=request.membership.organization, actor=Actor.member(request), **form.cleaned_data
         )
-    except FormAlreadySubmitted as spent:
-        return render(request, "applications/already_created.html", {"application": spent.application})
     except ValidationError as error:
         form.add_error(None, error)
         return render(request, "applications/new.html", {"form": form})
@@ -136,13 +128,7 @@ def detail_view(request, public_id):
         form = ApplicationForm(request.POST)
         if form.is_valid():
             try:
-                update_application(
-                    application=application,
-                    actor=Actor.member(request),
-                    name=form.cleaned_data["name"],
-                    description=form.cleaned_data["description"],
-                    token_lifetime=form.cleaned_data["token_lifetime"],
-                )
+                update_application(application=application, actor=Actor.member(request), **form.cleaned_data)
             except ValidationError as error:
                 form.add_error(None, error)
             else:
@@ -170,8 +156,7 @@ def detail_view(request, public_id):
 @require_http_methods(["GET", "POST"])
 @member_required
 def delete_view(request, public_id):
-    application = get_application(organization=request.membership.organization, public_id=public_id)
-    _managers_only(request)
+    application = _managed_application(request, public_id)
     if request.method == "POST":
         delete_application(application=application, actor=Actor.member(request))
         messages.success(
@@ -183,17 +168,12 @@ def delete_view(request, public_id):
 
 @require_http_methods(["GET", "POST"])
 @member_required
+@one_time_form(spent_template="applications/secret_already_generated.html", spent_name="application")
 def rotate_view(request, public_id):
-    application = get_application(organization=request.membership.organization, public_id=public_id)
-    _managers_only(request)
+    application = _managed_application(request, public_id)
     if request.method == "GET":
-        response = _rotate_form(request, application, RotateSecretForm())
-        # As the New Application page: Back from the reveal brings this page, and its spent token, back.
-        patch_cache_control(response, private=True, max_age=0)
-        return response
-    response = _rotate(request, application, RotateSecretForm(request.POST))
-    add_never_cache_headers(response)
-    return response
+        return _rotate_form(request, application, RotateSecretForm())
+    return _rotate(request, application, RotateSecretForm(request.POST))
 
 
 def _rotate_form(request, application, form, status=200):
@@ -210,15 +190,7 @@ def _rotate(request, application, form):
     if not form.is_valid():
         return _rotate_form(request, application, form)
     try:
-        row, secret = rotate_secret(
-            application=application,
-            actor=Actor.member(request),
-            keep_current_for=form.cleaned_data["keep_current_for"],
-            expires_in_days=form.cleaned_data["expires_in_days"],
-            form_token=form.cleaned_data["form_token"],
-        )
-    except FormAlreadySubmitted as spent:
-        return render(request, "applications/secret_already_generated.html", {"application": spent.application})
+        row, secret = rotate_secret(application=application, actor=Actor.member(request), **form.cleaned_data)
     except SecretLimitReached as refused:
         form.add_error(None, str(refused))
         return _rotate_form(request, application, form)
@@ -233,8 +205,7 @@ def _rotate(request, application, form):
 @require_http_methods(["GET", "POST"])
 @member_required
 def revoke_secret_view(request, public_id, secret_id):
-    application = get_application(organization=request.membership.organization, public_id=public_id)
-    _managers_only(request)
+    application = _managed_application(request, public_id)
     secret = get_live_secret(application=application, public_id=secret_id)
     only_one = len(application.live_secrets) < 2
     form = RevokeSecretForm(request.POST if request.method == "POST" else None)

@@ -42,10 +42,24 @@ def preflight(scenario: Scenario) -> None:
         raise SystemExit(f"{scenario.key}: {scenario.method} {scenario.path} answered {status}: {content[:300]!r}")
 
 
+def _grants(key: str, label: str, server: Server, client: tuple[str, str], **options) -> Scenario:
+    """Client credentials grants at the token endpoint, the client authenticating with HTTP Basic."""
+    return Scenario(
+        key,
+        label,
+        server,
+        "/oauth/token",
+        method="POST",
+        body="grant_type=client_credentials",
+        authorization=basic(*client),
+        issues_tokens=True,
+        **options,
+    )
+
+
 def build_scenarios(
     args, main: Server, small: Server | None, sync: Server | None, seeded: dict[str, dict]
 ) -> list[Scenario]:
-    grant = "grant_type=client_credentials"
     scenarios = []
     for server in [main] + ([small] if small else []) + ([sync] if sync else []):
         seed = seeded[server.database.label]
@@ -75,19 +89,10 @@ def build_scenarios(
                 "/api/credentials",
                 authorization=f"Bearer {token}",
             ),
-            Scenario(
-                "C" + suffix,
-                f"POST /oauth/token, salted SHA-256 secret{on}",
-                server,
-                "/oauth/token",
-                method="POST",
-                body=grant,
-                authorization=basic(*seed["grant_client"]),
-                issues_tokens=True,
-            ),
+            _grants("C" + suffix, f"POST /oauth/token, salted SHA-256 secret{on}", server, seed["grant_client"]),
         ]
         if server is main:
-            scenarios.append(
+            scenarios += [
                 Scenario(
                     "I",
                     "POST /oauth/introspect of B's token, salted SHA-256 secret",
@@ -96,33 +101,16 @@ def build_scenarios(
                     method="POST",
                     body=f"token={quote(token)}",
                     authorization=basic(*seed["api_client"]),
-                )
-            )
-            scenarios.append(
-                Scenario(
-                    "C2",
-                    "POST /oauth/token, two live secrets, the newer one",
-                    server,
-                    "/oauth/token",
-                    method="POST",
-                    body=grant,
-                    authorization=basic(*seed["rotated_client"]),
-                    issues_tokens=True,
-                )
-            )
-            scenarios.append(
-                Scenario(
+                ),
+                _grants("C2", "POST /oauth/token, two live secrets, the newer one", server, seed["rotated_client"]),
+                _grants(
                     "D",
                     "POST /oauth/token, PBKDF2 secret (Django's default)",
                     server,
-                    "/oauth/token",
-                    method="POST",
-                    body=grant,
-                    authorization=basic(*seed["pbkdf2_client"]),
-                    issues_tokens=True,
+                    seed["pbkdf2_client"],
                     connections=args.workers,
-                )
-            )
+                ),
+            ]
     wanted = [s for s in scenarios if s.family in args.scenarios]
     # Each scenario beside its comparison twins, so that all see the same moment of the machine.
     order = ["A", "A2", "S", "B", "I", "C", "C2", "D"]

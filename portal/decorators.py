@@ -2,7 +2,9 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 
+from portal.form_tokens import FormAlreadySubmitted
 from portal.selectors import current_membership
 
 
@@ -22,3 +24,28 @@ def member_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def one_time_form(*, spent_template: str, spent_name: str):
+    """For a view whose form carries a one-time token (portal.form_tokens): its caching, and the answer to a token
+    already spent, `spent_template` given what the token created as `spent_name` (None in another organization)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method == "GET":
+                response = view(request, *args, **kwargs)
+                # Not no-store: Back must bring this very page (and its one-time token) back from the history cache.
+                patch_cache_control(response, private=True, max_age=0)
+                return response
+            try:
+                response = view(request, *args, **kwargs)
+            except FormAlreadySubmitted as spent:
+                response = render(request, spent_template, {spent_name: spent.earlier})
+            # Every answer to the POST: the one-time secret or link above all, but also whatever a reload repeats.
+            add_never_cache_headers(response)
+            return response
+
+        return wrapper
+
+    return decorator

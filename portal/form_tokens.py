@@ -7,6 +7,7 @@ import secrets
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.db import IntegrityError, transaction
 
 
 def new_form_token() -> str:
@@ -39,3 +40,19 @@ def refuse_spent_form_token(model, *, organization, form_token: str, error: type
     earlier = model.objects.filter(form_token=form_token).first()
     if earlier is not None:
         raise error(earlier if earlier.organization_id == organization.pk else None)
+
+
+def insert_once(row, *, refuse_spent) -> None:
+    """Insert `row` (a model instance with `organization` and `form_token`) in a savepoint.
+
+    When the insert breaks a unique constraint and the row carries a token, the same form may have been submitted
+    twice at once with the other submission's insert winning: `refuse_spent(organization=…, form_token=…)` then
+    raises FormAlreadySubmitted. Any other conflict propagates as the IntegrityError.
+    """
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        if row.form_token is not None:
+            refuse_spent(organization=row.organization, form_token=row.form_token)
+        raise

@@ -123,11 +123,8 @@ def remove_member(*, membership: Membership, actor: Actor) -> None:
 
 
 class FormAlreadySubmitted(form_tokens.FormAlreadySubmitted):
-    """The one-time form token already created an invitation; its link was shown then and cannot be shown again."""
-
-    @property
-    def invitation(self) -> Invitation | None:
-        return self.earlier
+    """The one-time form token already created an invitation (`earlier`, when in this organization); its link was
+    shown then and cannot be shown again."""
 
 
 def _refuse_spent_form_token(*, organization, form_token: str) -> None:
@@ -176,14 +173,7 @@ def create_invitation(
         invited_by=actor.user,
         expires_at=now + Invitation.LIFETIME,
     )
-    try:
-        with transaction.atomic():
-            invitation.save()
-    except IntegrityError:
-        if form_token is not None:
-            # The same form submitted twice at once: the other submission's insert won.
-            _refuse_spent_form_token(organization=organization, form_token=form_token)
-        raise
+    form_tokens.insert_once(invitation, refuse_spent=_refuse_spent_form_token)
     record_member_event(
         organization=organization,
         action=MemberEvent.Action.INVITED,

@@ -11,18 +11,17 @@ from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.cache import add_never_cache_headers
 from django.views import defaults
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import throttle
 from portal.actors import Actor, client_address, require_manager
-from portal.decorators import member_required
+from portal.decorators import member_required, one_time_form
 from portal.forms import InvitationForm, RoleForm, SignInForm
 from portal.members import (
     AlreadyMember,
-    FormAlreadySubmitted,
     InvitationNotUsable,
     accept_invitation,
     change_role,
@@ -174,17 +173,12 @@ def revoke_invitation_view(request, public_id):
 
 @require_http_methods(["GET", "POST"])
 @member_required
+@one_time_form(spent_template="members/already_invited.html", spent_name="invitation")
 def invite_view(request):
     _managers_only(request)
     if request.method == "GET":
-        response = _invite_page(request, InvitationForm())
-        # Not no-store: Back must bring this very page (and its one-time token) back from the history cache.
-        patch_cache_control(response, private=True, max_age=0)
-        return response
-    response = _invite(request, InvitationForm(request.POST))
-    # Every answer to the creating POST: the link above all, but also whatever a reload repeats.
-    add_never_cache_headers(response)
-    return response
+        return _invite_page(request, InvitationForm())
+    return _invite(request, InvitationForm(request.POST))
 
 
 def _invite_page(request, form):
@@ -198,14 +192,8 @@ def _invite(request, form):
         return _invite_page(request, form)
     try:
         invitation, token = create_invitation(
-            organization=request.membership.organization,
-            email=form.cleaned_data["email"],
-            role=form.cleaned_data["role"],
-            form_token=form.cleaned_data["form_token"],
-            actor=Actor.member(request),
+            organization=request.membership.organization, actor=Actor.member(request), **form.cleaned_data
         )
-    except FormAlreadySubmitted as spent:
-        return render(request, "members/already_invited.html", {"invitation": spent.invitation})
     except ValidationError as error:
         form.add_error(None, error)
         return _invite_page(request, form)

@@ -135,23 +135,17 @@ def test_a_third_secret_is_409_and_nothing_changes(client, token, target):
 
 
 @pytest.mark.parametrize(
-    "body, field",
+    "field, value",
     [
-        ({"keepCurrentFor": -1}, "keepCurrentFor"),
-        ({"keepCurrentFor": 604801}, "keepCurrentFor"),
-        ({"keepCurrentFor": "3600"}, "keepCurrentFor"),
-        ({"keepCurrentFor": 1.5}, "keepCurrentFor"),
-        ({"keepCurrentFor": True}, "keepCurrentFor"),
-        ({"expiresInDays": 0}, "expiresInDays"),
-        ({"expiresInDays": 731}, "expiresInDays"),
-        ({"expiresInDays": "30"}, "expiresInDays"),
-        ({"clientSecret": "ipcs_mine"}, "clientSecret"),
+        *[("keepCurrentFor", value) for value in (-1, 604801, "3600", 1.5, True)],
+        *[("expiresInDays", value) for value in (0, 731, "30")],
+        ("clientSecret", "ipcs_mine"),
     ],
 )
-def test_post_refuses_values_outside_the_ranges_with_400(client, token, target, body, field):
+def test_post_refuses_values_outside_the_ranges_with_400(client, token, target, field, value):
     application, _ = target
     before = snapshot()
-    response = post(client, token, application, body)
+    response = post(client, token, application, {field: value})
     assert response.status_code == 400
     assert field in response.json()
     assert snapshot() == before

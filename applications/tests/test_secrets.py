@@ -241,19 +241,16 @@ def test_an_expired_secret_leaves_room_for_a_new_one(make_application):
 
 
 @pytest.mark.parametrize(
-    "kwargs, field",
+    "field, value",
     [
-        ({"keep_current_for": -1}, "keep_current_for"),
-        ({"keep_current_for": 604801}, "keep_current_for"),
-        ({"keep_current_for": "3600"}, "keep_current_for"),
-        ({"expires_in_days": 0}, "expires_in_days"),
-        ({"expires_in_days": 731}, "expires_in_days"),
+        *[("keep_current_for", value) for value in (-1, 604801, "3600")],
+        *[("expires_in_days", value) for value in (0, 731)],
     ],
 )
-def test_rotation_refuses_values_outside_the_contracts_ranges(make_application, kwargs, field):
+def test_rotation_refuses_values_outside_the_contracts_ranges(make_application, field, value):
     application, _ = make_application()
     with pytest.raises(ValidationError) as refused:
-        rotate(application, **kwargs)
+        rotate(application, **{field: value})
     assert field in refused.value.message_dict
     assert application.secrets.count() == 1 and application.secrets.get().expires_at is None
 

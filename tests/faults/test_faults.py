@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -39,6 +40,15 @@ class Outcome:
     seconds: float
     status: int | None  # None: no HTTP answer
     error: str = ""
+
+
+@dataclass
+class Stack:
+    postgres: PostgresCluster
+    redis: RedisServer
+    servers: list[PortalServer]
+    apps: list[dict]  # createapplication's JSON: client_id, client_secret
+    logs: Path  # the folder of the servers' logs, server-<n>.log
 
 
 @dataclass
@@ -163,7 +173,7 @@ def stack(tmp_path_factory):
         for number in range(2):
             log = (logs / f"server-{number}.log").open("w+")
             servers.append(PortalServer(env=env, workers=2, log=log, ready_path="/healthz").start())
-        yield postgres, redis, servers, apps, logs
+        yield Stack(postgres=postgres, redis=redis, servers=servers, apps=apps, logs=logs)
     finally:
         for server in servers:
             server.stop()
@@ -176,8 +186,7 @@ def stack(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def traffic(stack):
-    _, _, servers, apps, _ = stack
-    load = Traffic(servers=servers, apps=apps)
+    load = Traffic(servers=stack.servers, apps=stack.apps)
     threads = [threading.Thread(target=load.grants, args=(n,), daemon=True) for n in range(4)]
     threads.append(threading.Thread(target=load.creations, daemon=True))
     for thread in threads:
@@ -241,18 +250,17 @@ def assert_degraded_not_failed(outcomes: list[Outcome], *, connection_errors_all
 
 
 def test_postgres_restart_answers_503_then_recovers_by_itself(stack, traffic):
-    postgres, _, servers, apps, _ = stack
     started = time.monotonic()
-    postgres.stop("fast")
+    stack.postgres.stop("fast")
     time.sleep(1)
-    status, body = readyz(servers[0])
+    status, body = readyz(stack.servers[0])
     assert status == 503 and body["checks"]["database"] == "failing"
     assert body["status"] == "failing"
     time.sleep(2)
-    postgres.start()
+    stack.postgres.start()
     back = time.monotonic()
 
-    recovery = wait_until_normal(servers, apps[0], back)
+    recovery = wait_until_normal(stack.servers, stack.apps[0], back)
 
     outcomes = traffic.since(started)
     assert_degraded_not_failed(outcomes)
@@ -267,20 +275,19 @@ def test_postgres_restart_answers_503_then_recovers_by_itself(stack, traffic):
 
 
 def test_redis_down_keeps_grants_api_and_sign_in_working(stack, traffic):
-    _, redis, servers, apps, logs = stack
     started = time.monotonic()
-    redis.stop()
+    stack.redis.stop()
     time.sleep(1)
-    for server in servers:
+    for server in stack.servers:
         status, body = readyz(server)
         assert status == 200 and body == {"status": "ok", "checks": {"database": "ok", "cache": "failing"}}
-        assert answers_normally(server, apps[1]) is False  # readiness reports the cache, so not "normal"
+        assert answers_normally(server, stack.apps[1]) is False  # readiness reports the cache, so not "normal"
     time.sleep(2)
     during = traffic.since(started)
-    redis.start()
+    stack.redis.start()
     back = time.monotonic()
 
-    recovery = wait_until_normal(servers, apps[1], back)
+    recovery = wait_until_normal(stack.servers, stack.apps[1], back)
 
     assert_degraded_not_failed(traffic.since(started))
     # While Redis was away every request still succeeded: the brute-force checks were skipped.
@@ -288,7 +295,7 @@ def test_redis_down_keeps_grants_api_and_sign_in_working(stack, traffic):
     assert any(o.kind == "create" and o.status in (200, 302) for o in during), "the portal did not work"
     warnings = [
         json.loads(line)
-        for path in logs.glob("server-*.log")
+        for path in stack.logs.glob("server-*.log")
         for line in path.read_text().splitlines()
         if '"portal.throttle"' in line and "Brute-force counters unavailable" in line
     ]
@@ -301,8 +308,7 @@ def test_redis_down_keeps_grants_api_and_sign_in_working(stack, traffic):
 
 
 def test_a_killed_worker_is_replaced_and_the_server_keeps_serving(stack, traffic):
-    _, _, servers, apps, _ = stack
-    server = servers[0]
+    server = stack.servers[0]
     victim = server.worker_pids()[0]
     started = time.monotonic()
     os.kill(victim, signal.SIGKILL)
@@ -315,7 +321,7 @@ def test_a_killed_worker_is_replaced_and_the_server_keeps_serving(stack, traffic
     replaced = time.monotonic() - started
     assert victim not in server.worker_pids() and len(server.worker_pids()) == 2
 
-    recovery = wait_until_normal(servers, apps[0], started)
+    recovery = wait_until_normal(stack.servers, stack.apps[0], started)
     time.sleep(1)
 
     outcomes = traffic.since(started)
@@ -331,7 +337,6 @@ def test_a_killed_worker_is_replaced_and_the_server_keeps_serving(stack, traffic
 
 
 def test_every_issued_token_works_and_every_application_is_whole(stack, traffic):
-    postgres, _, servers, _, _ = stack
     traffic.stop.set()
     time.sleep(1)
     assert len(traffic.tokens) > 50 and len(traffic.created) >= 3
@@ -340,7 +345,9 @@ def test_every_issued_token_works_and_every_application_is_whole(stack, traffic)
     refused = []
     for server, token in traffic.tokens:
         response = session.get(
-            servers[server].base + "/api/credentials", headers={"Authorization": f"Bearer {token}"}, timeout=HANG_LIMIT
+            stack.servers[server].base + "/api/credentials",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=HANG_LIMIT,
         )
         if response.status_code != 200:
             refused.append(response.status_code)
@@ -348,14 +355,14 @@ def test_every_issued_token_works_and_every_application_is_whole(stack, traffic)
 
     for client_id, secret in traffic.created:
         grant = session.post(
-            servers[0].base + "/oauth/token",
+            stack.servers[0].base + "/oauth/token",
             data={"grant_type": "client_credentials"},
             auth=(client_id, secret),
             timeout=HANG_LIMIT,
         )
         assert grant.status_code == 200, (client_id, grant.text)
 
-    with psycopg.connect(postgres.url) as connection:
+    with psycopg.connect(stack.postgres.url) as connection:
         rows = connection.execute(
             "SELECT a.client_id, a.client_secret, "
             "  (SELECT COUNT(*) FROM applications_auditevent e WHERE e.application_id = a.id AND e.action = 'created') "
@@ -369,7 +376,7 @@ def test_every_issued_token_works_and_every_application_is_whole(stack, traffic)
             assert created_events == 1, client_id
     # /metrics adds up every worker of a server, the one killed and its replacement included.
     metrics = session.get(
-        servers[0].base + "/metrics", headers={"Authorization": "Bearer fault-metrics"}, timeout=HANG_LIMIT
+        stack.servers[0].base + "/metrics", headers={"Authorization": "Bearer fault-metrics"}, timeout=HANG_LIMIT
     ).text
     issued = float(re.search(r'^portal_token_requests_total\{result="issued"\} (\S+)$', metrics, re.M).group(1))
     unavailable = re.search(r'^portal_token_requests_total\{result="temporarily_unavailable"\} (\S+)$', metrics, re.M)
@@ -383,9 +390,8 @@ def test_every_issued_token_works_and_every_application_is_whole(stack, traffic)
 
 
 def test_slow_and_idle_clients_do_not_stall_the_server(stack):
-    _, _, servers, _, _ = stack
 
-    result = measure(servers[0].port, path="/healthz", trickling=200, idle=200, interval=2.0, seconds=8.0)
+    result = measure(stack.servers[0].port, path="/healthz", trickling=200, idle=200, interval=2.0, seconds=8.0)
 
     FIGURES["200 trickling + 200 idle connections"] = result.describe()
     assert result.failures == []
@@ -394,8 +400,7 @@ def test_slow_and_idle_clients_do_not_stall_the_server(stack):
 
 
 def test_sigterm_lets_requests_in_flight_finish_and_exits_within_30_seconds(stack):
-    _, _, servers, _, _ = stack
-    server = servers[1]
+    server = stack.servers[1]
     results = []
 
     def sign_in():

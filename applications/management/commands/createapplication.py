@@ -4,13 +4,14 @@ from django.core.management.base import BaseCommand
 from applications.management import secret_output as output
 from applications.services import create_application
 from portal.actors import COMMAND_LINE
+from portal.management.arguments import add_organization_argument
 
 
 class Command(BaseCommand):
     help = "Create an Application exactly as the portal does and print its client ID and secret once."
 
     def add_arguments(self, parser):
-        parser.add_argument("--organization", required=True, help="The organization's name or slug.")
+        add_organization_argument(parser)
         parser.add_argument("--name", required=True)
         parser.add_argument("--description", default="")
         parser.add_argument(

@@ -7,6 +7,7 @@ from applications.models import Application
 from applications.selectors import applications_for
 from applications.services import DEFAULT_KEEP_CURRENT_FOR, SecretLimitReached, rotate_secret
 from portal.actors import COMMAND_LINE
+from portal.management.arguments import add_organization_argument
 
 
 def _keep_current_for(value: str) -> int | None:
@@ -21,7 +22,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--organization", required=True, help="The organization's name or slug.")
+        add_organization_argument(parser)
         parser.add_argument("--application", required=True, help="The application's name or client ID.")
         parser.add_argument(
             "--keep-current-for",

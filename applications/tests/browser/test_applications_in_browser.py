@@ -6,6 +6,7 @@ from dotenv import dotenv_values
 
 from applications.models import Application
 from applications.tests.oauth_helpers import CONTRACT_KEYS
+from portal.tests.browser.helpers import confirm, press, scrolls_sideways
 
 pytestmark = pytest.mark.browser
 
@@ -34,10 +35,6 @@ def fill_new_application_form(page, name, scopes):
     page.get_by_role("textbox", name="Description").fill("Copies credentials every night.")
     for scope in scopes:
         page.get_by_label(scope).check()
-
-
-def scrolls_sideways(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
 
 
 def test_admin_creates_uses_updates_and_deletes_an_application(signed_in_page, live_server, organization, tmp_path):
@@ -102,15 +99,17 @@ def test_admin_creates_uses_updates_and_deletes_an_application(signed_in_page, l
     assert secret not in page.content()
     assert application.client_secret not in page.content()
     page.get_by_role("textbox", name="Description").fill("Copies credentials every hour.")
-    page.get_by_role("button", name="Update").click()
-    page.get_by_text("Application “Nightly sync” updated.").wait_for()
+    press(page, "Update", then="Application “Nightly sync” updated.")
     application.refresh_from_db()
     assert application.description == "Copies credentials every hour."
 
     page.get_by_role("button", name="Delete").click()
-    page.get_by_role("heading", name="Delete “Nightly sync”?").wait_for()
-    page.get_by_role("button", name="Delete “Nightly sync”").click()
-    page.get_by_text("Application “Nightly sync” deleted.").wait_for()
+    confirm(
+        page,
+        question="Delete “Nightly sync”?",
+        button="Delete “Nightly sync”",
+        then="Application “Nightly sync” deleted.",
+    )
     assert page.url == f"{live_server.url}{LIST_PATH}"
     assert not Application.objects.exists()
 

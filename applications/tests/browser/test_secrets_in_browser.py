@@ -5,8 +5,9 @@ from dotenv import dotenv_values
 
 from applications.models import ClientSecret
 from applications.services import rotate_secret
-from applications.tests.browser.test_applications_in_browser import download, request_token, scrolls_sideways
+from applications.tests.browser.test_applications_in_browser import download, request_token
 from portal.actors import COMMAND_LINE
+from portal.tests.browser.helpers import scrolls_sideways
 
 pytestmark = pytest.mark.browser
 

@@ -2,6 +2,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from portal.management.arguments import add_organization_argument
 from portal.services import ensure_org_admin, ensure_organization
 
 
@@ -9,7 +10,7 @@ class Command(BaseCommand):
     help = "Create (or update) an organization, a user and the user's admin membership in it. Safe to run twice."
 
     def add_arguments(self, parser):
-        parser.add_argument("--organization", required=True, help="The organization's name or slug.")
+        add_organization_argument(parser)
         parser.add_argument("--username", required=True)
         parser.add_argument("--email", default="")
         parser.add_argument("--password", required=True)

@@ -1,23 +1,12 @@
 import pytest
 
 from portal.models import Invitation, Membership
+from portal.tests.browser.helpers import confirm, press, scrolls_sideways, sign_in
 from portal.tests.factories import PASSWORD, MembershipFactory
 
 pytestmark = pytest.mark.browser
 
 MEMBERS = "/organization/members/"
-
-
-def sign_in(page, username):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/integrations/applications/")
-
-
-def scrolls_sideways(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
 
 
 def test_an_admin_invites_and_a_new_person_joins_with_the_invited_role(
@@ -91,15 +80,12 @@ def test_an_admin_demotes_and_removes(signed_in_page, organization):
     page.goto(MEMBERS)
 
     page.get_by_label("Role of bob").select_option("member")
-    page.get_by_role("button", name="Change role of bob").click()
-    page.get_by_text("bob is now member.").wait_for()
+    press(page, "Change role of bob", then="bob is now member.")
     colleague.refresh_from_db()
     assert colleague.role == "member"
 
     page.get_by_role("link", name="Remove bob").click()
-    page.get_by_role("heading", name="Remove bob from Acme Corp?").wait_for()
-    page.get_by_role("button", name="Remove bob").click()
-    page.get_by_text("bob was removed from Acme Corp.").wait_for()
+    confirm(page, question="Remove bob from Acme Corp?", button="Remove bob", then="bob was removed from Acme Corp.")
     assert not Membership.objects.filter(pk=colleague.pk).exists()
     assert page.get_by_label("Role of bob").count() == 0
 
