@@ -160,22 +160,31 @@ class ApplicationUpdateSerializer(StrictInputMixin, serializers.Serializer):
         return value
 
 
-class SecretCreateSerializer(StrictInputMixin, serializers.Serializer):
-    keepCurrentFor = serializers.IntegerField(
-        source="keep_current_for",
-        min_value=0,
-        max_value=KEEP_CURRENT_FOR_MAX,
+def _optional_whole_number(source: str, *, low: int, high: int, default, help_text: str):
+    """A whole number in [low, high], or null; `default` when the field is left out."""
+    return serializers.IntegerField(
+        source=source,
+        min_value=low,
+        max_value=high,
         allow_null=True,
         required=False,
+        default=default,
+        help_text=help_text,
+    )
+
+
+class SecretCreateSerializer(StrictInputMixin, serializers.Serializer):
+    keepCurrentFor = _optional_whole_number(
+        "keep_current_for",
+        low=0,
+        high=KEEP_CURRENT_FOR_MAX,
         default=DEFAULT_KEEP_CURRENT_FOR,
         help_text="Seconds the current live secret keeps working (0: it stops now; null: until revoked).",
     )
-    expiresInDays = serializers.IntegerField(
-        source="expires_in_days",
-        min_value=1,
-        max_value=EXPIRES_IN_DAYS_MAX,
-        allow_null=True,
-        required=False,
+    expiresInDays = _optional_whole_number(
+        "expires_in_days",
+        low=1,
+        high=EXPIRES_IN_DAYS_MAX,
         default=None,
         help_text="Days the new secret lives (null: until revoked).",
     )
