@@ -1,4 +1,3 @@
-from django.core.paginator import Paginator
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -18,11 +17,9 @@ class Pagination(PageNumberPagination):
         plain = given.isascii() and given.isdigit() and len(given) <= 9 and int(given) >= 1
         return int(given) if plain else None
 
-    def paginated_rows(self, request, *, number: int, count: int, results: list) -> Response:
-        """DRF's paginated response for rows already read (`count` in all, page `number`)."""
+    def paginated_rows(self, request, *, number: int, size: int, count: int, results: list) -> Response:
+        """DRF's paginated response for rows already read: page `number` of `size` rows, `count` in all."""
         self.request = request
-        # The very Page DRF builds, with the rows in place of a queryset slice: same links, same count.
-        paginator = Paginator(range(count), self.get_page_size(request))
-        paginator.__dict__["count"] = count
-        self.page = paginator.page(number)
+        # The very Page DRF builds, over a range of the same length in place of the queryset: same links, same count.
+        self.page = self.django_paginator_class(range(count), size).page(number)
         return self.get_paginated_response(results)

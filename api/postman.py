@@ -269,21 +269,25 @@ def _script(kind: str, source: str) -> dict:
     return {"listen": kind, "script": {"type": "text/javascript", "exec": source.splitlines()}}
 
 
+def _skip_when(condition: str, reason: str) -> str:
+    """Pre-request script that skips the request, saying why in the console, while `condition` holds."""
+    return f'if ({condition}) {{\n    console.log("Skipped: {reason}");\n    pm.execution.skipRequest();\n}}\n'
+
+
 def _guard(operation: Operation) -> str:
-    lines = [
-        f'if (!(pm.variables.get("SCOPES") || "").split(" ").includes("{operation.scope}")) {{',
-        f'    console.log("Skipped: the application does not have the {operation.scope} scope.");',
-        "    pm.execution.skipRequest();",
-        "}",
-    ]
+    scope = operation.scope
+    script = _skip_when(
+        f'!(pm.variables.get("SCOPES") || "").split(" ").includes("{scope}")',
+        f"the application does not have the {scope} scope.",
+    )
     for name in operation.needs:
-        lines += [
-            f'if (!pm.variables.get("{name}")) {{',
-            f'    console.log("Skipped: {name} is empty.");',
-            "    pm.execution.skipRequest();",
-            "}",
-        ]
-    return "\n".join(lines) + "\n"
+        script += _skip_when(f'!pm.variables.get("{name}")', f"{name} is empty.")
+    return script
+
+
+def _status_test(status: int) -> str:
+    reason = {200: "OK", 201: "Created", 204: "No Content"}[status]
+    return f'pm.test("{status} {reason}", function () {{\n    pm.response.to.have.status({status});\n}});\n'
 
 
 def _item(operation: Operation) -> dict:
@@ -300,15 +304,12 @@ def _item(operation: Operation) -> dict:
     if operation.body is not None:
         request["header"].append({"key": "Content-Type", "value": "application/json"})
         request["body"] = {"mode": "raw", "raw": operation.body, "options": {"raw": {"language": "json"}}}
-    reason = {200: "OK", 201: "Created", 204: "No Content"}[operation.status]
-    tests = (
-        f'pm.test("{operation.status} {reason}", function () {{\n'
-        f"    pm.response.to.have.status({operation.status});\n"
-        "});\n" + operation.tests
-    )
     return {
         "name": operation.name,
-        "event": [_script("prerequest", _guard(operation)), _script("test", tests)],
+        "event": [
+            _script("prerequest", _guard(operation)),
+            _script("test", _status_test(operation.status) + operation.tests),
+        ],
         "request": request,
     }
 
@@ -316,16 +317,13 @@ def _item(operation: Operation) -> dict:
 # Answers whether the collection's current token is active and what it allows (RFC 7662). The
 # endpoint authenticates the client itself, so the request sends the environment's client
 # credentials in the body, as the token script does, and no bearer token.
-INTROSPECTION_SCRIPT_GUARD = """\
-if (!pm.variables.get("INTROSPECTION_ENDPOINT")) {
-    console.log("Skipped: INTROSPECTION_ENDPOINT is empty (an environment downloaded before introspection existed).");
-    pm.execution.skipRequest();
-}
-"""
-INTROSPECTION_TESTS = """\
-pm.test("200 OK", function () {
-    pm.response.to.have.status(200);
-});
+INTROSPECTION_SCRIPT_GUARD = _skip_when(
+    '!pm.variables.get("INTROSPECTION_ENDPOINT")',
+    "INTROSPECTION_ENDPOINT is empty (an environment downloaded before introspection existed).",
+)
+INTROSPECTION_TESTS = (
+    _status_test(200)
+    + """\
 pm.test("the token is active and belongs to this environment's client", function () {
     const answer = pm.response.json();
     pm.expect(answer.active).to.eql(true);
@@ -334,6 +332,7 @@ pm.test("the token is active and belongs to this environment's client", function
     pm.expect(answer.exp).to.be.above(Date.now() / 1000);
 });
 """
+)
 
 
 def _introspection_item() -> dict:

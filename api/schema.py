@@ -79,10 +79,14 @@ _ERROR_EXAMPLES = {
 }
 
 
-def _error(code: int) -> OpenApiResponse:
-    name, detail = _ERROR_EXAMPLES[code]
+def _error_response(code: int, description: str, name: str, detail: str) -> OpenApiResponse:
+    """An error answer: its description, and an example `{"detail": …}` body named `name`."""
     example = OpenApiExample(name, value={"detail": detail}, response_only=True, status_codes=[str(code)])
-    return OpenApiResponse(ERROR, description=_ERROR_DESCRIPTIONS[code], examples=[example])
+    return OpenApiResponse(ERROR, description=description, examples=[example])
+
+
+def _error(code: int) -> OpenApiResponse:
+    return _error_response(code, _ERROR_DESCRIPTIONS[code], *_ERROR_EXAMPLES[code])
 
 
 def errors(*codes: int) -> dict:
@@ -295,11 +299,7 @@ application_detail = extend_schema_view(
 
 
 def _conflict(description: str, example: str) -> OpenApiResponse:
-    return OpenApiResponse(
-        ERROR,
-        description=description,
-        examples=[OpenApiExample(description, value={"detail": example}, response_only=True, status_codes=["409"])],
-    )
+    return _error_response(409, description, description, example)
 
 
 application_secrets = extend_schema_view(

@@ -121,7 +121,7 @@ class CredentialListApi(OrganizationListApi):
             }
             for public_id, visibility, created_at, document in rows
         ]
-        return pagination.paginated_rows(request, number=number, count=count or 0, results=results)
+        return pagination.paginated_rows(request, number=number, size=size, count=count or 0, results=results)
 
     def post(self, request):
         serializer = self.get_serializer(data=request.data)

@@ -129,9 +129,7 @@ def _python_load_worker(
 
 def python_load(scenario: Scenario, seconds: int, connections: int) -> dict:
     """The fallback when wrk cannot be had: connections in two processes, each a thread."""
-    headers = {"Authorization": scenario.authorization} if scenario.authorization else {}
-    if scenario.body:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    headers = scenario.headers
     queue = multiprocessing.Queue()
     shares = [n for n in (connections - connections // 2, connections // 2) if n]
     processes = [

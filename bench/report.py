@@ -83,7 +83,7 @@ class Target:
         return None if self.goal is None or self.value is None else self.goal.met(self.value)
 
 
-def targets(args, summaries: dict[str, Summary], context: dict) -> list[Target]:
+def targets(summaries: dict[str, Summary], context: dict) -> list[Target]:
     def paired(label, top, bottom, goal):
         return Target(label, ratio(summaries, top, bottom), goal, spread(summaries, top, bottom))
 
@@ -179,7 +179,7 @@ def report(args, summaries: dict[str, Summary], context: dict) -> str:
             "|---|---:|---:|---:|:---:|",
         ]
     )
-    for target in targets(args, summaries, context):
+    for target in targets(summaries, context):
         met = {None: "", True: "yes", False: "**no**"}[target.verdict]
         goal = target.goal.text if target.goal else ""
         lines.append(f"| {target.label} | {shown(target.value)} | {target.middle} | {goal} | {met} |")
@@ -190,7 +190,7 @@ def report(args, summaries: dict[str, Summary], context: dict) -> str:
     return "\n".join(lines)
 
 
-def print_report(args, summaries: dict[str, Summary], context: dict) -> None:
+def print_report(summaries: dict[str, Summary], context: dict) -> None:
     print(
         f"\n{'scenario':<62}{'tokens':>9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'sockerr':>9}{'RSS MiB':>9}{'other':>7}"
     )
@@ -200,7 +200,7 @@ def print_report(args, summaries: dict[str, Summary], context: dict) -> None:
             f"{s.total('non_2xx'):>9}{s.total('socket_errors'):>9}{s.rss_peak_mib:>9.0f}{s.median('other_cpu'):>7.0%}"
         )
     print()
-    for target in targets(args, summaries, context):
+    for target in targets(summaries, context):
         verdict = {None: "", True: "met", False: "NOT MET"}[target.verdict]
         goal = target.goal.text if target.goal else ""
         print(f"{target.label:<62}{shown(target.value):>10}{target.middle:>13}  {goal:<8}{verdict}")

@@ -86,7 +86,7 @@ def main(argv=None) -> int:
             "cleartokens": clear_expired_tokens(databases[0]),
             "elapsed": time.monotonic() - started,
         }
-        print_report(args, summaries, context)
+        print_report(summaries, context)
         if not args.no_results:
             args.results.write_text(report(args, summaries, context))
             log(f"wrote {args.results}")

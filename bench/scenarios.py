@@ -23,20 +23,25 @@ class Scenario:
     connections: int | None = None
 
     @property
+    def headers(self) -> dict[str, str]:
+        """The request's headers, as the preflight and the Python load generator send them (wrk.lua sets its own)."""
+        headers = {"Authorization": self.authorization} if self.authorization else {}
+        if self.body:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return headers
+
+    @property
     def family(self) -> str:
         """The scenario without its variant: "B" for B, B@1k and B-sync."""
         return re.match(r"[A-Z]\d?", self.key).group()
 
 
 def preflight(scenario: Scenario) -> None:
-    headers = {"Authorization": scenario.authorization} if scenario.authorization else {}
-    if scenario.body:
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
     status, content = request(
         scenario.server.base + scenario.path,
         method=scenario.method,
         body=scenario.body.encode() if scenario.body else None,
-        headers=headers,
+        headers=scenario.headers,
     )
     if not 200 <= status < 300:
         raise SystemExit(f"{scenario.key}: {scenario.method} {scenario.path} answered {status}: {content[:300]!r}")

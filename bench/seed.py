@@ -8,7 +8,6 @@ secrets for bench/run.py.
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
 import secrets
@@ -94,6 +93,8 @@ def fill_tokens(count: int, application_ids: list[int]) -> None:
     """Bulk-insert `count` tokens spread over the applications; one in five is already expired."""
     from django.utils import timezone
 
+    from applications.oauth.reads import token_checksum
+
     AccessToken = access_token_model()
     now = timezone.now()
     batch = []
@@ -102,7 +103,7 @@ def fill_tokens(count: int, application_ids: list[int]) -> None:
             AccessToken(
                 token="",
                 # Only a checksum of each token is stored (RFC 9700 token storage).
-                token_checksum=hashlib.sha256(secrets.token_urlsafe(30).encode()).hexdigest(),
+                token_checksum=token_checksum(secrets.token_urlsafe(30)),
                 application_id=application_ids[n % len(application_ids)],
                 scope=" ".join(SCOPES),
                 expires=now - dt.timedelta(days=1) if n % 5 == 0 else now + dt.timedelta(hours=1),

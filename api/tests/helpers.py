@@ -1,6 +1,5 @@
 """What the API tests share: the token header, the token's row, and the table of every operation."""
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -8,12 +7,13 @@ from oauth2_provider.models import AccessToken
 
 from api.examples import VERIFIABLE_CREDENTIAL
 from applications import scopes as catalog
+from applications.oauth.reads import token_checksum
 
 ALL_SCOPES = tuple(catalog.SCOPES)
 
 
 def access_token_row(token: str) -> AccessToken:
-    return AccessToken.objects.get(token_checksum=hashlib.sha256(token.encode()).hexdigest())
+    return AccessToken.objects.get(token_checksum=token_checksum(token))
 
 
 def bearer(token: str) -> dict:

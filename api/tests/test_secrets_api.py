@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from api.tests.helpers import bearer
+from api.tests.helpers import api_time, bearer
 from applications.identifiers import is_well_formed
 from applications.models import ClientSecret
 from applications.services import rotate_secret
@@ -57,7 +57,7 @@ def test_get_lists_only_live_secrets_and_the_token_lifetime(client, token, targe
     item = body["secrets"][0]
     assert set(item) == {"id", "hint", "createdAt", "expiresAt", "lastUsedAt"}
     assert item["hint"] == second.hint and item["lastUsedAt"] is None
-    assert item["expiresAt"] == second.expires_at.isoformat().replace("+00:00", "Z")
+    assert item["expiresAt"] == api_time(second.expires_at)
     assert first.secret_hash not in json.dumps(body) and second.secret_hash not in json.dumps(body)
 
 
