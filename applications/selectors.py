@@ -31,12 +31,19 @@ def applications_for(organization) -> QuerySet[Application]:
 
 def get_application(*, organization, public_id) -> Application:
     """The organization's application, or Http404, also for another organization's application."""
-    return get_object_or_404(applications_for(organization), public_id=public_id)
+    application = get_object_or_404(applications_for(organization), public_id=public_id)
+    # The caller holds the organization already: the services' permission check and audit record
+    # read it from the application, and would otherwise load it again.
+    application.organization = organization
+    return application
 
 
 def get_live_secret(*, application, public_id) -> ClientSecret:
     """One live secret of the application, or Http404 (also for a revoked or expired one, or another's)."""
-    return get_object_or_404(live_secrets_query().filter(application=application), public_id=public_id)
+    secret = get_object_or_404(live_secrets_query().filter(application=application), public_id=public_id)
+    # revoke_secret starts from the secret's application: the one in hand, not a second read of it.
+    secret.application = application
+    return secret
 
 
 def secret_expiry(application, now=None) -> tuple[str, int | None] | None:

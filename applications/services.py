@@ -12,6 +12,7 @@ from applications import scopes as catalog
 from applications.audit import record_event
 from applications.identifiers import generate_client_secret
 from applications.models import Application, AuditEvent, ClientSecret
+from applications.selectors import live_secrets_query
 from portal import form_tokens
 from portal.actors import Actor, require_manager
 
@@ -198,8 +199,9 @@ def _lock(application: Application) -> bool:
     return locked.first() is not None
 
 
-def _live(secrets_, now) -> list[ClientSecret]:
-    return [secret for secret in secrets_ if secret.is_live(now)]
+def _live_secrets(application: Application, now) -> list[ClientSecret]:
+    # Read after _lock: what a concurrent rotation or revocation committed is seen.
+    return list(live_secrets_query(now).filter(application=application))
 
 
 class SecretFormAlreadySubmitted(FormAlreadySubmitted):
@@ -238,7 +240,7 @@ def rotate_secret(
         raise Application.DoesNotExist("The application was deleted.")
     if form_token is not None:
         _refuse_spent_secret_form_token(application=application, form_token=form_token)
-    current = _live(ClientSecret.objects.filter(application=application, revoked_at__isnull=True), now)
+    current = _live_secrets(application, now)
     if len(current) >= MAX_LIVE_SECRETS:
         raise SecretLimitReached()
     if keep_current_for is not None:
@@ -279,7 +281,7 @@ def revoke_secret(*, secret: ClientSecret, actor: Actor, revoke_tokens: bool = T
     if not _lock(application):
         raise ClientSecret.DoesNotExist("The application was deleted.")
     now = timezone.now()
-    live = _live(ClientSecret.objects.filter(application=application, revoked_at__isnull=True), now)
+    live = _live_secrets(application, now)
     secret = next((candidate for candidate in live if candidate.pk == secret.pk), None)
     if secret is None:
         raise ClientSecret.DoesNotExist("The secret is no longer live.")

@@ -176,13 +176,11 @@ def rotate_view(request, public_id):
     return _rotate(request, application, RotateSecretForm(request.POST))
 
 
-def _rotate_form(request, application, form, status=200):
-    context = {
-        "application": application,
-        "form": form,
-        "secret_limit_reached": len(application.live_secrets) >= MAX_LIVE_SECRETS,
-    }
-    return render(request, "applications/rotate.html", context, status=status)
+def _rotate_form(request, application, form, refusal=None):
+    if len(application.live_secrets) >= MAX_LIVE_SECRETS:
+        # The service's own refusal, said before the admin fills in a form it would refuse.
+        refusal = str(SecretLimitReached())
+    return render(request, "applications/rotate.html", {"application": application, "form": form, "refusal": refusal})
 
 
 @sensitive_variables()
@@ -192,8 +190,7 @@ def _rotate(request, application, form):
     try:
         row, secret = rotate_secret(application=application, actor=Actor.member(request), **form.cleaned_data)
     except SecretLimitReached as refused:
-        form.add_error(None, str(refused))
-        return _rotate_form(request, application, form)
+        return _rotate_form(request, application, form, refusal=str(refused))
     except ValidationError as error:
         form.add_error(None, error)
         return _rotate_form(request, application, form)
@@ -207,7 +204,8 @@ def _rotate(request, application, form):
 def revoke_secret_view(request, public_id, secret_id):
     application = _managed_application(request, public_id)
     secret = get_live_secret(application=application, public_id=secret_id)
-    only_one = len(application.live_secrets) < 2
+    # The service's own refusal, said before the admin confirms.
+    refusal = str(LastLiveSecret()) if len(application.live_secrets) < 2 else None
     form = RevokeSecretForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -215,8 +213,7 @@ def revoke_secret_view(request, public_id, secret_id):
                 secret=secret, actor=Actor.member(request), revoke_tokens=form.cleaned_data["revoke_tokens"]
             )
         except LastLiveSecret as refused:
-            form.add_error(None, str(refused))
-            only_one = True
+            refusal = str(refused)
         except ClientSecret.DoesNotExist:
             raise Http404("The secret is no longer live.")
         else:
@@ -226,7 +223,7 @@ def revoke_secret_view(request, public_id, secret_id):
                 tokens = "the access tokens issued with it work until they expire"
             messages.success(request, f"Secret {secret} revoked: it no longer works; {tokens}.")
             return redirect("applications:detail", public_id=application.public_id)
-    context = {"application": application, "secret": secret, "form": form, "only_one": only_one}
+    context = {"application": application, "secret": secret, "form": form, "refusal": refusal}
     return render(request, "applications/confirm_revoke_secret.html", context)
 
 

@@ -25,7 +25,7 @@ pytestmark = [
 @pytest.fixture
 def slow_rotation(monkeypatch):
     """Each rotation holds its lock a while after counting the live secrets, so the other one overlaps it."""
-    slow_down(monkeypatch, services, "_live")
+    slow_down(monkeypatch, services, "_live_secrets")
 
 
 def test_two_rotations_at_once_leave_two_live_secrets(make_application, get_token, slow_rotation):

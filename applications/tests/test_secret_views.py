@@ -215,6 +215,16 @@ def test_two_live_secrets_refuse_the_form_and_nothing_changes(admin_portal_clien
     assert not ClientSecret.objects.filter(form_token="s" * 43).exists()
 
 
+def test_the_two_secrets_refusal_is_said_once_before_and_after_submitting(admin_portal_client, make_application):
+    application, _ = make_application()
+    rotate_secret(application=application, actor=COMMAND_LINE)
+    refusal = "This application already has 2 live secrets: revoke one of them first, then generate a new one."
+    assert admin_portal_client.get(rotate_url(application)).content.decode().count(refusal) == 1
+    html = admin_portal_client.post(rotate_url(application), rotate_data()).content.decode()
+    assert html.count(refusal) == 1
+    assert html.count('role="alert"') == 1
+
+
 @pytest.mark.parametrize(
     "overrides, field, message",
     [
