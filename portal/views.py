@@ -17,8 +17,8 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import throttle
-from portal.actors import Actor, client_address, require_manager
-from portal.decorators import member_required, one_time_form
+from portal.actors import Actor, client_address
+from portal.decorators import managers_only, member_required, one_time_form
 from portal.forms import InvitationForm, RoleForm, SignInForm
 from portal.members import (
     AlreadyMember,
@@ -101,11 +101,6 @@ INVITATION_PER_ADDRESS = throttle.Limit("invitation-address", "INVITATION_PER_AD
 SIGNUP_PER_ADDRESS = throttle.Limit("invitation-signup-address", "INVITATION_SIGNUP_PER_ADDRESS")
 
 
-def _managers_only(request) -> None:
-    # The services enforce the same rule; checking first spares members a form they could never submit.
-    require_manager(Actor.member(request), request.membership.organization)
-
-
 def _members_page(request, *, errors=None, status=200):
     organization = request.membership.organization
     members = list(members_of(organization))
@@ -130,7 +125,7 @@ def members_view(request):
 @member_required
 def change_role_view(request, public_id):
     membership = get_member(organization=request.membership.organization, public_id=public_id)
-    _managers_only(request)
+    managers_only(request)
     form = RoleForm(request.POST)
     if not form.is_valid():
         return _members_page(request, errors={membership.public_id: " ".join(form.errors["role"])})
@@ -146,7 +141,7 @@ def change_role_view(request, public_id):
 @member_required
 def remove_view(request, public_id):
     membership = get_member(organization=request.membership.organization, public_id=public_id)
-    _managers_only(request)
+    managers_only(request)
     error = None
     if request.method == "POST":
         try:
@@ -165,7 +160,7 @@ def remove_view(request, public_id):
 @member_required
 def revoke_invitation_view(request, public_id):
     invitation = get_pending_invitation(organization=request.membership.organization, public_id=public_id)
-    _managers_only(request)
+    managers_only(request)
     revoke_invitation(invitation=invitation, actor=Actor.member(request))
     messages.success(request, f"The invitation for {invitation.email} was revoked: its link no longer works.")
     return redirect("members:list")
@@ -175,7 +170,7 @@ def revoke_invitation_view(request, public_id):
 @member_required
 @one_time_form(spent_template="members/already_invited.html", spent_name="invitation")
 def invite_view(request):
-    _managers_only(request)
+    managers_only(request)
     if request.method == "GET":
         return _invite_page(request, InvitationForm())
     return _invite(request, InvitationForm(request.POST))
