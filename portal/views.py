@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
 from django.views import defaults
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -204,30 +204,24 @@ def _too_many(request, wait: int):
     return response
 
 
-def _invitation_response(response):
-    # The page's own URL holds the token: no cache keeps it. (The site's Referrer-Policy, same-origin, sends it
-    # to no other site; "no-referrer" would make the browser send `Origin: null` and fail the form's CSRF check.)
-    add_never_cache_headers(response)
-    return response
-
-
+# The page's own URL holds the token: no cache keeps any answer. (The site's Referrer-Policy, same-origin, sends it
+# to no other site; "no-referrer" would make the browser send `Origin: null` and fail the form's CSRF check.)
 @sensitive_variables()
 @require_http_methods(["GET", "POST"])
+@never_cache
 def invitation_view(request, token):
     address = client_address(request) or ""
     attempt = throttle.attempt([(INVITATION_PER_ADDRESS, address)])
     if attempt.wait:
-        return _invitation_response(_too_many(request, attempt.wait))
+        return _too_many(request, attempt.wait)
     invitation = invitation_for_token(token)
     if invitation is None:
         attempt.failed()
-        return _invitation_response(render(request, "members/invitation_not_found.html", status=404))
+        return render(request, "members/invitation_not_found.html", status=404)
     attempt.succeeded()
     if request.user.is_authenticated:
-        response = _join(request, invitation)
-    else:
-        response = _create_account(request, invitation)
-    return _invitation_response(response)
+        return _join(request, invitation)
+    return _create_account(request, invitation)
 
 
 def _join(request, invitation):
