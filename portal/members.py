@@ -19,7 +19,7 @@ from django.utils import timezone
 from portal import form_tokens
 from portal.actors import Actor, require_manager
 from portal.models import Invitation, MemberEvent, Membership, Organization
-from portal.selectors import pending_invitations_for
+from portal.selectors import is_member, pending_invitations_for
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +253,7 @@ class AlreadyMember(Exception):
 @transaction.atomic
 def accept_invitation(*, invitation: Invitation, user, address: str | None = None) -> Membership:
     """Make a signed-in user a member with the invited role; an existing member changes nothing."""
-    if Membership.objects.filter(organization=invitation.organization, user=user).exists():
+    if is_member(user=user, organization=invitation.organization):
         raise AlreadyMember()
     try:
         with transaction.atomic():

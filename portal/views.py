@@ -39,6 +39,7 @@ from portal.selectors import (
     get_member,
     get_pending_invitation,
     invitation_for_token,
+    is_member,
     members_of,
     memberships_for,
     pending_invitations_for,
@@ -225,7 +226,6 @@ def invitation_view(request, token):
 
 
 def _join(request, invitation):
-    organization = invitation.organization
     if request.method == "POST":
         try:
             membership = accept_invitation(invitation=invitation, user=request.user, address=client_address(request))
@@ -235,7 +235,7 @@ def _join(request, invitation):
             return render(request, "members/invitation_not_found.html", status=404)
         else:
             return _welcome(request, membership)
-    already = Membership.objects.filter(organization=organization, user=request.user).exists()
+    already = is_member(user=request.user, organization=invitation.organization)
     return render(request, "members/invitation.html", {"invitation": invitation, "already_member": already})
 
 
