@@ -8,9 +8,9 @@ from applications.tests.oauth_helpers import request_token
 from portal import throttle
 from portal.actors import COMMAND_LINE
 from portal.models import Membership
+from portal.testing.services import RedisServer
 from portal.tests.factories import MembershipFactory, OrganizationFactory
 from portal.tests.helpers import signed_in
-from portal.tests.servers import start_redis
 
 
 @pytest.fixture(autouse=True)
@@ -144,10 +144,9 @@ def redis_url():
     if os.environ.get("TEST_REDIS_URL"):
         yield os.environ["TEST_REDIS_URL"]
         return
-    process, url = start_redis("--maxmemory-policy", "noeviction")
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    server = RedisServer("--maxmemory-policy", "noeviction").start()
+    yield server.url
+    server.close()
 
 
 @pytest.fixture(params=["database", "redis"])

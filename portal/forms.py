@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.views.decorators.debug import sensitive_variables
 
 from portal import throttle
+from portal.actors import client_address
 from portal.form_tokens import form_token_field
 from portal.models import Membership
 
@@ -22,7 +23,7 @@ class SignInForm(AuthenticationForm):
         username = self.cleaned_data.get("username")
         if username is None or self.cleaned_data.get("password") is None:
             return super().clean()  # nothing is checked without both
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        address = client_address(self.request) or ""  # the sign-in view always passes its request
         attempt = throttle.attempt([(PER_USERNAME_ADDRESS, f"{username.lower()}\n{address}"), (PER_ADDRESS, address)])
         if attempt.wait:
             raise ValidationError(

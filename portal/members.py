@@ -13,13 +13,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal import form_tokens
+from portal.activity import record_activity
 from portal.actors import Actor, require_manager
 from portal.models import Invitation, MemberEvent, Membership, Organization
-from portal.selectors import pending_invitations_for
+from portal.selectors import is_member, pending_invitations_for
 
 logger = logging.getLogger(__name__)
 
@@ -27,20 +28,15 @@ LAST_ADMIN = "The organization must keep at least one admin: make another member
 
 
 def record_member_event(*, organization, action: str, subject: str, actor: Actor, changes: dict | None = None) -> None:
-    """Write one Activity record; a failure here is logged and never fails the action it records."""
-    try:
-        with transaction.atomic():
-            MemberEvent.objects.create(
-                organization_id=organization.pk,
-                action=action,
-                subject=subject[:255],
-                actor=actor.user,
-                actor_label=actor.label[:255],
-                address=actor.address,
-                changes=changes or {},
-            )
-    except DatabaseError:
-        logger.exception("Could not record the %s of %s", action, subject)
+    record_activity(
+        MemberEvent,
+        actor=actor,
+        action=action,
+        of=subject,
+        changes=changes,
+        organization_id=organization.pk,
+        subject=subject[:255],
+    )
 
 
 def _lock(organization) -> None:
@@ -253,7 +249,7 @@ class AlreadyMember(Exception):
 @transaction.atomic
 def accept_invitation(*, invitation: Invitation, user, address: str | None = None) -> Membership:
     """Make a signed-in user a member with the invited role; an existing member changes nothing."""
-    if Membership.objects.filter(organization=invitation.organization, user=user).exists():
+    if is_member(user=user, organization=invitation.organization):
         raise AlreadyMember()
     try:
         with transaction.atomic():

@@ -28,6 +28,10 @@ def current_membership(request) -> Membership | None:
     return by_organization.get(chosen) or next(iter(request.memberships), None)
 
 
+def is_member(*, user, organization) -> bool:
+    return Membership.objects.filter(organization=organization, user=user).exists()
+
+
 def members_of(organization) -> QuerySet[Membership]:
     """The organization's memberships, oldest first. Tenant scoping for members happens here."""
     return Membership.objects.filter(organization=organization).select_related("user").order_by("created_at", "id")

@@ -11,14 +11,14 @@ from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
 from django.views import defaults
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import throttle
-from portal.actors import Actor, client_address, require_manager
-from portal.decorators import member_required, one_time_form
+from portal.actors import Actor, client_address
+from portal.decorators import managers_only, member_required, one_time_form
 from portal.forms import InvitationForm, RoleForm, SignInForm
 from portal.members import (
     AlreadyMember,
@@ -39,6 +39,7 @@ from portal.selectors import (
     get_member,
     get_pending_invitation,
     invitation_for_token,
+    is_member,
     members_of,
     memberships_for,
     pending_invitations_for,
@@ -101,11 +102,6 @@ INVITATION_PER_ADDRESS = throttle.Limit("invitation-address", "INVITATION_PER_AD
 SIGNUP_PER_ADDRESS = throttle.Limit("invitation-signup-address", "INVITATION_SIGNUP_PER_ADDRESS")
 
 
-def _managers_only(request) -> None:
-    # The services enforce the same rule; checking first spares members a form they could never submit.
-    require_manager(Actor.member(request), request.membership.organization)
-
-
 def _members_page(request, *, errors=None, status=200):
     organization = request.membership.organization
     members = list(members_of(organization))
@@ -130,7 +126,7 @@ def members_view(request):
 @member_required
 def change_role_view(request, public_id):
     membership = get_member(organization=request.membership.organization, public_id=public_id)
-    _managers_only(request)
+    managers_only(request)
     form = RoleForm(request.POST)
     if not form.is_valid():
         return _members_page(request, errors={membership.public_id: " ".join(form.errors["role"])})
@@ -146,7 +142,7 @@ def change_role_view(request, public_id):
 @member_required
 def remove_view(request, public_id):
     membership = get_member(organization=request.membership.organization, public_id=public_id)
-    _managers_only(request)
+    managers_only(request)
     error = None
     if request.method == "POST":
         try:
@@ -165,7 +161,7 @@ def remove_view(request, public_id):
 @member_required
 def revoke_invitation_view(request, public_id):
     invitation = get_pending_invitation(organization=request.membership.organization, public_id=public_id)
-    _managers_only(request)
+    managers_only(request)
     revoke_invitation(invitation=invitation, actor=Actor.member(request))
     messages.success(request, f"The invitation for {invitation.email} was revoked: its link no longer works.")
     return redirect("members:list")
@@ -175,7 +171,7 @@ def revoke_invitation_view(request, public_id):
 @member_required
 @one_time_form(spent_template="members/already_invited.html", spent_name="invitation")
 def invite_view(request):
-    _managers_only(request)
+    managers_only(request)
     if request.method == "GET":
         return _invite_page(request, InvitationForm())
     return _invite(request, InvitationForm(request.POST))
@@ -209,34 +205,27 @@ def _too_many(request, wait: int):
     return response
 
 
-def _invitation_response(response):
-    # The page's own URL holds the token: no cache keeps it. (The site's Referrer-Policy, same-origin, sends it
-    # to no other site; "no-referrer" would make the browser send `Origin: null` and fail the form's CSRF check.)
-    add_never_cache_headers(response)
-    return response
-
-
+# The page's own URL holds the token: no cache keeps any answer. (The site's Referrer-Policy, same-origin, sends it
+# to no other site; "no-referrer" would make the browser send `Origin: null` and fail the form's CSRF check.)
 @sensitive_variables()
 @require_http_methods(["GET", "POST"])
+@never_cache
 def invitation_view(request, token):
     address = client_address(request) or ""
     attempt = throttle.attempt([(INVITATION_PER_ADDRESS, address)])
     if attempt.wait:
-        return _invitation_response(_too_many(request, attempt.wait))
+        return _too_many(request, attempt.wait)
     invitation = invitation_for_token(token)
     if invitation is None:
         attempt.failed()
-        return _invitation_response(render(request, "members/invitation_not_found.html", status=404))
+        return render(request, "members/invitation_not_found.html", status=404)
     attempt.succeeded()
     if request.user.is_authenticated:
-        response = _join(request, invitation)
-    else:
-        response = _create_account(request, invitation)
-    return _invitation_response(response)
+        return _join(request, invitation)
+    return _create_account(request, invitation)
 
 
 def _join(request, invitation):
-    organization = invitation.organization
     if request.method == "POST":
         try:
             membership = accept_invitation(invitation=invitation, user=request.user, address=client_address(request))
@@ -246,7 +235,7 @@ def _join(request, invitation):
             return render(request, "members/invitation_not_found.html", status=404)
         else:
             return _welcome(request, membership)
-    already = Membership.objects.filter(organization=organization, user=request.user).exists()
+    already = is_member(user=request.user, organization=invitation.organization)
     return render(request, "members/invitation.html", {"invitation": invitation, "already_member": already})
 
 

@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 import urllib.request
@@ -23,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, Python puts scripts/ first on the path; the portal's packages import from the root.
 sys.path[0] = str(ROOT)
 
-from portal.testing.server import PortalServer  # noqa: E402
+from portal.testing.server import PortalServer, manage  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ORGANIZATION = "Acme Corp"
@@ -46,13 +45,6 @@ ADD_MEMBER = (
     "Membership.objects.create(user=user, role='member', "
     "organization=Organization.objects.get(name='" + ORGANIZATION + "'))"
 )
-
-
-def manage(env, *args) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
-    )
-    return result.stdout
 
 
 def rotate(env, application: str, *args) -> str:

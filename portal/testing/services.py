@@ -39,9 +39,13 @@ def wait_for_port(port: int, *, timeout: float = 30) -> None:
 
 
 class RedisServer:
-    """`redis-server` on a free port, no persistence; `stop()` and `start()` again on the same port."""
+    """`redis-server` on a free port, no persistence; `stop()` and `start()` again on the same port.
 
-    def __init__(self):
+    `options` are further flags of redis-server (`"--maxmemory-policy", "noeviction"`, say).
+    """
+
+    def __init__(self, *options: str):
+        self.options = options
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.dir = tempfile.mkdtemp(prefix="portal-redis-")
@@ -61,6 +65,7 @@ class RedisServer:
                 "no",
                 "--dir",
                 self.dir,
+                *self.options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -1,7 +1,6 @@
 """The members page, invitations, role changes and removal, through real HTTP requests (contract §9)."""
 
 import os
-import socket
 import subprocess
 import sys
 from datetime import timedelta
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from applications.models import Application
 from portal.models import Invitation, MemberEvent, Membership
+from portal.testing.server import free_port
 from portal.tests.factories import PASSWORD, MembershipFactory
 from portal.tests.helpers import form_token_of, invitation_link_of, signed_in
 
@@ -161,12 +161,9 @@ def test_with_email_url_set_the_link_is_also_mailed(admin_portal_client, setting
 
 
 def test_a_mail_server_that_fails_loses_no_link(admin_portal_client, settings):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed_port = sock.getsockname()[1]
     settings.INVITATION_EMAILS = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens there
 
     response = post_invitation(admin_portal_client)
 

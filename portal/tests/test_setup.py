@@ -116,14 +116,13 @@ def test_a_limit_of_zero_is_refused_at_start_up():
 
 
 def test_the_portal_refuses_to_start_on_a_redis_that_may_evict_counters():
-    from portal.tests.servers import start_redis
+    from portal.testing.services import RedisServer
 
-    process, url = start_redis("--maxmemory-policy", "allkeys-lru")
+    server = RedisServer("--maxmemory-policy", "allkeys-lru").start()
     try:
-        result = manage("check", CACHE_URL=url)
+        result = manage("check", CACHE_URL=server.url)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        server.close()
 
     assert result.returncode != 0
     assert "maxmemory-policy 'allkeys-lru'" in result.stderr

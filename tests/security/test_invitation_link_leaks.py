@@ -3,7 +3,6 @@
 import io
 import logging
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from portal.logging import RedactSecretsFilter
 from portal.models import Invitation
 from portal.testing.server import PortalServer
 from portal.tests.factories import PASSWORD
+from portal.tests.helpers import form_token_of, invitation_link_of
 from portal.tests.storage import everything_stored
 
 ROOT = Path(settings.BASE_DIR)
@@ -41,11 +41,11 @@ def test_a_whole_invitation_flow_leaves_the_token_in_no_table_log_line_or_cache(
     admin = Client()
     assert admin.post("/accounts/login/", {"username": admin_user.username, "password": PASSWORD}).status_code == 302
     invite_page = admin.get("/organization/members/invite/").content.decode()
-    form_token = re.search(r'name="form_token" value="([^"]+)"', invite_page).group(1)
+    form_token = form_token_of(invite_page)
     created = admin.post(
         "/organization/members/invite/", {"email": "new@example.com", "role": "member", "form_token": form_token}
     )
-    link = re.search(r'data-testid="invitation-link">([^<]+)<', created.content.decode()).group(1)
+    link = invitation_link_of(created.content.decode())
     token = link.rsplit("/", 2)[1]
     path = f"/invitations/{token}/"
 

@@ -90,7 +90,7 @@ def test_rotation_reveal_and_revocation_leave_no_secret_or_token_anywhere(client
     # Rotation in the portal: the reveal, then a reload of it (the same one-time form token).
     rotate_url = f"/integrations/applications/{application.public_id}/secrets/new/"
     rotate_page = client.get(rotate_url).content.decode()
-    rotate_token = re.search(r'name="form_token" value="([^"]+)"', rotate_page).group(1)
+    rotate_token = form_token_of(rotate_page)
     data = {"keep_current_for": "3600", "expires_in_days": "90", "form_token": rotate_token}
     second = re.search(r'data-testid="client-secret">([^<]+)<', client.post(rotate_url, data).content.decode()).group(1)
     assert 'data-testid="client-secret"' not in client.post(rotate_url, data).content.decode()
