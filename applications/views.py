@@ -31,21 +31,16 @@ from applications.services import (
     rotate_secret,
     update_application,
 )
-from portal.actors import Actor, require_manager
-from portal.decorators import member_required, one_time_form
+from portal.actors import Actor
+from portal.decorators import managers_only, member_required, one_time_form
 from portal.origin import public_origin
 from portal.selectors import member_events_for
-
-
-def _managers_only(request) -> None:
-    # The services enforce the same rule; checking first spares members a form they could never submit.
-    require_manager(Actor.member(request), request.membership.organization)
 
 
 def _managed_application(request, public_id) -> Application:
     """The URL's application, for the pages only managers open: 404 outside the organization, then 403."""
     application = get_application(organization=request.membership.organization, public_id=public_id)
-    _managers_only(request)
+    managers_only(request)
     return application
 
 
@@ -72,7 +67,7 @@ def list_view(request):
 @member_required
 @one_time_form(spent_template="applications/already_created.html", spent_name="application")
 def create_view(request):
-    _managers_only(request)
+    managers_only(request)
     if request.method == "GET":
         return render(request, "applications/new.html", {"form": NewApplicationForm()})
     return _create(request, NewApplicationForm(request.POST))
@@ -124,7 +119,7 @@ def _reveal(request, application, secret, new_secret=None):
 def detail_view(request, public_id):
     application = get_application(organization=request.membership.organization, public_id=public_id)
     if request.method == "POST":
-        _managers_only(request)
+        managers_only(request)
         form = ApplicationForm(request.POST)
         if form.is_valid():
             try:
