@@ -23,6 +23,8 @@ def current_membership(request) -> Membership | None:
     if not request.user.is_authenticated:
         return None
     request.memberships = list(memberships_for(request.user))
+    for membership in request.memberships:
+        membership.user = request.user  # already loaded by the session: no second read for the actor's name
     chosen = request.session.get(SESSION_ORGANIZATION_KEY)
     by_organization = {membership.organization_id: membership for membership in request.memberships}
     return by_organization.get(chosen) or next(iter(request.memberships), None)
