@@ -1,4 +1,5 @@
-// Node 20.6 or newer, no packages: node --env-file=.env quickstart.mjs
+// Node 18 or newer, no packages: node --env-file=.env quickstart.mjs (Node 20.6+),
+// or on older Node: set -a; . ./.env; set +a; node quickstart.mjs
 const { CLIENT_ID, CLIENT_SECRET, TOKEN_ENDPOINT, API_BASE_URL } = process.env;
 const basic = Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(CLIENT_SECRET)}`).toString("base64");
 

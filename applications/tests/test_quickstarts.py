@@ -52,16 +52,40 @@ def test_the_python_quickstart_lists_the_credentials(workdir):
     assert page["results"][0]["verifiableCredential"]["credentialSubject"]["id"] == "did:example:subject"
 
 
-def test_the_node_quickstart_lists_the_credentials(workdir):
+def _node() -> tuple[str, tuple[int, ...]]:
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is missing: .ci/run installs nodejs.")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout
+    return node, tuple(int(part) for part in version.strip().lstrip("v").split("."))
+
+
+def test_the_node_quickstart_lists_the_credentials_with_the_env_file_loaded_by_the_shell(workdir):
+    # The way its first lines give for any Node it supports (Debian's own is 18).
+    node, _ = _node()
     (workdir / "quickstart.mjs").write_text(source("node"))
 
-    page = run([node, "--env-file=.env", "quickstart.mjs"], workdir)
+    page = run(["bash", "-c", f"set -a; . ./.env; set +a; {node} quickstart.mjs"], workdir)
 
     assert page["count"] == 1
     assert page["results"][0]["verifiableCredential"]["credentialSubject"]["id"] == "did:example:subject"
+
+
+def test_the_node_quickstart_lists_the_credentials_with_node_reading_the_env_file(workdir):
+    node, version = _node()
+    (workdir / "quickstart.mjs").write_text(source("node"))
+
+    completed = subprocess.run(
+        [node, "--env-file=.env", "quickstart.mjs"], cwd=workdir, capture_output=True, text=True, timeout=60
+    )
+
+    if version >= (20, 6):
+        assert completed.returncode == 0, completed.stderr
+        page = json.loads(completed.stdout)
+        assert page["count"] == 1
+    else:
+        # What the snippet's first line says: this way needs Node 20.6 or newer.
+        assert "--env-file" in completed.stderr
 
 
 def test_the_curl_quickstart_lists_the_credentials(workdir):
