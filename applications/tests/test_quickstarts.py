@@ -27,7 +27,10 @@ VC = {
 def workdir(live_server, organization, make_application, tmp_path):
     application, secret = make_application(name="Quickstart", scopes=["read:credentials"])
     create_credential(organization=organization, application=application, document=VC, visibility="private")
-    variables = api_variables(origin=live_server.url, organization=organization, application=application, secret=secret)
+    # The address `make run` prints and serves on. "localhost" would do for Python and curl, but Node 18 tries
+    # only its first address, ::1, where a server bound to 127.0.0.1 does not answer.
+    origin = live_server.url.replace("//localhost:", "//127.0.0.1:")
+    variables = api_variables(origin=origin, organization=organization, application=application, secret=secret)
     (tmp_path / ".env").write_text(render_env(variables))
     return tmp_path
 
