@@ -14,6 +14,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from applications.oauth.authentication import ClientAuthenticationError, client_credentials
 from applications.services import record_lockout
 from portal import throttle
+from portal.actors import client_address
 from portal.origin import public_origin
 
 # Client IDs are public: a client is locked out only where its failures come from.
@@ -121,7 +122,7 @@ class TokenRequestBackend(OAuthLibCore):
             return None, failure.headers, failure.json, failure.status_code
 
         request.client_id = credentials.client_id  # for the request log line
-        address = request.META.get("REMOTE_ADDR", "")
+        address = client_address(request) or ""
         checks = [(PER_ADDRESS, address)]
         if credentials.client_id:
             checks.append((PER_CLIENT_ADDRESS, f"{credentials.client_id}\n{address}"))
