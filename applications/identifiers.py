@@ -14,8 +14,7 @@ CLIENT_SECRET_PREFIX = "ipcs_"
 ACCESS_TOKEN_PREFIX = "ipat_"
 RANDOM_LENGTH = 43  # 43 × log2(62) ≈ 256.03 bits
 CHECKSUM_LENGTH = 6  # 62**6 > 2**32: every CRC32 fits
-CLIENT_SECRET_PATTERN = re.compile(r"\bipcs_[0-9A-Za-z]{49}\b")
-_SHAPE = re.compile(r"[0-9A-Za-z]{49}")
+_SHAPE = re.compile(f"[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}")
 
 
 def checksum(text: str) -> str:

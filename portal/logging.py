@@ -48,14 +48,14 @@ class RedactSecretsFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    converter = time.gmtime  # times in UTC, as the Z says
-
     """LOG_FORMAT=json: one JSON object per line, for log shippers.
 
     time, level, logger and message always; method, path, status, duration_ms, remote_addr
     and client_id on request records (portal/requestlog.py); the traceback when there is one.
     Every string is scrubbed again here, for fields the redaction filter does not see.
     """
+
+    converter = time.gmtime  # times in UTC, as the Z says
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {

@@ -10,6 +10,7 @@ import logging
 import time
 
 from portal import metrics
+from portal.actors import client_address
 from portal.logging import redact_path
 
 logger = logging.getLogger("portal.request")
@@ -76,7 +77,7 @@ class RequestLogMiddleware:
             "path": path,
             "status": response.status_code,
             "duration_ms": round(seconds * 1000, 1),
-            "remote_addr": request.META.get("REMOTE_ADDR", ""),
+            "remote_addr": client_address(request) or "",
         }
         client_id = client_id_of(request)
         if client_id:

@@ -13,9 +13,6 @@ from urllib.parse import unquote_plus
 from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2.rfc6749 import errors
 
-BASIC = "client_secret_basic"
-POST = "client_secret_post"
-
 
 class ClientAuthenticationError(Exception):
     """A request whose client authentication cannot be read: refused before any secret is checked."""
@@ -40,9 +37,8 @@ def _malformed(description: str) -> ClientAuthenticationError:
 
 @dataclass(frozen=True)
 class ClientCredentials:
-    client_id: str | None
+    client_id: str | None  # None when the request names no client
     client_secret: str | None = field(repr=False)
-    method: str | None  # BASIC, POST, or None when the request names no client
 
 
 @sensitive_variables()
@@ -93,12 +89,11 @@ def client_credentials(authorization: str | None, params) -> ClientCredentials:
             body[name] = value
     basic = read_basic(authorization)
     if basic is None:
-        client_id = body.get("client_id") or None
-        return ClientCredentials(client_id, body.get("client_secret"), POST if client_id else None)
+        return ClientCredentials(body.get("client_id") or None, body.get("client_secret"))
     client_id, client_secret = basic
     # An empty body field names nothing; some clients send client_id= beside Basic.
     if body.get("client_id") and body["client_id"] != client_id:
         raise _malformed("client_id in the body does not match the HTTP Basic credentials.")
     if body.get("client_secret") and body["client_secret"] != client_secret:
         raise _malformed("Use one client authentication method: HTTP Basic or client_secret in the body, not both.")
-    return ClientCredentials(client_id, client_secret, BASIC)
+    return ClientCredentials(client_id, client_secret)

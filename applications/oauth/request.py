@@ -14,6 +14,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from applications.oauth.authentication import ClientAuthenticationError, client_credentials
 from applications.services import record_lockout
 from portal import throttle
+from portal.actors import client_address
 from portal.origin import public_origin
 
 # Client IDs are public: a client is locked out only where its failures come from.
@@ -75,14 +76,16 @@ def _normalise(key: str, value: str) -> tuple[str, str]:
     return (key, " ".join(value.split())) if key == "scope" else (key, value)
 
 
+def _refused(error: OAuth2Error, headers: dict | None = None):
+    """The backend's answer, as oauthlib's endpoints give it, for a request refused outside them."""
+    return None, {**error.headers, **(headers or {})}, error.json, error.status_code
+
+
 def _too_many_attempts(wait: int):
-    body = json.dumps(
-        {
-            "error": "too_many_attempts",
-            "error_description": f"Too many failed client authentications; retry in {wait} seconds.",
-        }
+    description = f"Too many failed client authentications; retry in {wait} seconds."
+    return _refused(
+        errors.CustomOAuth2Error("too_many_attempts", description, status_code=429), {"Retry-After": str(wait)}
     )
-    return None, {"Retry-After": str(wait)}, body, 429
 
 
 class TokenRequestBackend(OAuthLibCore):
@@ -113,15 +116,13 @@ class TokenRequestBackend(OAuthLibCore):
             params = parse_token_body(request)
             credentials = client_credentials(request.headers.get("Authorization"), params)
         except MalformedTokenRequest as error:
-            failure = errors.InvalidRequestError(description=str(error))
-            return None, failure.headers, failure.json, failure.status_code
+            return _refused(errors.InvalidRequestError(description=str(error)))
         except ClientAuthenticationError as error:
             # Refused before any secret is checked: nothing to count.
-            failure = error.oauth2_error()
-            return None, failure.headers, failure.json, failure.status_code
+            return _refused(error.oauth2_error())
 
         request.client_id = credentials.client_id  # for the request log line
-        address = request.META.get("REMOTE_ADDR", "")
+        address = client_address(request) or ""
         checks = [(PER_ADDRESS, address)]
         if credentials.client_id:
             checks.append((PER_CLIENT_ADDRESS, f"{credentials.client_id}\n{address}"))

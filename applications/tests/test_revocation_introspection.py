@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
+from applications.models import IssuedToken
 from applications.tests.oauth_helpers import FORM, basic_auth, request_token
 
 REVOKE = "/oauth/revoke"
@@ -277,6 +278,27 @@ def test_any_token_type_hint_revokes_the_own_token_and_spares_others(client, own
 
     assert api_status(client, token) == 401
     assert api_status(client, sibling_token) == 200
+
+
+def test_revocation_deletes_the_token_and_its_secret_record_in_two_statements_and_spares_others(
+    client, own, sibling, get_token
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    application, secret = own
+    token, sibling_token = get_token(application, secret), get_token(*sibling)
+    table = AccessToken._meta.db_table
+
+    with CaptureQueriesContext(connection) as queries:
+        assert revoke(client, application, secret, token).status_code == 200
+    token_statements = [query["sql"].lstrip().upper() for query in queries.captured_queries if table in query["sql"]]
+    assert revoke(client, application, secret, sibling_token).status_code == 200
+
+    assert len(token_statements) == 2, token_statements
+    assert all(sql.startswith("DELETE") for sql in token_statements)
+    assert not IssuedToken.objects.filter(access_token__application=application).exists()
+    assert IssuedToken.objects.filter(access_token__application=sibling[0]).count() == 1
 
 
 def test_a_revoked_token_cannot_be_revived_by_asking_for_a_new_one(client, own, get_token):
