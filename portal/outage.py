@@ -29,8 +29,8 @@ CACHE_ERRORS = (RedisError, ConnectionError, TimeoutError)
 
 
 def answers_json(request) -> bool:
-    # The API and the token endpoint speak JSON even when Django itself refuses a request.
-    return request.path == "/api" or request.path.startswith(("/api/", "/oauth/"))
+    # The API, the OAuth endpoints and the metadata documents speak JSON even when Django itself refuses a request.
+    return request.path == "/api" or request.path.startswith(("/api/", "/oauth/", "/.well-known/"))
 
 
 def unavailable_response(request) -> HttpResponse:

@@ -33,7 +33,7 @@ from portal.members import (
 )
 from portal.models import Membership
 from portal.origin import public_origin
-from portal.outage import database_error_in_flight, unavailable_response
+from portal.outage import answers_json, database_error_in_flight, unavailable_response
 from portal.selectors import (
     SESSION_ORGANIZATION_KEY,
     get_member,
@@ -70,19 +70,14 @@ def switch_organization_view(request):
     return redirect("applications:list")
 
 
-def _answers_json(request) -> bool:
-    # The API, the OAuth endpoints and the metadata documents speak JSON even when Django itself refuses a request.
-    return request.path == "/api" or request.path.startswith(("/api/", "/oauth/", "/.well-known/"))
-
-
 def bad_request_view(request, exception):
-    if _answers_json(request):
+    if answers_json(request):
         return JsonResponse({"detail": "Bad request."}, status=400)
     return defaults.bad_request(request, exception)
 
 
 def page_not_found_view(request, exception):
-    if _answers_json(request):
+    if answers_json(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
 
@@ -91,7 +86,7 @@ def server_error_view(request):
     if database_error_in_flight():
         # Raised outside a view (a middleware's session or user lookup): still an outage, not a bug.
         return unavailable_response(request)
-    if _answers_json(request):
+    if answers_json(request):
         return JsonResponse({"detail": "Server error."}, status=500)
     return defaults.server_error(request)
 
