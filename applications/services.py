@@ -291,9 +291,9 @@ def revoke_secret(*, secret: ClientSecret, actor: Actor, revoke_tokens: bool = T
     secret.save(update_fields=["revoked_at"])
     revoked = 0
     if revoke_tokens:
-        tokens = get_access_token_model().objects.filter(issued_with__secret=secret)
-        revoked = tokens.count()
-        tokens.delete()
+        AccessToken = get_access_token_model()
+        _, deleted = AccessToken.objects.filter(issued_with__secret=secret).delete()
+        revoked = deleted.get(AccessToken._meta.label, 0)
     record_event(
         application=application,
         action=AuditEvent.Action.SECRET_REVOKED,
