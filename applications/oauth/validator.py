@@ -10,6 +10,7 @@ from applications.models import ClientSecret, IssuedToken
 from applications.oauth.authentication import ClientAuthenticationError, client_credentials
 from applications.oauth.reads import application_and_secrets, introspected_token, token_checksum
 from applications.oauth.server import issuer
+from applications.selectors import live_secrets_query
 from applications.services import record_use
 
 
@@ -81,10 +82,10 @@ class ApplicationValidator(OAuth2Validator):
         if refused_without_hashing(secret):
             # An `ipcs_` secret with a broken checksum: no stored hash can match, so none is computed.
             return False
+        now = timezone.now()
         unrevoked = getattr(request, "unrevoked_secrets", None)
         if unrevoked is None:  # a client the toolkit loaded (see _load_application)
-            unrevoked = ClientSecret.objects.filter(application_id=request.client.pk, revoked_at__isnull=True)
-        now = timezone.now()
+            unrevoked = live_secrets_query(now).filter(application_id=request.client.pk)
         live = [row for row in unrevoked if row.is_live(now)]
         matched = None
         # Every live secret is checked, so the time taken does not tell which one matched.
