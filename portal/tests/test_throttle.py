@@ -8,7 +8,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from portal import throttle
 from portal.models import FailureCounter
-from portal.tests.servers import free_port, start_redis
+from portal.testing.server import free_port
+from portal.testing.services import RedisServer
 
 LIMIT = throttle.Limit("test", "TEST")
 
@@ -112,14 +113,12 @@ def redis_with_policy(settings):
     servers = []
 
     def start(policy):
-        process, url = start_redis("--maxmemory-policy", policy)
-        servers.append(process)
-        _use_redis(settings, url)
+        servers.append(RedisServer("--maxmemory-policy", policy).start())
+        _use_redis(settings, servers[-1].url)
 
     yield start
-    for process in servers:
-        process.terminate()
-        process.wait(timeout=10)
+    for server in servers:
+        server.close()
 
 
 @pytest.mark.parametrize("policy", ["allkeys-lru", "volatile-lru", "volatile-ttl", "allkeys-random"])

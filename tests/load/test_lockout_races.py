@@ -16,8 +16,8 @@ import pytest
 import requests
 from django.conf import settings
 
-from portal.testing.server import deployment_environment, manage
-from portal.tests.servers import free_port, scratch_database
+from portal.testing.server import deployment_environment, free_port, manage
+from portal.tests.servers import scratch_database
 
 ROOT = Path(settings.BASE_DIR)
 PARALLEL = 200
