@@ -14,7 +14,7 @@ from applications.identifiers import generate_client_secret
 from applications.models import Application, AuditEvent, ClientSecret
 from applications.selectors import live_secrets_query
 from portal import form_tokens
-from portal.actors import Actor, require_manager
+from portal.actors import Actor, require_access_manager, require_manager
 
 NAME_MAX_LENGTH = 100
 DESCRIPTION_MAX_LENGTH = 1000
@@ -230,7 +230,7 @@ def rotate_secret(
     Raises SecretLimitReached with two live secrets already, changing nothing, and
     Application.DoesNotExist when the application was deleted meanwhile.
     """
-    require_manager(actor, application.organization)
+    require_access_manager(actor, application)
     keep_current_for = _clean_keep_current_for(keep_current_for)
     now = timezone.now()
     expires_at = _expiry(expires_in_days, now)
@@ -277,7 +277,7 @@ def revoke_secret(*, secret: ClientSecret, actor: Actor, revoke_tokens: bool = T
     secret, and ClientSecret.DoesNotExist when the secret is no longer live or the application is gone.
     """
     application = secret.application
-    require_manager(actor, application.organization)
+    require_access_manager(actor, application)
     if not _lock(application):
         raise ClientSecret.DoesNotExist("The application was deleted.")
     now = timezone.now()
@@ -312,6 +312,8 @@ def update_application(
     Scopes are fixed at creation and never change.
     """
     require_manager(actor, application.organization)
+    if token_lifetime is not None:
+        require_access_manager(actor, application)
     new_values = {}
     if name is not None:
         new_values["name"] = _clean_name(organization=application.organization, name=name, exclude_pk=application.pk)

@@ -18,10 +18,14 @@ DETAIL_OPERATIONS = [operation for operation in OPERATIONS if "{" in operation.p
 
 @pytest.fixture
 def targets(make_application, make_credential):
-    """A credential and an application of the organization for the detail operations to act on."""
-    application, _ = make_application(name="Target", scopes=["read:credentials"])
+    """A credential and an application of the organization for the detail operations to act on.
+
+    The applications' scopes are among those of a caller holding update:applications alone: the no-escalation
+    rule lets such a caller change their secrets.
+    """
+    application, _ = make_application(name="Target", scopes=["update:applications"])
     # An application with two live secrets, so that one of them may be revoked.
-    rotated, _ = make_application(name="Rotated", scopes=["read:credentials"])
+    rotated, _ = make_application(name="Rotated", scopes=["update:applications"])
     first = rotated.secrets.get()
     rotate_secret(application=rotated, actor=COMMAND_LINE)
     return {

@@ -17,7 +17,8 @@ from portal.actors import COMMAND_LINE
 
 @pytest.fixture
 def token(token_with):
-    return token_with("read:applications", "update:applications")
+    # The target's scopes are among the caller's: the no-escalation rule lets it change the target's secrets.
+    return token_with("read:credentials", "read:applications", "update:applications")
 
 
 @pytest.fixture
