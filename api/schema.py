@@ -383,8 +383,9 @@ application_secret = extend_schema_view(
         operation_id="applications_secrets_destroy",
         summary="Revoke a client secret",
         description="The secret stops working at once, and so does every access token issued with it unless "
-        "`revokeTokens=false`. An expired, revoked or unknown secret is 404. A client may revoke the secrets of "
-        "its own application or of one whose scopes are all among its own; any other is 403.",
+        "`revokeTokens=false`. An expired secret can be revoked too, to end the tokens it issued; a revoked or "
+        "unknown secret is 404. A client may revoke the secrets of its own application or of one whose scopes "
+        "are all among its own; any other is 403.",
         parameters=[
             OpenApiParameter(
                 "revokeTokens",

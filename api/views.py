@@ -14,7 +14,7 @@ from api.renderers import RawJSON
 from api.selectors import credential_page, credentials_for, get_credential
 from api.services import create_credential, delete_credential, update_credential
 from applications.models import Application, ClientSecret
-from applications.selectors import applications_for, get_application, get_live_secret
+from applications.selectors import applications_for, get_application, get_unrevoked_secret
 from applications.services import (
     LastLiveSecret,
     SecretLimitReached,
@@ -209,12 +209,13 @@ class SecretDetailApi(OrganizationScopedApi):
         if revoke_tokens not in ("true", "false"):
             raise ValidationError({"revokeTokens": ["Give true or false."]})
         application = get_application(organization=self.organization, public_id=public_id)
-        secret = get_live_secret(application=application, public_id=secret_id)
+        # An expired secret too: revoking it ends the tokens it issued.
+        secret = get_unrevoked_secret(application=application, public_id=secret_id)
         try:
             revoke_secret(secret=secret, actor=self.actor, revoke_tokens=revoke_tokens == "true")
         except LastLiveSecret as refused:
             raise Conflict(str(refused))
-        except ClientSecret.DoesNotExist:  # revoked, expired or deleted meanwhile
+        except ClientSecret.DoesNotExist:  # revoked or deleted meanwhile
             raise Http404
         return Response(status=status.HTTP_204_NO_CONTENT)
 

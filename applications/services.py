@@ -271,21 +271,25 @@ def rotate_secret(
 
 @transaction.atomic
 def revoke_secret(*, secret: ClientSecret, actor: Actor, revoke_tokens: bool = True) -> int:
-    """Revoke a live secret at once, and with `revoke_tokens` every access token issued with it.
+    """Revoke a secret at once, and with `revoke_tokens` every access token issued with it.
 
-    Returns how many tokens were revoked. Raises LastLiveSecret for the application's only live
-    secret, and ClientSecret.DoesNotExist when the secret is no longer live or the application is gone.
+    An expired secret may be revoked too: that ends the tokens it issued, which outlive it. Returns how many
+    tokens were revoked. Raises LastLiveSecret for the application's only live secret, and
+    ClientSecret.DoesNotExist when the secret is revoked already or the application is gone.
     """
     application = secret.application
     require_access_manager(actor, application)
     if not _lock(application):
         raise ClientSecret.DoesNotExist("The application was deleted.")
     now = timezone.now()
-    live = _live_secrets(application, now)
-    secret = next((candidate for candidate in live if candidate.pk == secret.pk), None)
+    # The live secrets and this one, in one read: an expired secret never counts as the only live one.
+    unrevoked = ClientSecret.objects.filter(application=application, pk=secret.pk, revoked_at__isnull=True)
+    candidates = list(live_secrets_query(now).filter(application=application) | unrevoked)
+    secret = next((candidate for candidate in candidates if candidate.pk == secret.pk), None)
     if secret is None:
-        raise ClientSecret.DoesNotExist("The secret is no longer live.")
-    if len(live) == 1:
+        raise ClientSecret.DoesNotExist("The secret is revoked already.")
+    live = [candidate for candidate in candidates if candidate.is_live(now)]
+    if live == [secret]:
         raise LastLiveSecret()
     secret.revoked_at = now
     secret.save(update_fields=["revoked_at"])

@@ -79,7 +79,7 @@ def test_a_client_may_not_cut_a_sibling_off_with_keep_current_for_zero(client, c
     assert request_token(client, target, secret).status_code == 200
 
 
-@pytest.mark.parametrize("expired", [False], ids=["live"])
+@pytest.mark.parametrize("expired", [False, True], ids=["live", "expired"])
 def test_a_client_may_not_revoke_a_siblings_secret(client, caller, sibling, get_token, expired):
     _, token = caller
     target, old = sibling

@@ -10,7 +10,7 @@ from django.utils import timezone
 from api.tests.helpers import api_time, bearer
 from applications.identifiers import is_well_formed
 from applications.models import ClientSecret
-from applications.services import rotate_secret
+from applications.services import revoke_secret, rotate_secret
 from applications.tests.oauth_helpers import request_token
 from portal.actors import COMMAND_LINE
 
@@ -206,11 +206,12 @@ def test_delete_of_an_unknown_revoked_or_other_applications_secret_is_404(client
     application, _ = target
     first = application.secrets.get()
     rotate_secret(application=application, actor=COMMAND_LINE, keep_current_for=0)
+    revoke_secret(secret=first, actor=COMMAND_LINE)
     other, _ = make_application(name="Other")
     rotate_secret(application=other, actor=COMMAND_LINE)
     before = snapshot()
     assert delete(client, token, application, uuid.uuid4()).status_code == 404
-    assert delete(client, token, application, first.public_id).status_code == 404  # expired: not live
+    assert delete(client, token, application, first.public_id).status_code == 404  # revoked already
     assert delete(client, token, application, other.secrets.first().public_id).status_code == 404
     assert client.delete(url(application, "secrets", "not-a-uuid"), **bearer(token)).status_code == 404
     assert snapshot() == before
@@ -244,3 +245,37 @@ def test_other_methods_on_secrets_are_405(client, token, target, method):
     first = application.secrets.get()
     for path in (url(application, "secrets"), url(application, "secrets", str(first.public_id))):
         assert getattr(client, method)(path, **bearer(token)).status_code == 405
+
+
+# --- An expired secret's tokens ----------------------------------------------------------
+
+
+def test_an_expired_secret_can_be_revoked_to_end_its_tokens(client, token, target, get_token):
+    application, old = target
+    first = application.secrets.get()
+    old_token = get_token(application, old)
+    assert post(client, token, application, {"keepCurrentFor": 0}).status_code == 201
+    assert request_token(client, application, old).status_code == 401
+    assert client.get("/api/credentials", **bearer(old_token)).status_code == 200
+
+    # Not the only live secret: it is not live at all, so beside the one live secret it is no 409.
+    response = delete(client, token, application, first.public_id)
+    assert response.status_code == 204 and response.content == b""
+    refused = client.get("/api/credentials", **bearer(old_token))
+    assert refused.status_code == 401
+    assert refused["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
+    first.refresh_from_db()
+    assert first.revoked_at is not None
+    # Revoked, it is 404 from now on.
+    assert delete(client, token, application, first.public_id).status_code == 404
+
+
+def test_an_expired_secret_revoked_without_its_tokens_leaves_them(client, token, target, get_token):
+    application, old = target
+    first = application.secrets.get()
+    old_token = get_token(application, old)
+    rotate_secret(application=application, actor=COMMAND_LINE, keep_current_for=0)
+    assert delete(client, token, application, first.public_id, "?revokeTokens=false").status_code == 204
+    assert client.get("/api/credentials", **bearer(old_token)).status_code == 200
+    first.refresh_from_db()
+    assert first.revoked_at is not None
