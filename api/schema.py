@@ -37,14 +37,32 @@ ERROR = inline_serializer("Error", {"detail": serializers.CharField()})
 VALIDATION_ERROR = OpenApiResponse(
     response={
         "type": "object",
-        "description": "Each key names a bad field (nested for fields inside the credential document).",
+        "description": "Each key names a bad field (nested for fields inside the credential document) or a "
+        "query parameter given more than once.",
         "additionalProperties": True,
     },
-    description="The request is malformed: unreadable JSON, or fields that are missing or invalid, each named.",
+    description="The request is malformed: unreadable JSON, fields that are missing or invalid, or a query "
+    "parameter given more than once, each named.",
     examples=[
         OpenApiExample(
             "Unreadable JSON",
             value={"detail": "JSON parse error - Expecting value: line 1 column 1 (char 0)"},
+            response_only=True,
+            status_codes=["400"],
+        )
+    ],
+)
+REPEATED_PARAMETER = OpenApiResponse(
+    response={
+        "type": "object",
+        "description": "Each key names a query parameter given more than once.",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    },
+    description="A query parameter is given more than once (each such parameter is named).",
+    examples=[
+        OpenApiExample(
+            "Repeated parameter",
+            value={"page": ["Give this parameter only once."]},
             response_only=True,
             status_codes=["400"],
         )
@@ -155,7 +173,7 @@ def _read(operation_id: str, summary: str, serializer, example, *, description=N
         operation_id=operation_id,
         summary=summary,
         description=description,
-        responses={200: serializer, **errors(*error_codes)},
+        responses={200: serializer, 400: REPEATED_PARAMETER, **errors(*error_codes)},
         examples=[example],
     )
 
@@ -192,7 +210,7 @@ def _delete(operation_id: str, summary: str, *, description=None):
         operation_id=operation_id,
         summary=summary,
         description=description,
-        responses={204: OpenApiResponse(description="Deleted."), **errors(401, 403, 404)},
+        responses={204: OpenApiResponse(description="Deleted."), 400: REPEATED_PARAMETER, **errors(401, 403, 404)},
     )
 
 

@@ -44,6 +44,13 @@ class OrganizationScopedApi(generics.GenericAPIView):
     # No PUT, and no OPTIONS description of the view: both answer 405.
     http_method_names = ["get", "post", "patch", "delete", "head"]
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # One value per parameter: a repeated one would mean whichever the reader takes, first or last.
+        repeated = sorted(name for name, values in request.query_params.lists() if len(values) > 1)
+        if repeated:
+            raise ValidationError({name: ["Give this parameter only once."] for name in repeated})
+
     @property
     def application(self):
         return self.request.auth.application

@@ -148,3 +148,9 @@ def test_the_schema_generates_without_a_warning_and_validates(tmp_path):
     from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+
+
+def test_every_operation_documents_the_400_of_a_repeated_query_parameter(schema):
+    for key, operation in schema_operations(schema).items():
+        assert "400" in operation["responses"], key
+        assert "more than once" in json.dumps(operation["responses"]["400"]), key

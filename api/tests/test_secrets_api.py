@@ -192,6 +192,20 @@ def test_delete_with_another_revoke_tokens_value_is_400(client, token, target):
     assert snapshot() == before
 
 
+@pytest.mark.parametrize("query", ["?revokeTokens=true&revokeTokens=false", "?revokeTokens=false&revokeTokens=true"])
+def test_a_repeated_revoke_tokens_is_400_and_nothing_changes(client, token, target, get_token, query):
+    application, old = target
+    first = application.secrets.get()
+    old_token = get_token(application, old)
+    rotate_secret(application=application, actor=COMMAND_LINE)
+    before = snapshot()
+    response = delete(client, token, application, first.public_id, query)
+    assert response.status_code == 400
+    assert response.json() == {"revokeTokens": ["Give this parameter only once."]}
+    assert snapshot() == before
+    assert client.get("/api/credentials", **bearer(old_token)).status_code == 200
+
+
 def test_delete_of_the_only_live_secret_is_409(client, token, target):
     application, secret = target
     before = snapshot()
