@@ -15,6 +15,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from api import examples
+from api.exceptions import InsufficientScope
 from api.permissions import required_scope
 from api.serializers import (
     ApplicationDetailSerializer,
@@ -28,6 +29,7 @@ from api.serializers import (
 )
 from applications import scopes as catalog
 from applications.services import LastLiveSecret, SecretLimitReached
+from portal.actors import ScopeEscalation
 
 SCHEME_NAME = "oauth2"
 
@@ -35,14 +37,32 @@ ERROR = inline_serializer("Error", {"detail": serializers.CharField()})
 VALIDATION_ERROR = OpenApiResponse(
     response={
         "type": "object",
-        "description": "Each key names a bad field (nested for fields inside the credential document).",
+        "description": "Each key names a bad field (nested for fields inside the credential document) or a "
+        "query parameter given more than once.",
         "additionalProperties": True,
     },
-    description="The request is malformed: unreadable JSON, or fields that are missing or invalid, each named.",
+    description="The request is malformed: unreadable JSON, fields that are missing or invalid, or a query "
+    "parameter given more than once, each named.",
     examples=[
         OpenApiExample(
             "Unreadable JSON",
             value={"detail": "JSON parse error - Expecting value: line 1 column 1 (char 0)"},
+            response_only=True,
+            status_codes=["400"],
+        )
+    ],
+)
+REPEATED_PARAMETER = OpenApiResponse(
+    response={
+        "type": "object",
+        "description": "Each key names a query parameter given more than once.",
+        "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    },
+    description="A query parameter is given more than once (each such parameter is named).",
+    examples=[
+        OpenApiExample(
+            "Repeated parameter",
+            value={"page": ["Give this parameter only once."]},
             response_only=True,
             status_codes=["400"],
         )
@@ -94,6 +114,27 @@ def errors(*codes: int) -> dict:
     return {code: VALIDATION_ERROR if code == 400 else _error(code) for code in codes}
 
 
+# The operations that change an application's credentials or token lifetime: besides a missing scope, a 403
+# refuses a client acting on an application with scopes it lacks itself (contract §6, no escalation).
+ACCESS_FORBIDDEN = OpenApiResponse(
+    ERROR,
+    description=f"{_ERROR_DESCRIPTIONS[403]} Or the application is neither the client's own nor one whose scopes "
+    "are all among the client's: a client may not change the credentials or the token lifetime of an application "
+    "with scopes it lacks.",
+    examples=[
+        OpenApiExample(
+            _ERROR_EXAMPLES[403][0],
+            value={"detail": str(InsufficientScope("update:applications").detail)},
+            response_only=True,
+            status_codes=["403"],
+        ),
+        OpenApiExample(
+            "Scopes it lacks", value={"detail": str(ScopeEscalation())}, response_only=True, status_codes=["403"]
+        ),
+    ],
+)
+
+
 class BearerTokenScheme(OpenApiAuthenticationExtension):
     target_class = "api.authentication.BearerTokenAuthentication"
     name = SCHEME_NAME
@@ -132,21 +173,34 @@ def _read(operation_id: str, summary: str, serializer, example, *, description=N
         operation_id=operation_id,
         summary=summary,
         description=description,
-        responses={200: serializer, **errors(*error_codes)},
+        responses={200: serializer, 400: REPEATED_PARAMETER, **errors(*error_codes)},
         examples=[example],
     )
 
 
-def _write(operation_id: str, summary: str, description: str, *, request, response, status: int, examples: list):
+def _write(
+    operation_id: str,
+    summary: str,
+    description: str,
+    *,
+    request,
+    response,
+    status: int,
+    examples: list,
+    forbidden: OpenApiResponse | None = None,
+):
     # Every write reads a JSON body: malformed (400), too large (413) or not JSON (415); an update (200)
     # names an object that may not exist (404), a create (201) does not.
     error_codes = (400, 401, 403, 404, 413, 415) if status == 200 else (400, 401, 403, 413, 415)
+    responses = {status: response, **errors(*error_codes)}
+    if forbidden is not None:
+        responses[403] = forbidden
     return extend_schema(
         operation_id=operation_id,
         summary=summary,
         description=description,
         request=request,
-        responses={status: response, **errors(*error_codes)},
+        responses=responses,
         examples=examples,
     )
 
@@ -156,7 +210,7 @@ def _delete(operation_id: str, summary: str, *, description=None):
         operation_id=operation_id,
         summary=summary,
         description=description,
-        responses={204: OpenApiResponse(description="Deleted."), **errors(401, 403, 404)},
+        responses={204: OpenApiResponse(description="Deleted."), 400: REPEATED_PARAMETER, **errors(401, 403, 404)},
     )
 
 
@@ -270,10 +324,12 @@ application_detail = extend_schema_view(
         "applications_update",
         "Rename an application, change its description or its token lifetime",
         "Only `name`, `description` and `tokenLifetime` change; scopes are fixed at creation, and sending them "
-        "is a 400. `tokenLifetime` applies to the tokens issued afterwards.",
+        "is a 400. `tokenLifetime` applies to the tokens issued afterwards; a client may change it only for its "
+        "own application or one whose scopes are all among its own (else 403, and nothing changes).",
         request=ApplicationUpdateSerializer,
         response=ApplicationDetailSerializer,
         status=200,
+        forbidden=ACCESS_FORBIDDEN,
         examples=[
             OpenApiExample(
                 "New description",
@@ -309,12 +365,14 @@ application_secrets = extend_schema_view(
         description="Rotation without downtime: the new secret is in this answer once (`Cache-Control: no-store`); "
         "the current live secret keeps working for `keepCurrentFor` seconds (default 86400; 0: it stops now; "
         "null: until revoked), never longer than its own expiry, and the tokens it issued live out their "
-        "lifetime. An application may rotate its own secret.",
+        "lifetime. An application may rotate its own secret, or that of an application whose scopes are all "
+        "among its own; any other is 403.",
         request=SecretCreateSerializer,
         responses={
             201: NewSecretSerializer,
             409: _conflict("Two live secrets already", str(SecretLimitReached())),
             **errors(400, 401, 403, 404, 413, 415),
+            403: ACCESS_FORBIDDEN,
         },
         examples=[
             OpenApiExample(
@@ -343,7 +401,9 @@ application_secret = extend_schema_view(
         operation_id="applications_secrets_destroy",
         summary="Revoke a client secret",
         description="The secret stops working at once, and so does every access token issued with it unless "
-        "`revokeTokens=false`. An expired, revoked or unknown secret is 404.",
+        "`revokeTokens=false`. An expired secret can be revoked too, to end the tokens it issued; a revoked or "
+        "unknown secret is 404. A client may revoke the secrets of its own application or of one whose scopes "
+        "are all among its own; any other is 403.",
         parameters=[
             OpenApiParameter(
                 "revokeTokens",
@@ -355,6 +415,7 @@ application_secret = extend_schema_view(
             204: OpenApiResponse(description="Revoked."),
             409: _conflict("The only live secret", str(LastLiveSecret())),
             **errors(400, 401, 403, 404),
+            403: ACCESS_FORBIDDEN,
         },
     ),
 )

@@ -14,7 +14,7 @@ from api.renderers import RawJSON
 from api.selectors import credential_page, credentials_for, get_credential
 from api.services import create_credential, delete_credential, update_credential
 from applications.models import Application, ClientSecret
-from applications.selectors import applications_for, get_application, get_live_secret
+from applications.selectors import applications_for, get_application, get_unrevoked_secret
 from applications.services import (
     LastLiveSecret,
     SecretLimitReached,
@@ -43,6 +43,13 @@ class OrganizationScopedApi(generics.GenericAPIView):
     scope_resource: str
     # No PUT, and no OPTIONS description of the view: both answer 405.
     http_method_names = ["get", "post", "patch", "delete", "head"]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # One value per parameter: a repeated one would mean whichever the reader takes, first or last.
+        repeated = sorted(name for name, values in request.query_params.lists() if len(values) > 1)
+        if repeated:
+            raise ValidationError({name: ["Give this parameter only once."] for name in repeated})
 
     @property
     def application(self):
@@ -209,12 +216,13 @@ class SecretDetailApi(OrganizationScopedApi):
         if revoke_tokens not in ("true", "false"):
             raise ValidationError({"revokeTokens": ["Give true or false."]})
         application = get_application(organization=self.organization, public_id=public_id)
-        secret = get_live_secret(application=application, public_id=secret_id)
+        # An expired secret too: revoking it ends the tokens it issued.
+        secret = get_unrevoked_secret(application=application, public_id=secret_id)
         try:
             revoke_secret(secret=secret, actor=self.actor, revoke_tokens=revoke_tokens == "true")
         except LastLiveSecret as refused:
             raise Conflict(str(refused))
-        except ClientSecret.DoesNotExist:  # revoked, expired or deleted meanwhile
+        except ClientSecret.DoesNotExist:  # revoked or deleted meanwhile
             raise Http404
         return Response(status=status.HTTP_204_NO_CONTENT)
 

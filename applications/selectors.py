@@ -1,7 +1,7 @@
 import math
 from datetime import timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -38,12 +38,24 @@ def get_application(*, organization, public_id) -> Application:
     return application
 
 
-def get_live_secret(*, application, public_id) -> ClientSecret:
-    """One live secret of the application, or Http404 (also for a revoked or expired one, or another's)."""
-    secret = get_object_or_404(live_secrets_query().filter(application=application), public_id=public_id)
+def get_unrevoked_secret(*, application, public_id) -> ClientSecret:
+    """One unrevoked secret of the application, live or expired, or Http404 (also for a revoked one, or another's).
+
+    An expired secret is still found: revoking it ends the tokens it issued, which outlive it.
+    """
+    unrevoked = ClientSecret.objects.filter(application=application, revoked_at__isnull=True)
+    secret = get_object_or_404(unrevoked, public_id=public_id)
     # revoke_secret starts from the secret's application: the one in hand, not a second read of it.
     secret.application = application
     return secret
+
+
+def expired_secrets_with_valid_tokens(application, now=None) -> list[ClientSecret]:
+    """The application's expired, unrevoked secrets that issued tokens still valid, each with `valid_tokens`."""
+    now = now or timezone.now()
+    valid = Count("issued_tokens", filter=Q(issued_tokens__access_token__expires__gt=now))
+    expired = ClientSecret.objects.filter(application=application, revoked_at__isnull=True, expires_at__lte=now)
+    return list(expired.annotate(valid_tokens=valid).filter(valid_tokens__gt=0))
 
 
 def secret_expiry(application, now=None) -> tuple[str, int | None] | None:

@@ -14,7 +14,7 @@ from applications.identifiers import generate_client_secret
 from applications.models import Application, AuditEvent, ClientSecret
 from applications.selectors import live_secrets_query
 from portal import form_tokens
-from portal.actors import Actor, require_manager
+from portal.actors import Actor, require_access_manager, require_manager
 
 NAME_MAX_LENGTH = 100
 DESCRIPTION_MAX_LENGTH = 1000
@@ -230,7 +230,7 @@ def rotate_secret(
     Raises SecretLimitReached with two live secrets already, changing nothing, and
     Application.DoesNotExist when the application was deleted meanwhile.
     """
-    require_manager(actor, application.organization)
+    require_access_manager(actor, application)
     keep_current_for = _clean_keep_current_for(keep_current_for)
     now = timezone.now()
     expires_at = _expiry(expires_in_days, now)
@@ -271,21 +271,25 @@ def rotate_secret(
 
 @transaction.atomic
 def revoke_secret(*, secret: ClientSecret, actor: Actor, revoke_tokens: bool = True) -> int:
-    """Revoke a live secret at once, and with `revoke_tokens` every access token issued with it.
+    """Revoke a secret at once, and with `revoke_tokens` every access token issued with it.
 
-    Returns how many tokens were revoked. Raises LastLiveSecret for the application's only live
-    secret, and ClientSecret.DoesNotExist when the secret is no longer live or the application is gone.
+    An expired secret may be revoked too: that ends the tokens it issued, which outlive it. Returns how many
+    tokens were revoked. Raises LastLiveSecret for the application's only live secret, and
+    ClientSecret.DoesNotExist when the secret is revoked already or the application is gone.
     """
     application = secret.application
-    require_manager(actor, application.organization)
+    require_access_manager(actor, application)
     if not _lock(application):
         raise ClientSecret.DoesNotExist("The application was deleted.")
     now = timezone.now()
-    live = _live_secrets(application, now)
-    secret = next((candidate for candidate in live if candidate.pk == secret.pk), None)
+    # The live secrets and this one, in one read: an expired secret never counts as the only live one.
+    unrevoked = ClientSecret.objects.filter(application=application, pk=secret.pk, revoked_at__isnull=True)
+    candidates = list(live_secrets_query(now).filter(application=application) | unrevoked)
+    secret = next((candidate for candidate in candidates if candidate.pk == secret.pk), None)
     if secret is None:
-        raise ClientSecret.DoesNotExist("The secret is no longer live.")
-    if len(live) == 1:
+        raise ClientSecret.DoesNotExist("The secret is revoked already.")
+    live = [candidate for candidate in candidates if candidate.is_live(now)]
+    if live == [secret]:
         raise LastLiveSecret()
     secret.revoked_at = now
     secret.save(update_fields=["revoked_at"])
@@ -312,6 +316,8 @@ def update_application(
     Scopes are fixed at creation and never change.
     """
     require_manager(actor, application.organization)
+    if token_lifetime is not None:
+        require_access_manager(actor, application)
     new_values = {}
     if name is not None:
         new_values["name"] = _clean_name(organization=application.organization, name=name, exclude_pk=application.pk)

@@ -17,8 +17,9 @@ from applications.selectors import (
     applications_for,
     audit_events_for,
     audit_events_for_application,
+    expired_secrets_with_valid_tokens,
     get_application,
-    get_live_secret,
+    get_unrevoked_secret,
     secret_expiry,
 )
 from applications.services import (
@@ -137,10 +138,16 @@ def detail_view(request, public_id):
                 "token_lifetime": application.effective_token_lifetime,
             }
         )
+    # An expired secret stays listed while tokens it issued are valid (only revoking it ends them); those rows
+    # carry `valid_tokens`, the live ones do not.
+    secrets = sorted(
+        [*application.live_secrets, *expired_secrets_with_valid_tokens(application)],
+        key=lambda secret: (secret.created_at, secret.pk),
+    )
     context = {
         "application": application,
         "form": form,
-        "secrets": application.live_secrets,
+        "secrets": secrets,
         "secret_limit_reached": len(application.live_secrets) >= MAX_LIVE_SECRETS,
         "scopes": _described_scopes(application),
         "events": audit_events_for_application(application)[:50],
@@ -198,9 +205,10 @@ def _rotate(request, application, form):
 @member_required
 def revoke_secret_view(request, public_id, secret_id):
     application = _managed_application(request, public_id)
-    secret = get_live_secret(application=application, public_id=secret_id)
+    secret = get_unrevoked_secret(application=application, public_id=secret_id)
+    expired = not secret.is_live()
     # The service's own refusal, said before the admin confirms.
-    refusal = str(LastLiveSecret()) if len(application.live_secrets) < 2 else None
+    refusal = str(LastLiveSecret()) if not expired and len(application.live_secrets) < 2 else None
     form = RevokeSecretForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -210,7 +218,7 @@ def revoke_secret_view(request, public_id, secret_id):
         except LastLiveSecret as refused:
             refusal = str(refused)
         except ClientSecret.DoesNotExist:
-            raise Http404("The secret is no longer live.")
+            raise Http404("The secret is revoked already.")
         else:
             if form.cleaned_data["revoke_tokens"]:
                 tokens = f"{revoked} access token{'' if revoked == 1 else 's'} issued with it revoked too"
@@ -218,7 +226,7 @@ def revoke_secret_view(request, public_id, secret_id):
                 tokens = "the access tokens issued with it work until they expire"
             messages.success(request, f"Secret {secret} revoked: it no longer works; {tokens}.")
             return redirect("applications:detail", public_id=application.public_id)
-    context = {"application": application, "secret": secret, "form": form, "refusal": refusal}
+    context = {"application": application, "secret": secret, "expired": expired, "form": form, "refusal": refusal}
     return render(request, "applications/confirm_revoke_secret.html", context)
 
 

@@ -1,4 +1,4 @@
-"""Who acts on an organization, declared by each entry point, and the one rule for who may change it."""
+"""Who acts on an organization, declared by each entry point, and the rules for who may change it."""
 
 from dataclasses import dataclass
 
@@ -67,3 +67,32 @@ def may_manage(actor: Actor, organization) -> bool:
 def require_manager(actor: Actor, organization) -> None:
     if not may_manage(actor, organization):
         raise PermissionDenied("Only the organization's admins may do this.")
+
+
+def may_manage_access(actor: Actor, application) -> bool:
+    """Whether the actor may change how the application gets tokens and what they are: its credentials (secrets,
+    keys, federated credentials), its token lifetime, its networks, whether it is suspended.
+
+    Managers may; an API client only for itself or for an application whose scopes are all among its own, or a
+    secret it minted for a sibling would give it the sibling's scopes.
+    """
+    if not may_manage(actor, application.organization):
+        return False
+    client = actor.application
+    if client is None or client.pk == application.pk:
+        return True
+    return set(application.scope_list) <= set(client.scope_list)
+
+
+class ScopeEscalation(PermissionDenied):
+    def __init__(self):
+        super().__init__(
+            "An API client may change the credentials or the token lifetime only of its own application, "
+            "or of one whose scopes are all among its own."
+        )
+
+
+def require_access_manager(actor: Actor, application) -> None:
+    require_manager(actor, application.organization)
+    if not may_manage_access(actor, application):
+        raise ScopeEscalation()

@@ -1,6 +1,7 @@
 """Every operation against every kind of caller: RFC 6750 errors, scopes, tenants."""
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from django.utils import timezone
 from api.examples import VERIFIABLE_CREDENTIAL
 from api.models import Credential
 from api.tests.helpers import ALL_SCOPES, OPERATIONS, access_token_row, bearer
-from applications.models import Application
+from applications.models import Application, ClientSecret
 from applications.services import rotate_secret
 from portal.actors import COMMAND_LINE
 
@@ -18,10 +19,14 @@ DETAIL_OPERATIONS = [operation for operation in OPERATIONS if "{" in operation.p
 
 @pytest.fixture
 def targets(make_application, make_credential):
-    """A credential and an application of the organization for the detail operations to act on."""
-    application, _ = make_application(name="Target", scopes=["read:credentials"])
+    """A credential and an application of the organization for the detail operations to act on.
+
+    The applications' scopes are among those of a caller holding update:applications alone: the no-escalation
+    rule lets such a caller change their secrets.
+    """
+    application, _ = make_application(name="Target", scopes=["update:applications"])
     # An application with two live secrets, so that one of them may be revoked.
-    rotated, _ = make_application(name="Rotated", scopes=["read:credentials"])
+    rotated, _ = make_application(name="Rotated", scopes=["update:applications"])
     first = rotated.secrets.get()
     rotate_secret(application=rotated, actor=COMMAND_LINE)
     return {
@@ -124,6 +129,23 @@ def test_an_unknown_id_is_404(client, full_token, operation):
     response = call(client, operation, targets, full_token)
     assert response.status_code == 404
     assert_json(response)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=str)
+def test_a_repeated_query_parameter_is_400_naming_it_and_nothing_changes(client, full_token, targets, operation):
+    def state():
+        return (
+            list(Credential.objects.values_list("pk", "visibility")),
+            list(Application.objects.values_list("pk", "name", "description", "token_lifetime")),
+            list(ClientSecret.objects.values_list("pk", "expires_at", "revoked_at")),
+        )
+
+    before = state()
+    repeated = replace(operation, path=f"{operation.path}?page_size=5&page=1&page_size=50")
+    response = call(client, repeated, targets, full_token)
+    assert response.status_code == 400
+    assert assert_json(response) == {"page_size": ["Give this parameter only once."]}
+    assert state() == before
 
 
 def test_lists_never_show_another_organizations_objects(

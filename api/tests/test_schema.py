@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from api import postman
 from api.tests.helpers import OPERATIONS
 from applications import scopes as catalog
+from portal.actors import ScopeEscalation
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +149,24 @@ def test_the_schema_generates_without_a_warning_and_validates(tmp_path):
     from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+
+
+def test_every_operation_documents_the_400_of_a_repeated_query_parameter(schema):
+    for key, operation in schema_operations(schema).items():
+        assert "400" in operation["responses"], key
+        assert "more than once" in json.dumps(operation["responses"]["400"]), key
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        ("POST", "/api/applications/{id}/secrets"),
+        ("DELETE", "/api/applications/{id}/secrets/{id}"),
+        ("PATCH", "/api/applications/{id}"),
+    ],
+)
+def test_the_operations_that_change_credentials_or_lifetime_document_the_no_escalation_403(schema, key):
+    forbidden = schema_operations(schema)[key]["responses"]["403"]
+    details = [example["value"]["detail"] for example in forbidden["content"]["application/json"]["examples"].values()]
+    assert str(ScopeEscalation()) in details
+    assert "insufficient_scope" in forbidden["description"]

@@ -10,14 +10,15 @@ from django.utils import timezone
 from api.tests.helpers import api_time, bearer
 from applications.identifiers import is_well_formed
 from applications.models import ClientSecret
-from applications.services import rotate_secret
+from applications.services import revoke_secret, rotate_secret
 from applications.tests.oauth_helpers import request_token
 from portal.actors import COMMAND_LINE
 
 
 @pytest.fixture
 def token(token_with):
-    return token_with("read:applications", "update:applications")
+    # The target's scopes are among the caller's: the no-escalation rule lets it change the target's secrets.
+    return token_with("read:credentials", "read:applications", "update:applications")
 
 
 @pytest.fixture
@@ -191,6 +192,20 @@ def test_delete_with_another_revoke_tokens_value_is_400(client, token, target):
     assert snapshot() == before
 
 
+@pytest.mark.parametrize("query", ["?revokeTokens=true&revokeTokens=false", "?revokeTokens=false&revokeTokens=true"])
+def test_a_repeated_revoke_tokens_is_400_and_nothing_changes(client, token, target, get_token, query):
+    application, old = target
+    first = application.secrets.get()
+    old_token = get_token(application, old)
+    rotate_secret(application=application, actor=COMMAND_LINE)
+    before = snapshot()
+    response = delete(client, token, application, first.public_id, query)
+    assert response.status_code == 400
+    assert response.json() == {"revokeTokens": ["Give this parameter only once."]}
+    assert snapshot() == before
+    assert client.get("/api/credentials", **bearer(old_token)).status_code == 200
+
+
 def test_delete_of_the_only_live_secret_is_409(client, token, target):
     application, secret = target
     before = snapshot()
@@ -205,11 +220,12 @@ def test_delete_of_an_unknown_revoked_or_other_applications_secret_is_404(client
     application, _ = target
     first = application.secrets.get()
     rotate_secret(application=application, actor=COMMAND_LINE, keep_current_for=0)
+    revoke_secret(secret=first, actor=COMMAND_LINE)
     other, _ = make_application(name="Other")
     rotate_secret(application=other, actor=COMMAND_LINE)
     before = snapshot()
     assert delete(client, token, application, uuid.uuid4()).status_code == 404
-    assert delete(client, token, application, first.public_id).status_code == 404  # expired: not live
+    assert delete(client, token, application, first.public_id).status_code == 404  # revoked already
     assert delete(client, token, application, other.secrets.first().public_id).status_code == 404
     assert client.delete(url(application, "secrets", "not-a-uuid"), **bearer(token)).status_code == 404
     assert snapshot() == before
@@ -243,3 +259,37 @@ def test_other_methods_on_secrets_are_405(client, token, target, method):
     first = application.secrets.get()
     for path in (url(application, "secrets"), url(application, "secrets", str(first.public_id))):
         assert getattr(client, method)(path, **bearer(token)).status_code == 405
+
+
+# --- An expired secret's tokens ----------------------------------------------------------
+
+
+def test_an_expired_secret_can_be_revoked_to_end_its_tokens(client, token, target, get_token):
+    application, old = target
+    first = application.secrets.get()
+    old_token = get_token(application, old)
+    assert post(client, token, application, {"keepCurrentFor": 0}).status_code == 201
+    assert request_token(client, application, old).status_code == 401
+    assert client.get("/api/credentials", **bearer(old_token)).status_code == 200
+
+    # Not the only live secret: it is not live at all, so beside the one live secret it is no 409.
+    response = delete(client, token, application, first.public_id)
+    assert response.status_code == 204 and response.content == b""
+    refused = client.get("/api/credentials", **bearer(old_token))
+    assert refused.status_code == 401
+    assert refused["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
+    first.refresh_from_db()
+    assert first.revoked_at is not None
+    # Revoked, it is 404 from now on.
+    assert delete(client, token, application, first.public_id).status_code == 404
+
+
+def test_an_expired_secret_revoked_without_its_tokens_leaves_them(client, token, target, get_token):
+    application, old = target
+    first = application.secrets.get()
+    old_token = get_token(application, old)
+    rotate_secret(application=application, actor=COMMAND_LINE, keep_current_for=0)
+    assert delete(client, token, application, first.public_id, "?revokeTokens=false").status_code == 204
+    assert client.get("/api/credentials", **bearer(old_token)).status_code == 200
+    first.refresh_from_db()
+    assert first.revoked_at is not None

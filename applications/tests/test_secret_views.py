@@ -7,10 +7,13 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from dotenv import dotenv_values
 
+from api.tests.helpers import access_token_row
 from applications.models import Application, AuditEvent, ClientSecret
 from applications.services import delete_application, rotate_secret
 from applications.tests.oauth_helpers import request_token
@@ -43,6 +46,13 @@ def snapshot():
 
 def assert_invalid_client(response):
     assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+
+
+def expire_tokens(tokens):
+    for token in tokens:
+        row = access_token_row(token)
+        row.expires = timezone.now() - timedelta(seconds=1)
+        row.save(update_fields=["expires"])
 
 
 # --- The view page's section --------------------------------------------------------------
@@ -92,6 +102,62 @@ def test_revoked_and_expired_secrets_are_not_listed(admin_portal_client, make_ap
     rotate_secret(application=application, actor=COMMAND_LINE, keep_current_for=0)
     html = admin_portal_client.get(detail_url(application)).content.decode()
     assert f'data-secret-id="{first.public_id}"' not in html
+
+
+def section_of(html):
+    return html[html.index('data-testid="client-secrets"') : html.index("<h2>Scopes</h2>")]
+
+
+def test_an_expired_secret_is_listed_while_tokens_it_issued_are_valid(
+    admin_portal_client, member_client, make_application, get_token
+):
+    application, old = make_application()
+    first = application.secrets.get()
+    tokens = [get_token(application, old), get_token(application, old)]
+    rotate_secret(application=application, actor=COMMAND_LINE, keep_current_for=0)
+    row = f'<tr data-secret-id="{first.public_id}">'
+
+    section = section_of(admin_portal_client.get(detail_url(application)).content.decode())
+    assert row in section
+    listed = section[section.index(row) :].split("</tr>")[0]
+    assert "expired — 2 tokens still valid" in listed
+    assert f'href="{revoke_url(application, first)}"' in listed
+    assert "No live secret is left" not in section
+    member_section = section_of(member_client.get(detail_url(application)).content.decode())
+    assert row in member_section and revoke_url(application, first) not in member_section
+
+    expire_tokens(tokens[:1])
+    assert "expired — 1 token still valid" in admin_portal_client.get(detail_url(application)).content.decode()
+    expire_tokens(tokens)
+    assert row not in admin_portal_client.get(detail_url(application)).content.decode()
+
+
+def test_an_expired_secret_with_valid_tokens_is_listed_when_no_secret_is_live(
+    admin_portal_client, make_application, get_token
+):
+    application, old = make_application()
+    get_token(application, old)
+    ClientSecret.objects.filter(application=application).update(expires_at=timezone.now() - timedelta(seconds=1))
+    section = section_of(admin_portal_client.get(detail_url(application)).content.decode())
+    assert "expired — 1 token still valid" in section
+    assert "No live secret is left: this application cannot get tokens." in section
+
+
+def test_the_view_page_reads_expired_secrets_in_a_bounded_number_of_queries(
+    admin_portal_client, make_application, get_token, django_assert_num_queries
+):
+    application, secret = make_application()
+    with CaptureQueriesContext(connection) as with_none:
+        admin_portal_client.get(detail_url(application))
+    # Counted now: each request of the test client empties the connection's query log.
+    queries = len(with_none)
+    for _ in range(3):
+        get_token(application, secret)
+        get_token(application, secret)
+        _, secret = rotate_secret(application=application, actor=COMMAND_LINE, keep_current_for=0)
+    with django_assert_num_queries(queries):
+        html = admin_portal_client.get(detail_url(application)).content.decode()
+    assert html.count("expired — 2 tokens still valid") == 3
 
 
 # --- Generate new secret ------------------------------------------------------------------------
@@ -361,6 +427,45 @@ def test_the_only_live_secret_cannot_be_revoked(admin_portal_client, make_applic
     row.refresh_from_db()
     assert row.revoked_at is None
     assert request_token(client, application, secret).status_code == 200
+
+
+def test_an_expired_secret_can_be_revoked_to_end_its_tokens(admin_portal_client, make_application, client, get_token):
+    application, old = make_application()
+    first = application.secrets.get()
+    token = get_token(application, old)
+    admin_portal_client.post(rotate_url(application), rotate_data(keep_current_for="0"))
+    assert client.get("/api/credentials", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+
+    page = admin_portal_client.get(revoke_url(application, first))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "This secret has expired and gets no more tokens" in html
+    assert "cannot be revoked" not in html
+    assert re.search(r'<input type="checkbox" name="revoke_tokens" id="id_revoke_tokens" checked>', html)
+
+    response = admin_portal_client.post(revoke_url(application, first), {"revoke_tokens": "on"})
+    assert response.status_code == 302 and response["Location"] == detail_url(application)
+    refused = client.get("/api/credentials", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert refused.status_code == 401 and 'error="invalid_token"' in refused["WWW-Authenticate"]
+    html = admin_portal_client.get(response["Location"]).content.decode()
+    assert f"Secret …{first.hint} revoked: it no longer works; 1 access token issued with it revoked too." in html
+    assert f'data-secret-id="{first.public_id}"' not in html
+    # Revoked, its page is gone.
+    assert admin_portal_client.get(revoke_url(application, first)).status_code == 404
+    assert admin_portal_client.post(revoke_url(application, first), {"revoke_tokens": "on"}).status_code == 404
+
+
+def test_an_expired_secret_revoked_without_its_tokens_leaves_them(
+    admin_portal_client, make_application, client, get_token
+):
+    application, old = make_application()
+    first = application.secrets.get()
+    token = get_token(application, old)
+    rotate_secret(application=application, actor=COMMAND_LINE, keep_current_for=0)
+    assert admin_portal_client.post(revoke_url(application, first), {}).status_code == 302
+    first.refresh_from_db()
+    assert first.revoked_at is not None
+    assert client.get("/api/credentials", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
 
 
 def test_a_member_posting_to_revoke_is_refused_and_nothing_changes(member_client, make_application):

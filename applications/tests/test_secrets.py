@@ -327,12 +327,29 @@ def test_the_only_live_secret_beside_an_expired_one_cannot_be_revoked(make_appli
         revoke_secret(secret=new, actor=COMMAND_LINE)
 
 
-def test_a_revoked_or_expired_secret_cannot_be_revoked_again(make_application):
+def test_an_expired_secret_can_be_revoked_to_end_its_tokens(client, make_application, get_token):
+    application, old = make_application()
+    old_row = application.secrets.get()
+    token = get_token(application, old)
+    new, _ = rotate(application, keep_current_for=0)
+    assert api_status(client, token) == 200
+
+    assert revoke_secret(secret=old_row, actor=COMMAND_LINE) == 1
+    assert api_status(client, token) == 401
+    old_row.refresh_from_db()
+    assert old_row.revoked_at is not None
+    assert live(application) == [new]
+
+
+def test_a_revoked_secret_cannot_be_revoked_again(make_application):
     application, _ = make_application()
     first = application.secrets.get()
-    rotate(application, keep_current_for=0)
+    rotate(application)
+    revoke_secret(secret=first, actor=COMMAND_LINE)
+    before = ClientSecret.objects.get(pk=first.pk).revoked_at
     with pytest.raises(ClientSecret.DoesNotExist):
         revoke_secret(secret=first, actor=COMMAND_LINE)
+    assert ClientSecret.objects.get(pk=first.pk).revoked_at == before
 
 
 def test_generation_and_revocation_are_in_the_history(make_application):

@@ -1,7 +1,15 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from portal.actors import COMMAND_LINE, Actor, may_manage, require_manager
+from portal.actors import (
+    COMMAND_LINE,
+    Actor,
+    ScopeEscalation,
+    may_manage,
+    may_manage_access,
+    require_access_manager,
+    require_manager,
+)
 from portal.models import Membership
 from portal.tests.factories import MembershipFactory
 
@@ -28,3 +36,34 @@ def test_trust_is_declared_never_implied(organization):
     with pytest.raises(PermissionDenied):
         require_manager(Actor.server("token endpoint"), organization)
     require_manager(COMMAND_LINE, organization)
+
+
+def test_an_api_client_manages_the_access_only_of_applications_within_its_scopes(make_application):
+    client, _ = make_application(name="Client", scopes=["read:credentials", "update:applications"])
+    within, _ = make_application(name="Within", scopes=["read:credentials"])
+    beyond, _ = make_application(name="Beyond", scopes=["read:credentials", "read:organizations"])
+    actor = Actor(label="client", application=client)
+
+    assert may_manage_access(actor, client) and may_manage_access(actor, within)
+    assert not may_manage_access(actor, beyond)
+    with pytest.raises(ScopeEscalation):
+        require_access_manager(actor, beyond)
+
+
+def test_admins_and_the_command_line_manage_any_applications_access(
+    make_application, admin_membership, member_membership
+):
+    application, _ = make_application(scopes=["read:organizations", "delete:applications"])
+
+    assert may_manage_access(Actor.for_member(admin_membership), application)
+    assert may_manage_access(COMMAND_LINE, application)
+    assert not may_manage_access(Actor.for_member(member_membership), application)
+    with pytest.raises(PermissionDenied, match="Only the organization's admins"):
+        require_access_manager(Actor.for_member(member_membership), application)
+
+
+def test_another_organizations_client_manages_no_access_even_within_its_scopes(make_application, other_organization):
+    application, _ = make_application(scopes=["read:credentials"])
+    outsider, _ = make_application(name="Outsider", scopes=["read:credentials"], organization=other_organization)
+
+    assert not may_manage_access(Actor(label="client", application=outsider), application)
