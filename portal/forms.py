@@ -15,6 +15,14 @@ PER_USERNAME_ADDRESS = throttle.Limit("signin-username-address", "SIGNIN_PER_USE
 PER_ADDRESS = throttle.Limit("signin-address", "SIGNIN_PER_ADDRESS")
 
 
+def password_guesses(username: str, address: str) -> list[tuple[throttle.Limit, str]]:
+    """The counters a guess at a user's password takes its place in, at sign-in and at password change alike.
+
+    One password, one count: a session adds no guesses to those sign-in allows.
+    """
+    return [(PER_USERNAME_ADDRESS, f"{username.lower()}\n{address}"), (PER_ADDRESS, address)]
+
+
 class SignInForm(AuthenticationForm):
     """Django's sign-in form, locked for a while after repeated failures for a username from an address."""
 
@@ -24,7 +32,7 @@ class SignInForm(AuthenticationForm):
         if username is None or self.cleaned_data.get("password") is None:
             return super().clean()  # nothing is checked without both
         address = client_address(self.request) or ""  # the sign-in view always passes its request
-        attempt = throttle.attempt([(PER_USERNAME_ADDRESS, f"{username.lower()}\n{address}"), (PER_ADDRESS, address)])
+        attempt = throttle.attempt(password_guesses(username, address))
         if attempt.wait:
             raise ValidationError(
                 "Too many failed sign-ins. Try again in %(minutes)d minutes.",

@@ -799,3 +799,76 @@ def test_a_wrong_old_password_or_a_weak_new_one_changes_nothing(member_client, m
 
 def test_the_password_page_needs_a_signed_in_user(client, db):
     assert client.get("/accounts/password/").status_code == 302
+
+
+# The old password is the one sign-in guards: wrong ones count in the sign-in counters, at the default limits.
+@pytest.fixture
+def signin_limits(settings, counter_store):
+    settings.FAILURE_LIMITS = {
+        **settings.FAILURE_LIMITS,
+        "SIGNIN_PER_USERNAME_ADDRESS": (5, 900),
+        "SIGNIN_PER_ADDRESS": (50, 900),
+    }
+
+
+def change_password(client, old, new=STRONG, **extra):
+    return client.post(
+        "/accounts/password/", {"old_password": old, "new_password1": new, "new_password2": new}, **extra
+    )
+
+
+def test_wrong_old_passwords_lock_the_password_page_even_for_the_right_one(
+    member_client, member_membership, signin_limits
+):
+    for _ in range(5):
+        wrong = change_password(member_client, "nope")
+        assert wrong.status_code == 200
+        assert "Your old password was entered incorrectly." in wrong.content.decode()
+
+    locked = change_password(member_client, PASSWORD)
+
+    assert locked.status_code == 429
+    assert 0 < int(locked["Retry-After"]) <= 900
+    assert "Too many wrong passwords" in locked.content.decode()
+    assert "Try again in 15 minutes." in locked.content.decode()
+    member_membership.user.refresh_from_db()
+    assert member_membership.user.check_password(PASSWORD)
+
+
+def test_a_locked_password_page_leaves_other_users_at_the_same_address_alone(
+    member_client, admin_portal_client, admin_user, signin_limits
+):
+    for _ in range(5):
+        change_password(member_client, "nope")
+    assert change_password(member_client, PASSWORD).status_code == 429
+
+    assert change_password(admin_portal_client, PASSWORD).status_code == 302
+    admin_user.refresh_from_db()
+    assert admin_user.check_password(STRONG)
+
+
+def test_the_password_page_and_sign_in_spend_one_count_of_guesses(
+    member_client, member_membership, client, signin_limits
+):
+    for _ in range(3):
+        client.post("/accounts/login/", {"username": member_membership.user.username, "password": "nope"})
+    for _ in range(2):
+        assert change_password(member_client, "nope").status_code == 200
+
+    assert change_password(member_client, PASSWORD).status_code == 429
+    refused = client.post("/accounts/login/", {"username": member_membership.user.username, "password": PASSWORD})
+    assert "Too many failed sign-ins" in refused.content.decode()
+
+
+def test_a_correct_change_gives_back_only_its_own_place(member_client, member_membership, signin_limits):
+    for _ in range(4):
+        change_password(member_client, "nope")
+    assert change_password(member_client, PASSWORD, new=STRONG).status_code == 302
+    # Weak new passwords are no guess at the old one: they count nothing.
+    for _ in range(6):
+        assert change_password(member_client, STRONG, new="123").status_code == 200
+
+    assert change_password(member_client, "nope").status_code == 200
+    assert change_password(member_client, STRONG, new=STRONG + "!").status_code == 429
+    member_membership.user.refresh_from_db()
+    assert member_membership.user.check_password(STRONG)
