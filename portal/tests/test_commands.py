@@ -132,6 +132,20 @@ def test_createapplication_errors(organization, scopes, message):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "first, second", [("Nightly sync", "Ｎｉｇｈｔｌｙ sync"), ("FILE", "ﬁle"), ("Straße", "STRASSE")]
+)
+def test_createapplication_refuses_a_look_alike_name(first, second):
+    createorgadmin()
+    run("createapplication", "--organization", "Acme Corp", "--name", first, "--scopes", "read:credentials")
+
+    with pytest.raises(CommandError, match="An application with this name already exists"):
+        run("createapplication", "--organization", "Acme Corp", "--name", second, "--scopes", "read:credentials")
+
+    assert list(Application.objects.values_list("name", flat=True)) == [first]
+
+
+@pytest.mark.django_db
 def test_ensuredemo_prints_a_generated_password_only_the_first_time():
     first = run("ensuredemo")
     second = run("ensuredemo")
