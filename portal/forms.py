@@ -9,6 +9,7 @@ from portal import throttle
 from portal.actors import client_address
 from portal.form_tokens import form_token_field
 from portal.models import Membership
+from portal.names import name_key
 
 # Usernames are easy to learn: a user is locked out only where the failures come from.
 PER_USERNAME_ADDRESS = throttle.Limit("signin-username-address", "SIGNIN_PER_USERNAME_ADDRESS")
@@ -20,7 +21,7 @@ def password_guesses(username: str, address: str) -> list[tuple[throttle.Limit, 
 
     One password, one count: a session adds no guesses to those sign-in allows.
     """
-    return [(PER_USERNAME_ADDRESS, f"{username.lower()}\n{address}"), (PER_ADDRESS, address)]
+    return [(PER_USERNAME_ADDRESS, f"{name_key(username)}\n{address}"), (PER_ADDRESS, address)]
 
 
 class SignInForm(AuthenticationForm):

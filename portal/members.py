@@ -22,6 +22,7 @@ from portal.activity import record_activity
 from portal.actors import Actor, require_manager
 from portal.models import Invitation, MemberEvent, Membership, Organization
 from portal.selectors import is_member, open_invitations_by, pending_invitations_for, usable_invitations
+from portal.services import USERNAME_TAKEN, refuse_lookalike_username
 
 logger = logging.getLogger(__name__)
 
@@ -282,12 +283,17 @@ def accept_invitation(*, invitation: Invitation, user, address: str | None = Non
 
 @transaction.atomic
 def create_account_and_join(*, invitation: Invitation, form, address: str | None = None) -> Membership:
-    """Save a validated account form's user (email: the invitation's) and make it a member with the invited role."""
+    """Save a validated account form's user (email: the invitation's) and make it a member with the invited role.
+
+    A username that is the same name as another user's (NFKC and case folding) is refused, as Django refuses one that
+    differs only in ASCII case.
+    """
     user = form.save(commit=False)
     user.email = invitation.email
+    refuse_lookalike_username(user.get_username())
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError:
-        raise ValidationError({"username": "A user with that username already exists."})
+        raise ValidationError({"username": USERNAME_TAKEN})
     return _join(invitation, user, address=address)

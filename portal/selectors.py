@@ -1,10 +1,22 @@
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from portal.models import Invitation, MemberEvent, Membership, Organization
+from portal.names import name_key
 
 SESSION_ORGANIZATION_KEY = "organization_id"
+
+
+def lookalike_username(username: str) -> str | None:
+    """Another user's name that is the same name as this one (NFKC and case folding: "ＡＬＩＣＥ", "alice"), if any.
+
+    Read whole: no database folds case the way Unicode does. Account creations are rare and serialized anyway.
+    """
+    key = name_key(username)
+    usernames = get_user_model().objects.values_list("username", flat=True)
+    return next((existing for existing in usernames.iterator() if name_key(existing) == key), None)
 
 
 def memberships_for(user) -> QuerySet[Membership]:

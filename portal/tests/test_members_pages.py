@@ -315,6 +315,23 @@ def test_a_taken_username_is_refused_and_the_link_stays_usable(client, invite, m
     assert Invitation.objects.get().accepted_at is None
 
 
+@pytest.mark.parametrize(
+    "existing, look_alike",
+    [("alice", "ＡＬＩＣＥ"), ("straße", "STRASSE"), ("émile", "ÉMILE"), ("ﬁona", "FIONA"), ("Σίσυφος", "σίσυφοσ")],
+)
+def test_a_look_alike_username_is_refused_and_the_link_stays_usable(client, invite, existing, look_alike):
+    MembershipFactory(user__username=existing)
+    _, token = invite()
+    before = snapshot()
+
+    response = create_account(client, token, username=look_alike)
+
+    assert response.status_code == 200
+    assert "A user with that username already exists." in response.content.decode()
+    assert snapshot() == before
+    assert create_account(client, token, username="someone-else").status_code == 302
+
+
 def test_a_used_link_answers_404_and_changes_nothing(client, invite):
     _, token = invite()
     assert create_account(client, token).status_code == 302

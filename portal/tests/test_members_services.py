@@ -1,11 +1,13 @@
 """The members services: one rule for every entry point, and the last admin kept under concurrent requests."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
-from portal import members
+from portal import members, services
 from portal.actors import COMMAND_LINE, Actor
 from portal.members import change_role, create_invitation, remove_member, revoke_invitation
 from portal.models import Invitation, MemberEvent, Membership
@@ -190,3 +192,33 @@ def test_a_failing_activity_write_does_not_fail_the_change(admin_membership, mem
 
     assert Membership.objects.get(pk=member_membership.pk).role == "admin"
     assert f"Could not record the role_changed of {member_membership.user.username}" in caplog.text
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="the suite's in-memory SQLite database is shared-cache: a second writer fails with 'table is locked' "
+    "instead of waiting, so only PostgreSQL can run two requests at once here",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_look_alike_usernames_signing_up_at_once_leave_one_account(organization, monkeypatch):
+    admin = Actor.for_member(MembershipFactory(organization=organization, role=Membership.Role.ADMIN))
+    tokens = [
+        create_invitation(organization=organization, email=f"{n}@example.com", role="member", actor=admin)[1]
+        for n in range(2)
+    ]
+    # Both read the other names before either inserts: only waiting for each other keeps the second out.
+    slow_down(monkeypatch, services, "lookalike_username")
+
+    def sign_up(token, username):
+        data = {
+            "username": username,
+            "password1": "Violet-harbour-lantern-42",
+            "password2": "Violet-harbour-lantern-42",
+        }
+        return lambda: Client().post(f"/invitations/{token}/", data).status_code
+
+    codes = at_once(sign_up(tokens[0], "Straße"), sign_up(tokens[1], "STRASSE"))
+
+    assert sorted(codes) == [200, 302]
+    assert get_user_model().objects.filter(username__in=["Straße", "STRASSE"]).count() == 1
+    assert Membership.objects.filter(organization=organization).count() == 2
