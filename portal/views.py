@@ -65,7 +65,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def post(self, request, *args, **kwargs):
         attempt = throttle.attempt(password_guesses(request.user.get_username(), client_address(request) or ""))
         if attempt.wait:
-            return _too_many(request, attempt.wait, "wrong passwords for your account")
+            return _too_many(request, attempt.wait, what="wrong passwords for your account")
         form = self.get_form()
         try:
             valid = form.is_valid()
@@ -216,9 +216,10 @@ def _invite(request, form):
     return render(request, "members/invitation_created.html", context)
 
 
-def _too_many(
-    request, wait: int, what: str = "invitation links that did not work or accounts that could not be created"
-):
+INVITATION_FAILURES = "invitation links that did not work or accounts that could not be created"
+
+
+def _too_many(request, wait: int, *, what: str):
     context = {"minutes": ceil(wait / 60), "what": what}
     response = render(request, "members/too_many.html", context, status=429)
     response["Retry-After"] = str(wait)
@@ -234,7 +235,7 @@ def invitation_view(request, token):
     address = client_address(request) or ""
     attempt = throttle.attempt([(INVITATION_PER_ADDRESS, address)])
     if attempt.wait:
-        return _too_many(request, attempt.wait)
+        return _too_many(request, attempt.wait, what=INVITATION_FAILURES)
     invitation = invitation_for_token(token)
     if invitation is None:
         attempt.failed()
@@ -264,7 +265,7 @@ def _create_account(request, invitation):
     if request.method == "POST":
         attempt = throttle.attempt([(SIGNUP_PER_ADDRESS, client_address(request) or "")])
         if attempt.wait:
-            return _too_many(request, attempt.wait)
+            return _too_many(request, attempt.wait, what=INVITATION_FAILURES)
         form = UserCreationForm(request.POST, instance=get_user_model()(email=invitation.email))
         if form.is_valid():
             try:
