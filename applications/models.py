@@ -27,10 +27,14 @@ class Application(AbstractApplication):
     form_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     # Seconds each access token lives; null follows ACCESS_TOKEN_TTL. Read when a token is issued.
     token_lifetime = models.PositiveIntegerField(null=True, blank=True)
+    # portal.names.name_digest of the name: look-alike names share it, and the constraint settles two racing creates.
+    # Null (not "", which would collide) only for a look-alike of an older name, named before keys (migration 0006).
+    name_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta(AbstractApplication.Meta):
         constraints = [
             models.UniqueConstraint("organization", Lower("name"), name="unique_application_name_per_organization"),
+            models.UniqueConstraint(fields=["organization", "name_key"], name="unique_application_name_key"),
         ]
         indexes = [models.Index(fields=["organization", "-created"], name="application_org_created")]
 

@@ -15,9 +15,11 @@ from applications.models import Application, AuditEvent, ClientSecret
 from applications.selectors import live_secrets_query
 from portal import form_tokens
 from portal.actors import Actor, require_access_manager, require_manager
+from portal.names import name_digest
 
 NAME_MAX_LENGTH = 100
 DESCRIPTION_MAX_LENGTH = 1000
+NAME_TAKEN = "An application with this name already exists in the organization."
 # "Last used" is for people; writing it more often than this would cost every request a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -56,9 +58,10 @@ def _clean_name(*, organization, name: str, exclude_pk=None) -> str:
         raise ValidationError({"name": "Enter a name."})
     if len(name) > NAME_MAX_LENGTH:
         raise ValidationError({"name": f"Use at most {NAME_MAX_LENGTH} characters."})
-    taken = Application.objects.filter(organization=organization, name__iexact=name).exclude(pk=exclude_pk)
+    # Look-alike names (Unicode NFKC and case folding: "Ｎｉｇｈｔｌｙ", "ﬁle", "Straße") are one name.
+    taken = Application.objects.filter(organization=organization, name_key=name_digest(name)).exclude(pk=exclude_pk)
     if taken.exists():
-        raise ValidationError({"name": "An application with this name already exists in the organization."})
+        raise ValidationError({"name": NAME_TAKEN})
     return name
 
 
@@ -149,9 +152,11 @@ def create_application(
     if form_token is not None:
         # Before the name check: a resubmitted form repeats the name it already used.
         _refuse_spent_form_token(organization=organization, form_token=form_token)
+    name = _clean_name(organization=organization, name=name)
     application = Application(
         organization=organization,
-        name=_clean_name(organization=organization, name=name),
+        name=name,
+        name_key=name_digest(name),
         description=_clean_description(description),
         scopes=" ".join(_clean_scopes(scopes)),
         created_by=actor.user,
@@ -168,7 +173,7 @@ def create_application(
         form_tokens.insert_once(application, refuse_spent=_refuse_spent_form_token)
     except IntegrityError:
         # A concurrent create took the name between the check and the insert.
-        raise ValidationError({"name": "An application with this name already exists in the organization."})
+        raise ValidationError({"name": NAME_TAKEN})
     row, secret = _add_secret(application=application, expires_at=expires_at, now=now)
     record_event(
         application=application,
@@ -333,7 +338,16 @@ def update_application(
         return application
     for field, (_, value) in changes.items():
         setattr(application, field, value)
-    application.save(update_fields=[*changes, "updated"])
+    fields = [*changes, "updated"]
+    if "name" in changes:
+        application.name_key = name_digest(application.name)
+        fields.append("name_key")
+    try:
+        with transaction.atomic():
+            application.save(update_fields=fields)
+    except IntegrityError:
+        # A concurrent create or rename took the name between the check and the save.
+        raise ValidationError({"name": NAME_TAKEN})
     record_event(application=application, action=AuditEvent.Action.UPDATED, actor=actor, changes=changes)
     return application
 

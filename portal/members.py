@@ -1,8 +1,9 @@
 """Members of an organization: invitations, joins, role changes and removals.
 
 Every rule lives here, so the pages, the command line and any future API share it: only the
-organization's admins invite, change roles, remove and revoke (`require_manager`), and the
-organization always keeps at least one admin, even under concurrent requests.
+organization's admins invite, change roles, remove and revoke (`require_manager`), the
+organization always keeps at least one admin, even under concurrent requests, and an invitation
+works only while the admin who created it is still one.
 """
 
 import logging
@@ -20,7 +21,8 @@ from portal import form_tokens
 from portal.activity import record_activity
 from portal.actors import Actor, require_manager
 from portal.models import Invitation, MemberEvent, Membership, Organization
-from portal.selectors import is_member, pending_invitations_for
+from portal.selectors import is_member, open_invitations_by, pending_invitations_for, usable_invitations
+from portal.services import USERNAME_TAKEN, refuse_lookalike_username
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,21 @@ def _fresh(membership: Membership) -> Membership:
     return fresh
 
 
+def _revoke_invitations_by(membership: Membership, *, actor: Actor) -> None:
+    """Revoke what the member invited: an invitation works only while its creator is an admin (contract §9)."""
+    creator = membership.user.get_username()
+    stale = list(open_invitations_by(membership).select_for_update())
+    Invitation.objects.filter(pk__in=[invitation.pk for invitation in stale]).update(revoked_at=timezone.now())
+    for invitation in stale:
+        record_member_event(
+            organization=membership.organization,
+            action=MemberEvent.Action.INVITATION_REVOKED,
+            subject=invitation.email,
+            actor=actor,
+            changes={"reason": f"its creator {creator} is no longer an admin"},
+        )
+
+
 @transaction.atomic
 def change_role(*, membership: Membership, role: str, actor: Actor) -> Membership:
     """Make a member an admin or a plain member; the organization's last admin stays an admin."""
@@ -87,6 +104,8 @@ def change_role(*, membership: Membership, role: str, actor: Actor) -> Membershi
         return membership
     if old == Membership.Role.ADMIN and _admins_left(organization, without=membership) == 0:
         raise ValidationError(LAST_ADMIN, code="last_admin")
+    if role != Membership.Role.ADMIN:
+        _revoke_invitations_by(membership, actor=actor)
     membership.role = role
     membership.save(update_fields=["role"])
     record_member_event(
@@ -108,6 +127,7 @@ def remove_member(*, membership: Membership, actor: Actor) -> None:
     membership = _fresh(membership)
     if membership.is_admin and _admins_left(organization, without=membership) == 0:
         raise ValidationError(LAST_ADMIN, code="last_admin")
+    _revoke_invitations_by(membership, actor=actor)
     membership.delete()
     record_member_event(
         organization=organization,
@@ -138,6 +158,9 @@ def create_invitation(
     A pending invitation for the same email is replaced: its link stops working.
     """
     require_manager(actor, organization)
+    if actor.membership is None:
+        # It works only while its creator is an admin: an invitation with no admin behind it would never work.
+        raise PermissionDenied("Invitations are created by an admin of the organization, signed in to the portal.")
     if form_token is not None:
         _refuse_spent_form_token(organization=organization, form_token=form_token)
     email = get_user_model().objects.normalize_email((email or "").strip())
@@ -216,14 +239,13 @@ def mail_invitation(*, invitation: Invitation, link: str) -> bool:
 
 
 class InvitationNotUsable(Exception):
-    """The link is used, revoked, expired or unknown."""
+    """The link is used, revoked, expired or unknown, or its creator is no longer an admin."""
 
 
 def _claim(invitation: Invitation, user) -> None:
-    # One conditional UPDATE: of two people opening the same link at once, one wins.
-    claimed = Invitation.objects.filter(
-        pk=invitation.pk, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
-    ).update(accepted_at=timezone.now(), accepted_by=user)
+    # One conditional UPDATE: of two people opening the same link at once, one wins. Run under the organization's
+    # lock, it sees a demotion or removal of the invitation's creator committed before it, never one half-done.
+    claimed = usable_invitations().filter(pk=invitation.pk).update(accepted_at=timezone.now(), accepted_by=user)
     if not claimed:
         raise InvitationNotUsable()
 
@@ -261,12 +283,17 @@ def accept_invitation(*, invitation: Invitation, user, address: str | None = Non
 
 @transaction.atomic
 def create_account_and_join(*, invitation: Invitation, form, address: str | None = None) -> Membership:
-    """Save a validated account form's user (email: the invitation's) and make it a member with the invited role."""
+    """Save a validated account form's user (email: the invitation's) and make it a member with the invited role.
+
+    A username that is the same name as another user's (NFKC and case folding) is refused, as Django refuses one that
+    differs only in ASCII case.
+    """
     user = form.save(commit=False)
     user.email = invitation.email
+    refuse_lookalike_username(user.get_username())
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError:
-        raise ValidationError({"username": "A user with that username already exists."})
+        raise ValidationError({"username": USERNAME_TAKEN})
     return _join(invitation, user, address=address)

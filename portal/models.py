@@ -114,7 +114,8 @@ class MemberEvent(ActivityEvent):
     action = models.CharField(max_length=32, choices=Action.choices)
     # A copy (the invitation's email or the member's username): the record outlives the row it names.
     subject = models.CharField(max_length=255)
-    # changes: {"role": [old, new]} for role changes, {"role": [None, role]} for invitations and joins.
+    # changes: {"role": [old, new]} for role changes, {"role": [None, role]} for invitations and joins,
+    # {"reason": "…"} for invitations revoked by something other than an admin's Revoke.
 
     class Meta(ActivityEvent.Meta):
         indexes = [models.Index(fields=["organization", "-created_at"], name="member_event_org_created")]

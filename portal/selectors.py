@@ -1,10 +1,22 @@
-from django.db.models import Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from portal.models import Invitation, MemberEvent, Membership, Organization
+from portal.names import name_key
 
 SESSION_ORGANIZATION_KEY = "organization_id"
+
+
+def lookalike_username(username: str) -> str | None:
+    """Another user's name that is the same name as this one (NFKC and case folding: "ＡＬＩＣＥ", "alice"), if any.
+
+    Read whole: no database folds case the way Unicode does. Account creations are rare and serialized anyway.
+    """
+    key = name_key(username)
+    usernames = get_user_model().objects.values_list("username", flat=True)
+    return next((existing for existing in usernames.iterator() if name_key(existing) == key), None)
 
 
 def memberships_for(user) -> QuerySet[Membership]:
@@ -44,10 +56,31 @@ def get_member(*, organization, public_id) -> Membership:
     return get_object_or_404(members_of(organization).select_related("organization"), public_id=public_id)
 
 
-def pending_invitations_for(organization) -> QuerySet[Invitation]:
+def _open() -> Q:
+    return Q(accepted_at=None, revoked_at=None, expires_at__gt=timezone.now())
+
+
+def usable_invitations() -> QuerySet[Invitation]:
+    """Invitations whose link works: open, and their creator still an admin of the organization (contract §9).
+
+    Removing or demoting an admin revokes theirs; this also refuses what that cannot reach: an invitation whose
+    creator was deleted (invited_by is NULL) or lost the role some other way.
+    """
+    creator_is_admin = Membership.objects.filter(
+        organization=OuterRef("organization"), user=OuterRef("invited_by"), role=Membership.Role.ADMIN
+    )
+    return Invitation.objects.filter(_open(), Exists(creator_is_admin))
+
+
+def open_invitations_by(membership: Membership) -> QuerySet[Invitation]:
+    """The invitations of the member's organization they created that are neither used, revoked nor expired."""
     return Invitation.objects.filter(
-        organization=organization, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
-    ).order_by("-created_at", "-id")
+        _open(), organization_id=membership.organization_id, invited_by_id=membership.user_id
+    )
+
+
+def pending_invitations_for(organization) -> QuerySet[Invitation]:
+    return usable_invitations().filter(organization=organization).order_by("-created_at", "-id")
 
 
 def get_pending_invitation(*, organization, public_id) -> Invitation:
@@ -56,11 +89,12 @@ def get_pending_invitation(*, organization, public_id) -> Invitation:
 
 
 def invitation_for_token(token: str) -> Invitation | None:
-    """The pending invitation whose link carries this token; None when it is used, revoked, expired or unknown."""
+    """The usable invitation whose link carries this token; None when it is used, revoked, expired, unknown, or its
+    creator is no longer an admin."""
     return (
-        Invitation.objects.select_related("organization", "invited_by")
+        usable_invitations()
+        .select_related("organization", "invited_by")
         .filter(token_hash=Invitation.hash_token(token))
-        .filter(accepted_at=None, revoked_at=None, expires_at__gt=timezone.now())
         .first()
     )
 

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, reverse_lazy
+from django.urls import include, path
 
 from applications.discovery import metadata_view
 from portal import health, metrics, views
@@ -17,11 +17,7 @@ urlpatterns = [
     path("", views.home_view, name="home"),
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "accounts/password/",
-        auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password-change-done")),
-        name="password-change",
-    ),
+    path("accounts/password/", views.PasswordChangeView.as_view(), name="password-change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password-change-done"),
     path("organizations/switch/", views.switch_organization_view, name="switch-organization"),
     path("integrations/", include("applications.urls")),

@@ -10,7 +10,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal import throttle
 from portal.actors import Actor, client_address
 from portal.decorators import managers_only, member_required, one_time_form
-from portal.forms import InvitationForm, RoleForm, SignInForm
+from portal.forms import InvitationForm, RoleForm, SignInForm, password_guesses
 from portal.members import (
     AlreadyMember,
     InvitationNotUsable,
@@ -55,6 +55,28 @@ class SignInView(auth_views.LoginView):
         # answers with a 500: such a `next` is ignored and the default page used instead.
         url = super().get_redirect_url()
         return "" if url and urlsplit(url).path == self.request.path else url
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change; a wrong old password counts as a failed sign-in, and past the limit it is 429."""
+
+    success_url = reverse_lazy("password-change-done")
+
+    def post(self, request, *args, **kwargs):
+        attempt = throttle.attempt(password_guesses(request.user.get_username(), client_address(request) or ""))
+        if attempt.wait:
+            return _too_many(request, attempt.wait, what="wrong passwords for your account")
+        form = self.get_form()
+        try:
+            valid = form.is_valid()
+        except BaseException:
+            attempt.succeeded()  # not a wrong password (the database went away, say)
+            raise
+        if form.has_error("old_password", "password_incorrect"):
+            attempt.failed()
+        else:
+            attempt.succeeded()  # a weak or mismatched new password is no guess at the old one
+        return self.form_valid(form) if valid else self.form_invalid(form)
 
 
 def home_view(request):
@@ -194,8 +216,12 @@ def _invite(request, form):
     return render(request, "members/invitation_created.html", context)
 
 
-def _too_many(request, wait: int):
-    response = render(request, "members/too_many.html", {"minutes": ceil(wait / 60)}, status=429)
+INVITATION_FAILURES = "invitation links that did not work or accounts that could not be created"
+
+
+def _too_many(request, wait: int, *, what: str):
+    context = {"minutes": ceil(wait / 60), "what": what}
+    response = render(request, "members/too_many.html", context, status=429)
     response["Retry-After"] = str(wait)
     return response
 
@@ -209,7 +235,7 @@ def invitation_view(request, token):
     address = client_address(request) or ""
     attempt = throttle.attempt([(INVITATION_PER_ADDRESS, address)])
     if attempt.wait:
-        return _too_many(request, attempt.wait)
+        return _too_many(request, attempt.wait, what=INVITATION_FAILURES)
     invitation = invitation_for_token(token)
     if invitation is None:
         attempt.failed()
@@ -239,7 +265,7 @@ def _create_account(request, invitation):
     if request.method == "POST":
         attempt = throttle.attempt([(SIGNUP_PER_ADDRESS, client_address(request) or "")])
         if attempt.wait:
-            return _too_many(request, attempt.wait)
+            return _too_many(request, attempt.wait, what=INVITATION_FAILURES)
         form = UserCreationForm(request.POST, instance=get_user_model()(email=invitation.email))
         if form.is_valid():
             try:

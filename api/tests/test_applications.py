@@ -104,6 +104,22 @@ def test_patch_with_a_bad_value_names_the_field_and_changes_nothing(client, toke
     assert (target.name, target.description) == ("Nightly sync", "Copies things.")
 
 
+@pytest.mark.parametrize(
+    "first, second", [("Weekly sync", "Ｗｅｅｋｌｙ sync"), ("FILE", "ﬁle"), ("Straße", "STRASSE")]
+)
+def test_patch_to_a_look_alike_name_is_a_400_and_changes_nothing(
+    client, token, target, make_application, first, second
+):
+    make_application(name=first)
+
+    response = patch(client, token, target, {"name": second})
+
+    assert response.status_code == 400
+    assert response.json()["name"] == ["An application with this name already exists in the organization."]
+    target.refresh_from_db()
+    assert target.name == "Nightly sync"
+
+
 def test_delete_removes_the_application(client, token, target):
     response = client.delete(f"/api/applications/{target.public_id}", **bearer(token))
     assert response.status_code == 204

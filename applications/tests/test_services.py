@@ -3,13 +3,16 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.hashers import check_password, get_hasher, identify_hasher
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.utils import timezone
 
+from applications import services
 from applications.models import Application
 from applications.services import create_application, delete_application, record_use, update_application
 from portal.actors import COMMAND_LINE, Actor
 from portal.models import Membership
 from portal.tests.factories import MembershipFactory
+from portal.tests.helpers import at_once, slow_down
 from portal.tests.storage import everything_stored
 
 
@@ -82,6 +85,55 @@ def test_names_are_unique_in_an_organization_ignoring_case(make_application):
         make_application(name="  NIGHTLY SYNC ")
 
     assert "already exists" in raised.value.message_dict["name"][0]
+    assert Application.objects.count() == 1
+
+
+# Equal after Unicode NFKC normalization and case folding: fullwidth letters, a ligature, a sharp s.
+LOOKALIKES = [("Nightly sync", "Ｎｉｇｈｔｌｙ sync"), ("FILE", "ﬁle"), ("Straße", "STRASSE")]
+
+
+@pytest.mark.parametrize("first, second", LOOKALIKES)
+def test_look_alike_names_are_the_same_name(make_application, admin_membership, first, second):
+    make_application(name=first)
+    renamed, _ = make_application(name="Something else")
+
+    with pytest.raises(ValidationError) as created:
+        make_application(name=second)
+    with pytest.raises(ValidationError) as updated:
+        update_application(application=renamed, actor=Actor.for_member(admin_membership), name=second)
+
+    for raised in (created, updated):
+        assert raised.value.message_dict == {
+            "name": ["An application with this name already exists in the organization."]
+        }
+    assert sorted(Application.objects.values_list("name", flat=True)) == sorted([first, "Something else"])
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="the suite's in-memory SQLite database is shared-cache: a second writer fails with 'table is locked' "
+    "instead of waiting, so only PostgreSQL can run two requests at once here",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_look_alike_names_created_at_once_leave_one(organization, monkeypatch):
+    # Both pass the name check before either inserts: the unique key settles it.
+    slow_down(monkeypatch, services, "_clean_name")
+
+    def create(name):
+        def run():
+            try:
+                return create_application(
+                    organization=organization, name=name, scopes=["read:credentials"], actor=COMMAND_LINE
+                )[0]
+            except ValidationError as error:
+                return error.message_dict
+
+        return run
+
+    results = at_once(create("Straße"), create("STRASSE"))
+
+    refusals = [result for result in results if isinstance(result, dict)]
+    assert refusals == [{"name": ["An application with this name already exists in the organization."]}]
     assert Application.objects.count() == 1
 
 

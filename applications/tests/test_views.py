@@ -245,6 +245,23 @@ def test_duplicate_name_in_the_organization_is_refused(admin_portal_client, make
     assert Application.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    "first, second", [("Nightly sync", "Ｎｉｇｈｔｌｙ sync"), ("FILE", "ﬁle"), ("Straße", "STRASSE")]
+)
+def test_a_look_alike_name_is_refused_at_creation_and_rename(
+    admin_portal_client, make_application, new_application_data, first, second
+):
+    make_application(name=first)
+    other, _ = make_application(name="Other job")
+
+    created = admin_portal_client.post(NEW_URL, new_application_data(name=second)).content.decode()
+    renamed = admin_portal_client.post(detail_url(other), {"name": second, "description": ""}).content.decode()
+
+    for html in (created, renamed):
+        assert '<ul class="errorlist" id="id_name_error"><li>An application with this name already exists' in html
+    assert sorted(Application.objects.values_list("name", flat=True)) == sorted([first, "Other job"])
+
+
 def test_same_name_in_another_organization_is_fine(admin_portal_client, other_application, new_application_data):
     response = admin_portal_client.post(NEW_URL, new_application_data(name="Globex sync"))
     assert 'data-testid="client-secret"' in response.content.decode()

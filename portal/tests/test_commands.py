@@ -64,6 +64,27 @@ def test_createorgadmin_promotes_an_existing_member():
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("look_alike", ["ALICE", "ＡＬＩＣＥ", "Alice"])
+def test_createorgadmin_refuses_a_look_alike_of_another_users_name(look_alike):
+    createorgadmin()
+
+    with pytest.raises(CommandError, match="A user named 'alice' already exists"):
+        createorgadmin(organization="Globex", username=look_alike)
+
+    assert list(get_user_model().objects.values_list("username", flat=True)) == ["alice"]
+    assert not Organization.objects.filter(name="Globex").exists()
+
+
+@pytest.mark.django_db
+def test_createorgadmin_stores_the_name_nfkc_normalized_as_the_forms_do():
+    createorgadmin(username="ｂｏｂ")
+
+    assert get_user_model().objects.get().username == "bob"
+    createorgadmin(username="bob")
+    assert get_user_model().objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_createorgadmin_refuses_a_weak_password():
     with pytest.raises(CommandError):
         createorgadmin(password="123")
@@ -132,6 +153,20 @@ def test_createapplication_errors(organization, scopes, message):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "first, second", [("Nightly sync", "Ｎｉｇｈｔｌｙ sync"), ("FILE", "ﬁle"), ("Straße", "STRASSE")]
+)
+def test_createapplication_refuses_a_look_alike_name(first, second):
+    createorgadmin()
+    run("createapplication", "--organization", "Acme Corp", "--name", first, "--scopes", "read:credentials")
+
+    with pytest.raises(CommandError, match="An application with this name already exists"):
+        run("createapplication", "--organization", "Acme Corp", "--name", second, "--scopes", "read:credentials")
+
+    assert list(Application.objects.values_list("name", flat=True)) == [first]
+
+
+@pytest.mark.django_db
 def test_ensuredemo_prints_a_generated_password_only_the_first_time():
     first = run("ensuredemo")
     second = run("ensuredemo")
@@ -141,3 +176,13 @@ def test_ensuredemo_prints_a_generated_password_only_the_first_time():
     assert user.check_password(password)
     assert password not in second
     assert Membership.objects.get(user=user).role == Membership.Role.ADMIN
+
+
+@pytest.mark.django_db
+def test_ensuredemo_refuses_to_make_a_look_alike_of_another_users_name():
+    get_user_model().objects.create_user(username="ADMIN", password=PASSWORD)
+
+    with pytest.raises(CommandError, match="A user named 'ADMIN' already exists"):
+        run("ensuredemo")
+
+    assert list(get_user_model().objects.values_list("username", flat=True)) == ["ADMIN"]

@@ -1,13 +1,17 @@
 """The members services: one rule for every entry point, and the last admin kept under concurrent requests."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.test import Client
+from django.utils import timezone
 
-from portal import members
+from portal import members, services
 from portal.actors import COMMAND_LINE, Actor
 from portal.members import change_role, create_invitation, remove_member, revoke_invitation
 from portal.models import Invitation, MemberEvent, Membership
+from portal.selectors import pending_invitations_for
 from portal.tests.factories import MembershipFactory
 from portal.tests.helpers import at_once, signed_in, slow_down
 
@@ -17,7 +21,7 @@ def test_members_and_other_organizations_admins_may_change_nothing(
 ):
     outsider = MembershipFactory(organization=other_organization, role=Membership.Role.ADMIN)
     invitation, _ = create_invitation(
-        organization=organization, email="a@example.com", role="member", actor=COMMAND_LINE
+        organization=organization, email="a@example.com", role="member", actor=Actor.for_member(admin_membership)
     )
 
     for actor in (Actor.for_member(member_membership), Actor.for_member(outsider), Actor.server("token endpoint")):
@@ -62,6 +66,84 @@ def test_a_plain_member_removed_leaves_a_record_and_the_admins(admin_membership,
         admin_membership.user,
         "192.0.2.1",
     )
+
+
+@pytest.mark.parametrize("action", ["demote", "remove"])
+def test_demoting_or_removing_an_admin_revokes_only_their_open_invitations(organization, admin_membership, action):
+    leaving = MembershipFactory(organization=organization, role=Membership.Role.ADMIN)
+    by_leaving, by_staying = Actor.for_member(leaving), Actor.for_member(admin_membership)
+    open_ones = [
+        create_invitation(organization=organization, email=f"open{n}@example.com", role="admin", actor=by_leaving)[0]
+        for n in range(2)
+    ]
+    used, expired, revoked = (
+        create_invitation(organization=organization, email=f"{name}@example.com", role="member", actor=by_leaving)[0]
+        for name in ("used", "expired", "revoked")
+    )
+    Invitation.objects.filter(pk=used.pk).update(accepted_at=timezone.now())
+    Invitation.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+    revoke_invitation(invitation=revoked, actor=by_leaving)
+    others, _ = create_invitation(organization=organization, email="other@example.com", role="admin", actor=by_staying)
+    before = {row.pk: row.revoked_at for row in Invitation.objects.all()}
+    MemberEvent.objects.all().delete()
+
+    if action == "demote":
+        change_role(membership=leaving, role="member", actor=by_staying)
+    else:
+        remove_member(membership=leaving, actor=by_staying)
+
+    after = {row.pk: row.revoked_at for row in Invitation.objects.all()}
+    assert {pk for pk in after if after[pk] != before[pk]} == {invitation.pk for invitation in open_ones}
+    assert all(after[invitation.pk] is not None for invitation in open_ones)
+    events = MemberEvent.objects.filter(action=MemberEvent.Action.INVITATION_REVOKED).order_by("subject")
+    assert list(events.values_list("subject", "actor", "changes")) == [
+        (email, admin_membership.user.pk, {"reason": f"its creator {leaving.user.username} is no longer an admin"})
+        for email in ("open0@example.com", "open1@example.com")
+    ]
+    assert list(pending_invitations_for(organization)) == [others]
+
+
+def test_a_refused_demotion_of_the_last_admin_revokes_nothing(organization, admin_membership):
+    invitation, _ = create_invitation(
+        organization=organization, email="a@example.com", role="admin", actor=Actor.for_member(admin_membership)
+    )
+
+    with pytest.raises(ValidationError, match="at least one admin"):
+        change_role(membership=admin_membership, role="member", actor=Actor.for_member(admin_membership))
+
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None
+    assert not MemberEvent.objects.filter(action=MemberEvent.Action.INVITATION_REVOKED).exists()
+
+
+def test_the_join_itself_refuses_an_invitation_whose_creator_is_no_longer_an_admin(
+    organization, other_organization, admin_membership
+):
+    # The link was read while its creator was an admin; the role went (here without the service, as a database
+    # console would) before the join's transaction took the organization's lock.
+    invitation, _ = create_invitation(
+        organization=organization, email="a@example.com", role="admin", actor=Actor.for_member(admin_membership)
+    )
+    joiner = MembershipFactory(organization=other_organization).user
+    Membership.objects.filter(pk=admin_membership.pk).update(role=Membership.Role.MEMBER)
+
+    with pytest.raises(members.InvitationNotUsable):
+        members.accept_invitation(invitation=invitation, user=joiner)
+
+    assert not Membership.objects.filter(user=joiner, organization=organization).exists()
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+
+
+def test_only_a_signed_in_admin_creates_invitations(organization, admin_membership, make_application):
+    application, _ = make_application(scopes=["read:organizations"])
+    api_client = Actor(label="API client", application=application)
+
+    for actor in (COMMAND_LINE, api_client):
+        with pytest.raises(PermissionDenied):
+            create_invitation(organization=organization, email="a@example.com", role="admin", actor=actor)
+    assert not Invitation.objects.exists()
+    assert not MemberEvent.objects.exists()
 
 
 def _slow_admin_count(monkeypatch):
@@ -110,3 +192,33 @@ def test_a_failing_activity_write_does_not_fail_the_change(admin_membership, mem
 
     assert Membership.objects.get(pk=member_membership.pk).role == "admin"
     assert f"Could not record the role_changed of {member_membership.user.username}" in caplog.text
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="the suite's in-memory SQLite database is shared-cache: a second writer fails with 'table is locked' "
+    "instead of waiting, so only PostgreSQL can run two requests at once here",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_look_alike_usernames_signing_up_at_once_leave_one_account(organization, monkeypatch):
+    admin = Actor.for_member(MembershipFactory(organization=organization, role=Membership.Role.ADMIN))
+    tokens = [
+        create_invitation(organization=organization, email=f"{n}@example.com", role="member", actor=admin)[1]
+        for n in range(2)
+    ]
+    # Both read the other names before either inserts: only waiting for each other keeps the second out.
+    slow_down(monkeypatch, services, "lookalike_username")
+
+    def sign_up(token, username):
+        data = {
+            "username": username,
+            "password1": "Violet-harbour-lantern-42",
+            "password2": "Violet-harbour-lantern-42",
+        }
+        return lambda: Client().post(f"/invitations/{token}/", data).status_code
+
+    codes = at_once(sign_up(tokens[0], "Straße"), sign_up(tokens[1], "STRASSE"))
+
+    assert sorted(codes) == [200, 302]
+    assert get_user_model().objects.filter(username__in=["Straße", "STRASSE"]).count() == 1
+    assert Membership.objects.filter(organization=organization).count() == 2

@@ -110,3 +110,49 @@ def test_every_migration_reverses_and_applies_again():
 
     executor.loader.build_graph()
     assert executor.migration_plan(executor.loader.graph.leaf_nodes()) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_older_look_alike_names_keep_working_and_no_new_look_alike_is_taken():
+    from django.core.exceptions import ValidationError
+
+    before = [("applications", "0005_secret_rows_from_application_hashes")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    Organization = old.get_model("portal", "Organization")
+    acme = Organization.objects.create(name="Acme", slug="acme")
+    globex = Organization.objects.create(name="Globex", slug="globex")
+
+    def legacy(organization, name):
+        return old.get_model("applications", "Application").objects.create(
+            organization=organization,
+            name=name,
+            scopes="read:credentials",
+            client_id=f"client-{organization.slug}-{name}",
+            client_secret="sha256_salted$salt$digest",
+            client_type="confidential",
+            authorization_grant_type="client-credentials",
+        )
+
+    first, look_alike, elsewhere = legacy(acme, "Straße"), legacy(acme, "STRASSE"), legacy(globex, "strasse")
+
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    from applications.models import Application
+    from applications.services import create_application
+    from portal.actors import COMMAND_LINE
+    from portal.models import Organization as CurrentOrganization
+    from portal.names import name_digest
+
+    keys = dict(Application.objects.values_list("pk", "name_key"))
+    assert keys == {first.pk: name_digest("strasse"), look_alike.pk: None, elsewhere.pk: name_digest("strasse")}
+    with pytest.raises(ValidationError):
+        create_application(
+            organization=CurrentOrganization.objects.get(pk=acme.pk),
+            name="STRAẞE",
+            scopes=["read:credentials"],
+            actor=COMMAND_LINE,
+        )
+    assert Application.objects.count() == 3

@@ -129,6 +129,15 @@ def test_the_lock_ignores_the_usernames_case(client, admin_user):
     assert sign_in(client, admin_user.username, PASSWORD).status_code == 200
 
 
+def test_the_lock_counts_every_look_alike_spelling_of_a_username(client, admin_user):
+    admin_user.username = "straße"
+    admin_user.save()
+    for spelling in ("STRASSE", "Strasse", "STRAẞE"):
+        sign_in(client, spelling, "wrong")
+
+    assert "Too many failed sign-ins" in sign_in(client, "straße", PASSWORD).content.decode()
+
+
 def test_successful_sign_ins_do_not_count(client, admin_user):
     for _ in range(5):
         assert sign_in(client, admin_user.username, PASSWORD).status_code == 302

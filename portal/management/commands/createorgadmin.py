@@ -1,6 +1,7 @@
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from portal.management.arguments import add_organization_argument
 from portal.services import ensure_org_admin, ensure_organization
@@ -20,8 +21,14 @@ class Command(BaseCommand):
             validate_password(password)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages))
-        org, org_created = ensure_organization(name_or_slug=organization)
-        user, user_created = ensure_org_admin(organization=org, username=username, email=email, password=password)
+        try:
+            with transaction.atomic():
+                org, org_created = ensure_organization(name_or_slug=organization)
+                user, user_created = ensure_org_admin(
+                    organization=org, username=username, email=email, password=password
+                )
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages))
         self.stdout.write(
             f"{'Created' if org_created else 'Found'} organization {org.name!r} ({org.slug}); "
             f"{'created' if user_created else 'updated'} user {user.username!r} as its admin."

@@ -1,7 +1,8 @@
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 
 from portal.services import ensure_org_admin, ensure_organization
 
@@ -23,7 +24,10 @@ class Command(BaseCommand):
             )
             return
         password = secrets.token_urlsafe(12)
-        ensure_org_admin(organization=org, username=username, email="", password=password)
+        try:
+            ensure_org_admin(organization=org, username=username, email="", password=password)
+        except ValidationError as error:  # another user's name is the same name
+            raise CommandError(" ".join(error.messages))
         self.stdout.write(
             self.style.SUCCESS(f"Demo admin of {org.name!r} — username: {username}  password: {password}")
         )
