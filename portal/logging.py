@@ -17,8 +17,9 @@ _PATTERNS = [
 ]
 
 
-# An invitation link's token is its path segment: /invitations/<token>/… is written /invitations/…/….
-_INVITATION_PATH = re.compile(r"/invitations/[^/\s?#\"']+")
+# An invitation link's token is its path segment: /invitations/<token>/… is written /invitations/…/…, also
+# spelled /invitations//<token>/, /invitations/%2F<token>/ (a raw request line) or in capitals.
+_INVITATION_PATH = re.compile(r"(?i)/invitations(?:[/\s]|%2f)+[^/\s?#\"']+")
 
 
 def redact_path(text: str) -> str:

@@ -63,3 +63,25 @@ def test_the_filter_redacts_an_invitation_path_given_as_an_argument():
     RedactSecretsFilter().filter(record)
 
     assert record.getMessage() == "Not Found: /invitations/…/"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/invitations//Tok3nValue/",
+        "/invitations///Tok3nValue/",
+        "/invitations/%2FTok3nValue/",
+        "/invitations%2FTok3nValue/",
+        "/invitations%2f%2fTok3nValue/more/",
+        "/INVITATIONS/Tok3nValue/",
+        "/Invitations//Tok3nValue",
+        "/invitations/\nTok3nValue/",
+        "/invitations/ Tok3nValue/",
+        "//invitations//Tok3nValue/accept/",
+        "/invitations/Tok3nValue%2F",
+        "/invitations/Tok3nValue?next=/x",
+    ],
+)
+def test_no_spelling_of_an_invitation_path_keeps_its_token(path):
+    assert "Tok3nValue" not in redact_path(path)
+    assert "Tok3nValue" not in redact(f"Not Found: {path}")
