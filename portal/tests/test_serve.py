@@ -9,9 +9,11 @@ import os
 import re
 import select
 import socket
+import time
 from urllib.parse import urlencode
 
 import pytest
+import redis
 import requests
 
 from api.examples import VERIFIABLE_CREDENTIAL
@@ -267,3 +269,36 @@ def test_a_chunked_body_over_the_upload_limit_is_413_at_the_api(served):
 
     assert response.status == 413
     assert json.loads(response.content) == {"detail": "The request body is too large."}
+
+
+# --- Redis full at maxmemory, as every worker sees it ----------------------------------------------------------
+
+
+def test_a_full_redis_shows_on_every_worker_in_readyz_the_metric_and_the_log(served):
+    server, app, cache, log_path = served
+    client = redis.Redis.from_url(cache.url)
+    client.config_set("maxmemory", 1)  # far below what it holds: every write is refused (OOM)
+    try:
+        # A fresh connection each time: the two workers share the answers.
+        answers = [requests.get(f"{server.base}/readyz", headers={"Connection": "close"}) for _ in range(12)]
+        wrong = [
+            requests.post(
+                f"{server.base}/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(app["client_id"], "wrong"),
+            ).status_code
+            for _ in range(6)
+        ]
+        metrics = requests.get(f"{server.base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
+    finally:
+        client.config_set("maxmemory", 0)
+
+    assert {(a.status_code, a.json()["checks"]["cache"]) for a in answers} == {(200, "failing")}
+    assert wrong == [401] * 6
+    failures = float(re.search(r"^portal_brute_force_counter_failures_total (\S+)$", metrics, re.MULTILINE).group(1))
+    assert failures >= 1
+    assert "brute-force limits are OFF" in log_path.read_text()
+    deadline = time.monotonic() + 5  # contract §8: all "ok" within 5 seconds of Redis' return
+    while requests.get(f"{server.base}/readyz").json()["checks"]["cache"] != "ok":
+        assert time.monotonic() < deadline, "readyz still says the cache is failing"
+        time.sleep(0.1)
