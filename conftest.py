@@ -1,3 +1,5 @@
+import io
+import logging
 import os
 import uuid
 
@@ -7,6 +9,7 @@ from applications.services import create_application
 from applications.tests.oauth_helpers import request_token
 from portal import throttle
 from portal.actors import COMMAND_LINE
+from portal.logging import JsonFormatter, RedactSecretsFilter
 from portal.models import Membership
 from portal.testing.services import RedisServer
 from portal.tests.factories import MembershipFactory, OrganizationFactory
@@ -136,6 +139,36 @@ def signed_in_page(page, admin_user):
 
     sign_in(page, admin_user.username)
     return page
+
+
+def _console_handler() -> logging.Handler:
+    """The portal's configured log handler (settings.LOGGING's console), found by its redaction filter."""
+    return next(
+        handler
+        for handler in logging.getLogger().handlers
+        if any(isinstance(f, RedactSecretsFilter) for f in handler.filters)
+    )
+
+
+@pytest.fixture
+def written_log():
+    """What the portal's configured log handler writes, as text."""
+    handler = _console_handler()
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
+
+
+@pytest.fixture(params=["text", "json"])
+def log_format(request):
+    """Runs a test once with each LOG_FORMAT the configured handler can write."""
+    handler = _console_handler()
+    previous = handler.formatter
+    if request.param == "json":
+        handler.setFormatter(JsonFormatter())
+    yield request.param
+    handler.setFormatter(previous)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,8 @@
 """RFC 8414 authorization server metadata: where a client finds the token, revocation and introspection endpoints."""
 
+from django.conf import settings
 from django.http import JsonResponse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import cache_control
 
 from applications import scopes as catalog
@@ -35,4 +37,8 @@ def metadata_view(request):
         response = JsonResponse({"detail": f'Method "{request.method}" not allowed.'}, status=405)
         response["Allow"] = "GET, HEAD"
         return response
-    return JsonResponse(authorization_server_metadata(issuer=public_origin(request)))
+    response = JsonResponse(authorization_server_metadata(issuer=public_origin(request)))
+    if not settings.PUBLIC_BASE_URL:
+        # Built from the Host header: a shared cache must not hand one host's document to another.
+        patch_vary_headers(response, ["Host"])
+    return response

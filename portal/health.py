@@ -3,6 +3,10 @@
 Liveness touches nothing outside the process. Readiness fails only on the database:
 the cache holds nothing but brute-force counters, and pulling every server out of the
 pool because of it would turn a degraded service into an outage.
+
+The cache shows as failing when it cannot be written now, whichever worker answers (Redis
+full at maxmemory with noeviction answers reads and refuses every write), and in the worker
+whose own counter call failed within the last seconds (the limits are off there meanwhile).
 """
 
 import logging
@@ -12,6 +16,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from portal import throttle
 
 logger = logging.getLogger("portal.health")
 
@@ -38,10 +44,11 @@ def _database_answers() -> bool:
 def _cache_answers() -> bool:
     try:
         cache.get("readyz-probe")
-        return True
+        throttle.probe_store()
     except Exception as error:
         logger.warning("readiness: cache failing (%s: %s)", type(error).__name__, error)
         return False
+    return not throttle.limits_off()
 
 
 @never_cache

@@ -29,6 +29,11 @@ REQUEST_LATENCY = Histogram(
     ["route", "method"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+BRUTE_FORCE_COUNTER_FAILURES = Counter(
+    "portal_brute_force_counter_failures_total",
+    "Brute-force counter calls that failed (the store unreachable, full or read-only); after each, the worker "
+    "that made it skips the limits for 2 s.",
+)
 
 KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
@@ -41,6 +46,10 @@ def observe_request(*, route: str, method: str, status: int, seconds: float) -> 
 
 def count_token_request(result: str) -> None:
     TOKEN_REQUESTS.labels(result=result).inc()
+
+
+def count_brute_force_counter_failure() -> None:
+    BRUTE_FORCE_COUNTER_FAILURES.inc()
 
 
 def _registry():

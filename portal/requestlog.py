@@ -2,11 +2,13 @@
 
 The server's own access log stays off (portal/serve.py), so this is the one place that
 decides how a request appears in the log: the path without its query string, and any
-URL segment that carries a secret (a converter named like `token`) shown as `…`.
+URL segment that carries a secret (a converter named like `token`) shown as `…`. The log
+handler's filter (portal/logging.py) escapes what a client sent, so one request is one line.
 """
 
 import json
 import logging
+import re
 import time
 
 from portal import metrics
@@ -20,6 +22,9 @@ SECRET_ARGUMENT_WORDS = ("token", "secret", "key")
 # Probes a load balancer or Prometheus sends every few seconds: logged at DEBUG only.
 QUIET_ROUTES = {"healthz", "readyz", "metrics"}
 TOKEN_ROUTE = "oauth/token"
+# Every client ID the portal issues comes from the toolkit's generator (oauth2_provider.generators): 40 letters
+# and digits. Whatever else a client sends as one (a secret pasted into the wrong field, say) is logged as `…`.
+CLIENT_ID_SHAPE = re.compile(r"[A-Za-z0-9]{40}")
 
 
 def log_path(request) -> str:
@@ -39,12 +44,15 @@ def route_of(request) -> str:
 
 
 def client_id_of(request) -> str | None:
-    """The calling application: set by the token endpoint's backend, or the API's access token."""
+    """The calling application as sent to the token endpoint's backend, or the API's access token's; `…` when
+    what was sent is not shaped like a client ID."""
     client_id = getattr(request, "client_id", None)
-    if client_id:
-        return client_id
-    application = getattr(getattr(request, "auth", None), "application", None)
-    return getattr(application, "client_id", None)
+    if not client_id:
+        application = getattr(getattr(request, "auth", None), "application", None)
+        client_id = getattr(application, "client_id", None)
+    if not client_id:
+        return None
+    return client_id if CLIENT_ID_SHAPE.fullmatch(client_id) else "…"
 
 
 def token_result(response) -> str:

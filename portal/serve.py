@@ -12,13 +12,20 @@ SIGTERM (or Ctrl-C): the workers stop accepting, finish the requests they have b
 exit; any worker still busy after --graceful-timeout seconds is killed. A worker that
 dies is replaced at once. Metrics from every worker process are gathered in
 PROMETHEUS_MULTIPROC_DIR (a fresh temporary directory unless set; emptied at start).
+
+A body sent with `Transfer-Encoding: chunked` reaches the application without a
+Content-Length; `ChunkedBodies` (around portal.wsgi's application) reads it, within
+Django's upload limit, and hands it on with its length.
 """
 
 import argparse
+import io
 import os
 import shutil
 import tempfile
 from pathlib import Path
+
+from django.conf import global_settings, settings
 
 # Before Django or prometheus_client loads in any worker: they read it at import.
 METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
@@ -89,6 +96,41 @@ def server_log_config() -> dict | None:
         },
         "loggers": {"_granian": {"handlers": ["console"], "level": "INFO", "propagate": False}},
     }
+
+
+class ChunkedBodies:
+    """WSGI middleware: a body without a Content-Length is read here and handed on with one.
+
+    Django reads CONTENT_LENGTH only, and took such a body as empty. At most
+    DATA_UPLOAD_MAX_MEMORY_SIZE + 1 bytes are read: a longer body reaches Django as one over
+    its limits (400, as with a Content-Length that says so), never read to its end. Without
+    `wsgi.input_terminated` the body's end cannot be found safely: 411.
+    """
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        if environ.get("HTTP_TRANSFER_ENCODING") and not environ.get("CONTENT_LENGTH"):
+            if not environ.get("wsgi.input_terminated"):
+                start_response("411 Length Required", [("Content-Type", "text/plain; charset=utf-8")])
+                return [b"Send the request body with a Content-Length.\n"]
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or global_settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            body = read_at_most(environ["wsgi.input"], limit + 1)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return self.application(environ, start_response)
+
+
+def read_at_most(stream, limit: int) -> bytes:
+    chunks, size = [], 0
+    while size < limit:
+        chunk = stream.read(min(64 * 1024, limit - size))  # may return less than asked, b"" at the end
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def main(argv=None) -> None:

@@ -30,6 +30,8 @@ from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections, router
 
+from portal import metrics
+
 logger = logging.getLogger(__name__)
 
 
@@ -99,12 +101,26 @@ class _Pause:
 _pause = _Pause()
 
 
-def _skip_for_a_moment(error: Exception) -> None:
-    # Contract: with Redis down tokens are still issued; the limits are skipped, loudly.
+def _skip_for_a_moment(error: Exception, what: str = "this attempt was not checked") -> None:
+    # Contract: with Redis down (or full, refusing writes) tokens are still issued; the limits are skipped, loudly.
     _pause.start()
+    metrics.count_brute_force_counter_failure()
     logger.warning(
-        "Brute-force counters unavailable, limits skipped for %.0f s: %s", _pause.seconds, type(error).__name__
+        "Brute-force counters unavailable (%s): %s, and the brute-force limits are OFF in this process for %.0f s",
+        type(error).__name__,
+        what,
+        _pause.seconds,
     )
+
+
+def limits_off() -> bool:
+    """Whether this process skips the limits now: a counter call of its own failed within the last seconds."""
+    return _pause.active()
+
+
+def probe_store() -> None:
+    """Raises as a counter write would now: Redis full at maxmemory, or a read-only replica, still answers reads."""
+    _store().probe()
 
 
 def _keys(checks: list[tuple[Limit, str]]) -> dict[str, Limit]:
@@ -155,8 +171,7 @@ class Check:
                 {key: self.now + limit.window for key, limit in self.keys.items()}, now=self.now
             )
         except self.store.unavailable as error:
-            _pause.start()
-            logger.warning("Brute-force counters unavailable, a failure was not counted: %s", type(error).__name__)
+            _skip_for_a_moment(error, "a failed authentication was not counted")
             return [], 0
         reached = [limit for key, limit in self.keys.items() if counters[key][0] == limit.count]
         over = [counters[key][1] for key, limit in self.keys.items() if counters[key][0] > limit.count]
@@ -254,6 +269,9 @@ class DatabaseStore:
                 sorted(keys),
             )
 
+    def probe(self) -> None:
+        pass  # the database is /readyz's own check
+
     def purge(self, *, now: float, batch: int | None = None) -> int:
         """Delete up to `batch` counters whose window has ended; returns how many."""
         connection, table, key, _, expires_at = self._sql()
@@ -343,6 +361,9 @@ class RedisStore:
             self._client().eval(_REDIS_RELEASE, len(keys), *map(self._key, keys))
         except self.unavailable as error:
             logger.warning("Brute-force counters unavailable, a place was not given back: %s", error.__class__.__name__)
+
+    def probe(self) -> None:
+        self._client().set(self.cache.make_key("readyz-probe"), 1, ex=5)
 
     def purge(self, *, now: float, batch: int | None = None) -> int:
         return 0  # Redis frees expired counters itself

@@ -50,7 +50,7 @@ def parse_token_body(request) -> list[tuple[str, str]]:
             raise MalformedTokenRequest("The request body is not valid form encoding.")
     elif request.content_type == "application/json":
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_object_without_repeated_keys)
         except ValueError:
             raise MalformedTokenRequest("The request body is not valid JSON.")
         if not isinstance(data, dict):
@@ -69,6 +69,15 @@ def parse_token_body(request) -> list[tuple[str, str]]:
     except UnicodeEncodeError:  # a lone surrogate, which JSON's \ud800 escapes can spell
         raise MalformedTokenRequest("The request contains text that is not valid Unicode.")
     return [_normalise(key, value) for key, value in params if not (key == "scope" and not value.split())]
+
+
+def _object_without_repeated_keys(pairs: list[tuple]) -> dict:
+    # json.loads keeps the last of a repeated key: {"client_secret": "x", "client_secret": "<right>"} must not
+    # pass where the same field twice in a form body is refused.
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise MalformedTokenRequest("A key is repeated in the JSON body.")
+    return data
 
 
 def _normalise(key: str, value: str) -> tuple[str, str]:

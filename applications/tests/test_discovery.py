@@ -101,3 +101,27 @@ def test_a_bad_host_gets_a_json_400_not_metadata_for_that_host(client, settings)
 
     assert response.status_code == 400
     assert response.json() == {"detail": "Bad request."}
+
+
+def test_without_public_base_url_a_shared_cache_keeps_one_document_per_host(client, settings):
+    settings.PUBLIC_BASE_URL = ""
+    settings.ALLOWED_HOSTS = ["portal.test", "other.test"]
+
+    first = client.get(URL, HTTP_HOST="portal.test")
+    second = client.get(URL, HTTP_HOST="other.test")
+
+    assert first.json()["issuer"] != second.json()["issuer"]
+    for response in (first, second):
+        assert "public" in response["Cache-Control"]
+        assert [part.strip() for part in response["Vary"].split(",")] == ["Host"]
+
+
+def test_with_public_base_url_the_document_does_not_vary_by_host(client, settings):
+    settings.PUBLIC_BASE_URL = "https://portal.example"
+    settings.ALLOWED_HOSTS = ["portal.test", "other.test"]
+
+    first = client.get(URL, HTTP_HOST="portal.test")
+    second = client.get(URL, HTTP_HOST="other.test")
+
+    assert first.content == second.content
+    assert "Vary" not in first

@@ -282,6 +282,36 @@ def test_a_credential_given_twice_in_the_body_is_invalid_request(client, make_ap
     assert response.json()["error"] == "invalid_request"
 
 
+def json_object(pairs) -> str:
+    """A JSON object written pair by pair, so that a key can be given twice."""
+    return "{" + ", ".join(f"{json.dumps(key)}: {json.dumps(value)}" for key, value in pairs) + "}"
+
+
+@pytest.mark.parametrize(
+    "url, fields",
+    [
+        ("/oauth/token", [("grant_type", "client_credentials")]),
+        ("/oauth/revoke", [("token", "abc")]),
+        ("/oauth/introspect", [("token", "abc")]),
+    ],
+)
+@pytest.mark.parametrize("repeated", ["client_secret", "client_id"])
+def test_a_key_repeated_in_a_json_body_is_invalid_request_and_counts_nothing(
+    client, make_application, frozen_time, url, fields, repeated
+):
+    application, secret = make_application()
+    credentials = {"client_id": application.client_id, "client_secret": secret}
+    # The wrong value first, the right one last: the one json.loads alone would keep.
+    pairs = [*fields, (repeated, "wrong"), *credentials.items()]
+
+    for _ in range(4):  # one more than the limit small_limits sets
+        response = client.post(url, json_object(pairs), content_type="application/json")
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_request"
+
+    assert request_token(client, application, secret).status_code == 200
+
+
 def test_wrong_basic_credentials_and_a_body_secret_try_one_secret_per_counted_failure(
     client, make_application, frozen_time
 ):

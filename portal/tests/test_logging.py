@@ -2,7 +2,7 @@ import logging
 
 import pytest
 
-from portal.logging import RedactSecretsFilter, redact, redact_path
+from portal.logging import RedactSecretsFilter, escape_controls, redact, redact_path, scrub
 
 
 @pytest.mark.parametrize(
@@ -63,3 +63,60 @@ def test_the_filter_redacts_an_invitation_path_given_as_an_argument():
     RedactSecretsFilter().filter(record)
 
     assert record.getMessage() == "Not Found: /invitations/…/"
+
+
+# Characters that end a line for Python's str.splitlines, log shippers or terminals, or reorder one on screen.
+LINE_BREAKERS = ["\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\x00", "\x1b"]
+OTHER_CONTROLS = ["\t", "\x7f", "\x9b", "\u202e", "\u2066"]
+
+
+@pytest.mark.parametrize("char", LINE_BREAKERS + OTHER_CONTROLS)
+def test_escape_controls_writes_every_control_character_as_an_escape(char):
+    escaped = escape_controls(f"a{char}b")
+
+    assert len(escaped.splitlines()) == 1
+    assert char not in escaped
+    assert escaped == "a" + char.encode("unicode_escape").decode("ascii") + "b"
+    assert escape_controls(escaped) == escaped
+
+
+def test_escape_controls_leaves_printable_text_alone():
+    text = "GET /invitations/…/ 200 résumé 名前 \\n"
+
+    assert escape_controls(text) == text
+
+
+def test_the_filter_escapes_a_request_value_given_as_an_argument():
+    forged = "/x\n[2026-01-01 00:00:00,000] INFO portal.request: GET /forged 200 1.0ms"
+    record = logging.LogRecord(
+        "portal.outage", logging.WARNING, __file__, 1, "database unavailable: %s", (forged,), None
+    )
+
+    RedactSecretsFilter().filter(record)
+
+    assert (
+        record.getMessage()
+        == "database unavailable: /x\\n[2026-01-01 00:00:00,000] INFO portal.request: GET /forged 200 1.0ms"
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/invitations//Tok3nValue/",
+        "/invitations///Tok3nValue/",
+        "/invitations/%2FTok3nValue/",
+        "/invitations%2FTok3nValue/",
+        "/invitations%2f%2fTok3nValue/more/",
+        "/INVITATIONS/Tok3nValue/",
+        "/Invitations//Tok3nValue",
+        "/invitations/\nTok3nValue/",
+        "/invitations/ Tok3nValue/",
+        "//invitations//Tok3nValue/accept/",
+        "/invitations/Tok3nValue%2F",
+        "/invitations/Tok3nValue?next=/x",
+    ],
+)
+def test_no_spelling_of_an_invitation_path_keeps_its_token(path):
+    assert "Tok3nValue" not in redact_path(path)
+    assert "Tok3nValue" not in scrub(f"Not Found: {path}")

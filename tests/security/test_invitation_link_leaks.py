@@ -1,7 +1,5 @@
 """An invitation link's token is stored nowhere and written in no log line: only its hash is kept (contract §9)."""
 
-import io
-import logging
 import os
 import subprocess
 import sys
@@ -12,7 +10,8 @@ import requests
 from django.conf import settings
 from django.test import Client
 
-from portal.logging import RedactSecretsFilter
+from portal.actors import COMMAND_LINE
+from portal.members import create_invitation
 from portal.models import Invitation
 from portal.testing.server import PortalServer
 from portal.tests.factories import PASSWORD
@@ -20,20 +19,6 @@ from portal.tests.helpers import form_token_of, invitation_link_of
 from portal.tests.storage import everything_stored
 
 ROOT = Path(settings.BASE_DIR)
-
-
-@pytest.fixture
-def written_log():
-    """What the portal's configured log handler writes, as text."""
-    handler = next(
-        handler
-        for handler in logging.getLogger().handlers
-        if any(isinstance(f, RedactSecretsFilter) for f in handler.filters)
-    )
-    stream = io.StringIO()
-    previous = handler.setStream(stream)
-    yield stream
-    handler.setStream(previous)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -86,6 +71,36 @@ def test_the_servers_request_log_writes_invitation_paths_without_the_token(tmp_p
             timeout=10,
         )
         assert response.status_code == 404
+        assert requests.get(f"{server.base}/invitations//{token}/", timeout=10).status_code == 404
     written = log_path.read_text()
-    assert "GET /invitations/…/ 404" in written
+    assert written.count("GET /invitations/…/ 404") == 2
     assert token not in written
+
+
+SPELLINGS = [
+    "/invitations/{token}/",
+    "/invitations//{token}/",
+    "/invitations///{token}/",
+    "/invitations/%2F{token}/",
+    "/invitations%2F{token}/",
+    "/invitations//{token}",
+    "/invitations//{token}/more/",
+    "/invitations/{token}%2F",
+    "/./invitations//{token}/?next=/x",
+    "/INVITATIONS/{token}/",
+    "/Invitations//{token}/",
+    "/invitations/%20{token}/",
+]
+
+
+def test_no_spelling_of_an_invitation_link_writes_its_token_to_the_log(organization, written_log, log_format, caplog):
+    _, token = create_invitation(organization=organization, email="new@example.com", role="member", actor=COMMAND_LINE)
+    client = Client()
+
+    statuses = [client.get(spelling.format(token=token)).status_code for spelling in SPELLINGS]
+
+    assert all(status < 500 for status in statuses), statuses
+    written = written_log.getvalue()
+    assert written.count("/invitations/…") >= len(SPELLINGS)
+    assert token not in written
+    assert token not in caplog.text
