@@ -5,14 +5,14 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.views.decorators.debug import sensitive_variables
 
-from portal import throttle
 from portal.actors import client_address
 from portal.form_tokens import form_token_field
 from portal.models import Membership
+from throttle import limits
 
 # Usernames are easy to learn: a user is locked out only where the failures come from.
-PER_USERNAME_ADDRESS = throttle.Limit("signin-username-address", "SIGNIN_PER_USERNAME_ADDRESS")
-PER_ADDRESS = throttle.Limit("signin-address", "SIGNIN_PER_ADDRESS")
+PER_USERNAME_ADDRESS = limits.Limit("signin-username-address", "SIGNIN_PER_USERNAME_ADDRESS")
+PER_ADDRESS = limits.Limit("signin-address", "SIGNIN_PER_ADDRESS")
 
 
 class SignInForm(AuthenticationForm):
@@ -24,7 +24,7 @@ class SignInForm(AuthenticationForm):
         if username is None or self.cleaned_data.get("password") is None:
             return super().clean()  # nothing is checked without both
         address = client_address(self.request) or ""  # the sign-in view always passes its request
-        attempt = throttle.attempt([(PER_USERNAME_ADDRESS, f"{username.lower()}\n{address}"), (PER_ADDRESS, address)])
+        attempt = limits.attempt([(PER_USERNAME_ADDRESS, f"{username.lower()}\n{address}"), (PER_ADDRESS, address)])
         if attempt.wait:
             raise ValidationError(
                 "Too many failed sign-ins. Try again in %(minutes)d minutes.",

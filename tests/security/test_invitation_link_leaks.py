@@ -12,12 +12,12 @@ import requests
 from django.conf import settings
 from django.test import Client
 
-from portal.logging import RedactSecretsFilter
+from ops.logging import RedactSecretsFilter
 from portal.models import Invitation
-from portal.testing.server import PortalServer
 from portal.tests.factories import PASSWORD
 from portal.tests.helpers import form_token_of, invitation_link_of
 from portal.tests.storage import everything_stored
+from testing.server import PortalServer
 
 ROOT = Path(settings.BASE_DIR)
 

@@ -1,0 +1,65 @@
+import logging
+
+import pytest
+
+from ops.logging import RedactSecretsFilter, redact, redact_path
+
+
+@pytest.mark.parametrize(
+    "line, secret",
+    [
+        ("POST body grant_type=client_credentials&client_secret=S3cretValue&x=1", "S3cretValue"),
+        ('{"client_id": "abc", "client_secret": "S3cretValue"}', "S3cretValue"),
+        ("Authorization: Basic YWJjOlMzY3JldFZhbHVl", "YWJjOlMzY3JldFZhbHVl"),
+        ("Authorization: Bearer tok3nValue.x-y", "tok3nValue"),
+        ("GET /api/credentials?access_token=tok3nValue", "tok3nValue"),
+        ("{'password': 'hunter2hunter2'}", "hunter2hunter2"),
+    ],
+)
+def test_secrets_are_redacted(line, secret):
+    cleaned = redact(line)
+
+    assert secret not in cleaned
+    assert "[redacted]" in cleaned
+
+
+def test_the_filter_redacts_arguments_and_tracebacks():
+    try:
+        raise ValueError("client_secret=S3cretValue")
+    except ValueError as error:
+        record = logging.LogRecord(
+            "x", logging.ERROR, __file__, 1, "bad %s", ("Bearer tok3nValue",), (type(error), error, error.__traceback__)
+        )
+
+    RedactSecretsFilter().filter(record)
+
+    assert "tok3nValue" not in record.getMessage()
+    assert "S3cretValue" not in record.exc_text
+
+
+def test_plain_lines_pass_untouched():
+    assert redact("Unauthorized: /oauth/token") == "Unauthorized: /oauth/token"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("/invitations/AbC-12_x/", "/invitations/…/"),
+        ("GET /invitations/AbC-12_x/?next=1 HTTP/1.1", "GET /invitations/…/?next=1 HTTP/1.1"),
+        ("Not Found: /invitations/AbC-12_x", "Not Found: /invitations/…"),
+        ("http://portal.example/invitations/AbC-12_x/more/", "http://portal.example/invitations/…/more/"),
+        ('"/invitations/AbC-12_x/"', '"/invitations/…/"'),
+        ("/organization/members/invite/", "/organization/members/invite/"),
+    ],
+)
+def test_redact_path_takes_the_token_out_of_invitation_paths(text, expected):
+    assert redact_path(text) == expected
+
+
+def test_the_filter_redacts_an_invitation_path_given_as_an_argument():
+    args = ("Not Found", "/invitations/T0ken/")
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "%s: %s", args, None)
+
+    RedactSecretsFilter().filter(record)
+
+    assert record.getMessage() == "Not Found: /invitations/…/"
