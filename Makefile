@@ -31,7 +31,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py ensuredemo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving the portal on http://$(HOST):$(PORT)/"
-	$(PY) -m portal.serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --threads $(THREADS)
+	$(PY) -m ops.serve --host $(HOST) --port $(PORT) --workers $(WORKERS) --threads $(THREADS)
 
 # Runs the suite on SQLite, then again on PostgreSQL when TEST_POSTGRES_URL is set.
 test: $(VENV)/.test-installed $(NEWMAN_DIR)/node_modules/.package-lock.json

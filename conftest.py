@@ -7,19 +7,19 @@ import pytest
 
 from applications.services import create_application
 from applications.tests.oauth_helpers import request_token
-from portal import throttle
+from ops.logging import JsonFormatter, RedactSecretsFilter
 from portal.actors import COMMAND_LINE
-from portal.logging import JsonFormatter, RedactSecretsFilter
 from portal.models import Membership
-from portal.testing.services import RedisServer
 from portal.tests.factories import MembershipFactory, OrganizationFactory
 from portal.tests.helpers import signed_in
+from testing.throwaway import RedisServer
+from throttle import limits
 
 
 @pytest.fixture(autouse=True)
 def counters_reachable():
     # A test that takes the counter store away pauses the limits in this process; the next test starts afresh.
-    throttle._pause.until = 0.0
+    limits._pause.until = 0.0
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,8 @@ app_name = "api"
 
 # The contract's URLs carry no trailing slash; the schema and docs pages do.
 urlpatterns = [
+    # The API's root names its base URL for the downloads; like any path naming no operation, it answers 404.
+    path("", views.not_found_view, name="root"),
     path("credentials", views.CredentialListApi.as_view(), name="credentials"),
     path("credentials/<uuid:public_id>", views.CredentialDetailApi.as_view(), name="credential"),
     path("applications", views.ApplicationListApi.as_view(), name="applications"),

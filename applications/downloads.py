@@ -6,7 +6,13 @@ import uuid
 
 from django.utils import timezone
 
-from portal.origin import api_base_url, introspection_endpoint, revocation_endpoint, token_audience, token_endpoint
+from applications.oauth.endpoints import (
+    api_base_url,
+    introspection_endpoint,
+    revocation_endpoint,
+    token_audience,
+    token_endpoint,
+)
 
 # Values are double-quoted; these characters would mean something else to a shell or a dotenv parser.
 _UNSAFE = re.compile(r'["\\$`\n\r]')

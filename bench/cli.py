@@ -5,7 +5,7 @@ organization and its applications, bulk inserts for filler rows): the main one w
 stored access tokens, the comparison one with --small-tokens. Both are SQLite files in
 bench/work/ by default; when DATABASE_URL names a PostgreSQL server they are databases of
 their own there, created here and dropped at the end. Each gets the portal's server
-(`python -m portal.serve`, as `make run` starts it) with one worker per core; the main one
+(`python -m ops.serve`, as `make run` starts it) with one worker per core; the main one
 also gets plain gunicorn with sync workers, the server used before, for B and C side by
 side. wrk drives these scenarios in alternating rounds, so that drift of the machine hits
 all of them alike:

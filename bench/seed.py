@@ -122,7 +122,7 @@ def main() -> None:
     parser.add_argument("--credentials", type=int, default=1_000)
     parser.add_argument("--filler-organizations", type=int, default=20)
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["BENCHMARK_VIEWS"] = "true"
     sys.path.insert(0, str(ROOT))
     import django

@@ -9,13 +9,13 @@ import urllib.request
 
 from bench.common import WORK, package_version, server_environment
 from bench.databases import Database
-from portal.testing.server import PortalServer
+from testing.server import PortalServer
 
 
 class Server:
     """One server of the run, on the database it serves, with its output in bench/work/.
 
-    kind "portal": `python -m portal.serve`, as `make run` starts it; "sync": plain gunicorn
+    kind "portal": `python -m ops.serve`, as `make run` starts it; "sync": plain gunicorn
     with sync workers, the comparison.
     """
 
@@ -51,7 +51,7 @@ class Server:
                 "connection (sync workers do not keep connections alive)"
             )
         return (
-            f"`python -m portal.serve`: granian {package_version('granian')} WSGI, {self.args.workers} workers per "
+            f"`python -m ops.serve`: granian {package_version('granian')} WSGI, {self.args.workers} workers per "
             f"server, {self.args.threads} threads each, HTTP/1.1 keep-alive"
         )
 

@@ -5,18 +5,18 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.views.decorators.debug import sensitive_variables
 
-from portal import throttle
 from portal.actors import client_address
 from portal.form_tokens import form_token_field
 from portal.models import Membership
 from portal.names import name_key
+from throttle import limits
 
 # Usernames are easy to learn: a user is locked out only where the failures come from.
-PER_USERNAME_ADDRESS = throttle.Limit("signin-username-address", "SIGNIN_PER_USERNAME_ADDRESS")
-PER_ADDRESS = throttle.Limit("signin-address", "SIGNIN_PER_ADDRESS")
+PER_USERNAME_ADDRESS = limits.Limit("signin-username-address", "SIGNIN_PER_USERNAME_ADDRESS")
+PER_ADDRESS = limits.Limit("signin-address", "SIGNIN_PER_ADDRESS")
 
 
-def password_guesses(username: str, address: str) -> list[tuple[throttle.Limit, str]]:
+def password_guesses(username: str, address: str) -> list[tuple[limits.Limit, str]]:
     """The counters a guess at a user's password takes its place in, at sign-in and at password change alike.
 
     One password, one count: a session adds no guesses to those sign-in allows.
@@ -33,7 +33,7 @@ class SignInForm(AuthenticationForm):
         if username is None or self.cleaned_data.get("password") is None:
             return super().clean()  # nothing is checked without both
         address = client_address(self.request) or ""  # the sign-in view always passes its request
-        attempt = throttle.attempt(password_guesses(username, address))
+        attempt = limits.attempt(password_guesses(username, address))
         if attempt.wait:
             raise ValidationError(
                 "Too many failed sign-ins. Try again in %(minutes)d minutes.",

@@ -8,15 +8,12 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
-from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal import throttle
 from portal.actors import Actor, client_address
 from portal.decorators import managers_only, member_required, one_time_form
 from portal.forms import InvitationForm, RoleForm, SignInForm, password_guesses
@@ -33,7 +30,6 @@ from portal.members import (
 )
 from portal.models import Membership
 from portal.origin import public_origin
-from portal.outage import answers_json, database_error_in_flight, unavailable_response
 from portal.selectors import (
     SESSION_ORGANIZATION_KEY,
     get_member,
@@ -44,6 +40,7 @@ from portal.selectors import (
     memberships_for,
     pending_invitations_for,
 )
+from throttle import limits
 
 
 class SignInView(auth_views.LoginView):
@@ -63,7 +60,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("password-change-done")
 
     def post(self, request, *args, **kwargs):
-        attempt = throttle.attempt(password_guesses(request.user.get_username(), client_address(request) or ""))
+        attempt = limits.attempt(password_guesses(request.user.get_username(), client_address(request) or ""))
         if attempt.wait:
             return _too_many(request, attempt.wait, what="wrong passwords for your account")
         form = self.get_form()
@@ -92,31 +89,10 @@ def switch_organization_view(request):
     return redirect("applications:list")
 
 
-def bad_request_view(request, exception):
-    if answers_json(request):
-        return JsonResponse({"detail": "Bad request."}, status=400)
-    return defaults.bad_request(request, exception)
-
-
-def page_not_found_view(request, exception):
-    if answers_json(request):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def server_error_view(request):
-    if database_error_in_flight():
-        # Raised outside a view (a middleware's session or user lookup): still an outage, not a bug.
-        return unavailable_response(request)
-    if answers_json(request):
-        return JsonResponse({"detail": "Server error."}, status=500)
-    return defaults.server_error(request)
-
-
 # --- Members ------------------------------------------------------------------------------------------------------
 
-INVITATION_PER_ADDRESS = throttle.Limit("invitation-address", "INVITATION_PER_ADDRESS")
-SIGNUP_PER_ADDRESS = throttle.Limit("invitation-signup-address", "INVITATION_SIGNUP_PER_ADDRESS")
+INVITATION_PER_ADDRESS = limits.Limit("invitation-address", "INVITATION_PER_ADDRESS")
+SIGNUP_PER_ADDRESS = limits.Limit("invitation-signup-address", "INVITATION_SIGNUP_PER_ADDRESS")
 
 
 def _members_page(request, *, errors=None, status=200):
@@ -233,7 +209,7 @@ def _too_many(request, wait: int, *, what: str):
 @never_cache
 def invitation_view(request, token):
     address = client_address(request) or ""
-    attempt = throttle.attempt([(INVITATION_PER_ADDRESS, address)])
+    attempt = limits.attempt([(INVITATION_PER_ADDRESS, address)])
     if attempt.wait:
         return _too_many(request, attempt.wait, what=INVITATION_FAILURES)
     invitation = invitation_for_token(token)
@@ -263,7 +239,7 @@ def _join(request, invitation):
 def _create_account(request, invitation):
     form = UserCreationForm(instance=get_user_model()(email=invitation.email))
     if request.method == "POST":
-        attempt = throttle.attempt([(SIGNUP_PER_ADDRESS, client_address(request) or "")])
+        attempt = limits.attempt([(SIGNUP_PER_ADDRESS, client_address(request) or "")])
         if attempt.wait:
             return _too_many(request, attempt.wait, what=INVITATION_FAILURES)
         form = UserCreationForm(request.POST, instance=get_user_model()(email=invitation.email))

@@ -1,6 +1,6 @@
 """Screenshots of the applications list, the one-time reveal, the client secrets and the members page for the README.
 
-Starts the portal (python -m portal.serve) on a throwaway SQLite database, fills it through the
+Starts the portal (python -m ops.serve) on a throwaway SQLite database, fills it through the
 management commands and drives Debian's Chromium with Playwright, so every client
 secret in the pictures belongs to a database deleted a moment later.
 
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, Python puts scripts/ first on the path; the portal's packages import from the root.
 sys.path[0] = str(ROOT)
 
-from portal.testing.server import PortalServer, manage  # noqa: E402
+from testing.server import PortalServer, manage  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ORGANIZATION = "Acme Corp"

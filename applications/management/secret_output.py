@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
-from portal.origin import token_endpoint
+from applications.oauth.endpoints import token_endpoint
 from portal.selectors import find_organization
 
 

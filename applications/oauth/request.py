@@ -13,13 +13,13 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from applications.oauth.authentication import ClientAuthenticationError, client_credentials
 from applications.services import record_lockout
-from portal import throttle
 from portal.actors import client_address
 from portal.origin import public_origin
+from throttle import limits
 
 # Client IDs are public: a client is locked out only where its failures come from.
-PER_CLIENT_ADDRESS = throttle.Limit("token-client-address", "TOKEN_PER_CLIENT_ADDRESS")
-PER_ADDRESS = throttle.Limit("token-address", "TOKEN_PER_ADDRESS")
+PER_CLIENT_ADDRESS = limits.Limit("token-client-address", "TOKEN_PER_CLIENT_ADDRESS")
+PER_ADDRESS = limits.Limit("token-address", "TOKEN_PER_ADDRESS")
 
 
 class MalformedTokenRequest(Exception):
@@ -135,7 +135,7 @@ class TokenRequestBackend(OAuthLibCore):
         checks = [(PER_ADDRESS, address)]
         if credentials.client_id:
             checks.append((PER_CLIENT_ADDRESS, f"{credentials.client_id}\n{address}"))
-        lookout = throttle.check(checks)
+        lookout = limits.check(checks)
         if lookout.wait:
             # Locked out: even a correct secret fails here until the window ends.
             return _too_many_attempts(lookout.wait)

@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 from oauthlib.oauth2 import BackendApplicationServer
 from oauthlib.oauth2.rfc6749 import errors
 
-from portal.origin import token_audience
+from applications.oauth.endpoints import token_audience
 
 
 def issuer(request) -> str:

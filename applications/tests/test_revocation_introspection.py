@@ -516,7 +516,7 @@ def small_limits(settings, monkeypatch):
         "TOKEN_PER_ADDRESS": (6, 60),
     }
     # A clock that stands still, so that no window ends in the middle of a test.
-    monkeypatch.setattr("portal.throttle.time.time", lambda: 1_800_000_000.0)
+    monkeypatch.setattr("throttle.limits.time.time", lambda: 1_800_000_000.0)
 
 
 def assert_locked_out(response):

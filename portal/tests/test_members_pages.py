@@ -14,9 +14,9 @@ from django.utils import timezone
 from applications.models import Application
 from portal.actors import Actor
 from portal.models import Invitation, MemberEvent, Membership
-from portal.testing.server import free_port
 from portal.tests.factories import PASSWORD, MembershipFactory
 from portal.tests.helpers import form_token_of, invitation_link_of, signed_in
+from testing.server import free_port
 
 User = get_user_model()
 MEMBERS = "/organization/members/"
@@ -183,7 +183,7 @@ def _email_settings(**env) -> list:
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
-        env={**environment, "DJANGO_SETTINGS_MODULE": "portal.settings", **env},
+        env={**environment, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
         capture_output=True,
         text=True,
         check=True,

@@ -19,9 +19,9 @@ import psycopg
 import pytest
 import requests
 
-from portal.testing.server import PortalServer, deployment_environment, manage
-from portal.testing.services import PostgresCluster, RedisServer
-from portal.testing.slowclients import measure
+from testing.server import PortalServer, deployment_environment, manage
+from testing.slowclients import measure
+from testing.throwaway import PostgresCluster, RedisServer
 
 pytestmark = pytest.mark.faults
 
@@ -297,7 +297,7 @@ def test_redis_down_keeps_grants_api_and_sign_in_working(stack, traffic):
         json.loads(line)
         for path in stack.logs.glob("server-*.log")
         for line in path.read_text().splitlines()
-        if '"portal.throttle"' in line and "Brute-force counters unavailable" in line
+        if '"throttle.limits"' in line and "Brute-force counters unavailable" in line
     ]
     assert warnings and all(w["level"] == "WARNING" for w in warnings)
     FIGURES["Redis stop and start"] = (

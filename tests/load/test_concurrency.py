@@ -1,4 +1,4 @@
-"""50 clients at once against the real multi-worker server (`python -m portal.serve`), on the suite's database
+"""50 clients at once against the real multi-worker server (`python -m ops.serve`), on the suite's database
 engine, and a revocation that every worker of two servers sees at once.
 
 The server runs in its own processes on its own database (a SQLite file, or a
@@ -12,8 +12,8 @@ import time
 import pytest
 import requests
 
-from portal.testing.server import PortalServer, deployment_environment, manage
-from portal.tests.servers import scratch_database
+from testing.databases import scratch_database
+from testing.server import PortalServer, deployment_environment, manage
 
 CLIENTS = 50
 SECONDS = 4.0

@@ -16,8 +16,8 @@ import pytest
 import requests
 from django.conf import settings
 
-from portal.testing.server import deployment_environment, free_port, manage
-from portal.tests.servers import scratch_database
+from testing.databases import scratch_database
+from testing.server import deployment_environment, free_port, manage
 
 ROOT = Path(settings.BASE_DIR)
 PARALLEL = 200
@@ -54,7 +54,7 @@ def server(request, database_url, tmp_path):
     process = subprocess.Popen(
         [
             gunicorn,
-            "portal.wsgi",
+            "config.wsgi",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

@@ -10,13 +10,13 @@ import requests
 from django.conf import settings
 from django.test import Client
 
-from portal.actors import COMMAND_LINE
+from portal.actors import Actor
 from portal.members import create_invitation
 from portal.models import Invitation
-from portal.testing.server import PortalServer
 from portal.tests.factories import PASSWORD
 from portal.tests.helpers import form_token_of, invitation_link_of
 from portal.tests.storage import everything_stored
+from testing.server import PortalServer
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -93,8 +93,11 @@ SPELLINGS = [
 ]
 
 
-def test_no_spelling_of_an_invitation_link_writes_its_token_to_the_log(organization, written_log, log_format, caplog):
-    _, token = create_invitation(organization=organization, email="new@example.com", role="member", actor=COMMAND_LINE)
+def test_no_spelling_of_an_invitation_link_writes_its_token_to_the_log(
+    organization, admin_membership, written_log, log_format, caplog
+):
+    actor = Actor.for_member(admin_membership)
+    _, token = create_invitation(organization=organization, email="new@example.com", role="member", actor=actor)
     client = Client()
 
     statuses = [client.get(spelling.format(token=token)).status_code for spelling in SPELLINGS]

@@ -1,0 +1,128 @@
+import ast
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from config.settings import _secret_key_from_file
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def manage(*args, **env):
+    # The browser tests' async-safety opt-out must not leak into a deployment-like process.
+    inherited = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**inherited, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECURE="true",
+        SECRET_KEY="k" * 20 + "-Zq8#x!p2@vL9$mN4&bR7^tY1*wE6(uI3)oP0_aS5+dF",
+        ALLOWED_HOSTS="portal.example",
+        PUBLIC_BASE_URL="https://portal.example",
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_generated_secret_key_is_kept(tmp_path):
+    path = tmp_path / "secret"
+
+    first = _secret_key_from_file(path)
+
+    assert len(first) >= 50
+    assert _secret_key_from_file(path) == first
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.django_db
+def test_every_model_change_has_its_migration():
+    out = StringIO()
+    # --check exits non-zero when a model change has no migration.
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+
+    assert out.getvalue().strip() == "No changes detected"
+
+
+def test_embedded_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
+    probe = (
+        "from django.db import connection;"
+        "c = connection.cursor();"
+        "print(c.execute('PRAGMA journal_mode').fetchone()[0], c.execute('PRAGMA busy_timeout').fetchone()[0],"
+        " connection.settings_dict['OPTIONS']['transaction_mode'])"
+    )
+
+    result = manage("shell", "-v", "0", "-c", probe, DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}")
+
+    journal_mode, busy_timeout_ms, transaction_mode = result.stdout.split()
+    assert journal_mode == "wal"
+    assert int(busy_timeout_ms) >= 5000
+    assert transaction_mode == "IMMEDIATE"
+
+
+def test_the_default_cache_is_shared_between_processes():
+    assert "LocMem" not in settings.CACHES["default"]["BACKEND"]
+
+
+def failure_limits(**env) -> dict:
+    result = manage("shell", "-v", "0", "-c", "from django.conf import settings; print(settings.FAILURE_LIMITS)", **env)
+    assert result.returncode == 0, result.stderr
+    return ast.literal_eval(result.stdout)
+
+
+def test_the_limit_variables_are_read_and_their_former_names_still_work():
+    limits = failure_limits(
+        TOKEN_FAILURE_LIMIT_PER_CLIENT="7,60",
+        TOKEN_FAILURE_LIMIT_PER_ADDRESS="70,600",
+        SIGNIN_FAILURE_LIMIT_PER_USERNAME_ADDRESS="3,30",
+        SIGNIN_FAILURE_LIMIT_PER_USERNAME="9,90",  # the new name wins
+        SIGNIN_FAILURE_LIMIT_PER_ADDRESS="30,300",
+    )
+
+    assert limits == {
+        "TOKEN_PER_CLIENT_ADDRESS": (7, 60),
+        "TOKEN_PER_ADDRESS": (70, 600),
+        "SIGNIN_PER_USERNAME_ADDRESS": (3, 30),
+        "SIGNIN_PER_ADDRESS": (30, 300),
+        "INVITATION_PER_ADDRESS": (20, 900),
+        "INVITATION_SIGNUP_PER_ADDRESS": (10, 900),
+    }
+
+
+def test_a_limit_of_zero_is_refused_at_start_up():
+    result = manage("check", TOKEN_FAILURE_LIMIT_PER_ADDRESS="0,300")
+
+    assert result.returncode != 0
+    assert "TOKEN_FAILURE_LIMIT_PER_ADDRESS must be two positive whole numbers" in result.stderr
+
+
+def test_the_portal_refuses_to_start_on_a_redis_that_may_evict_counters():
+    from testing.throwaway import RedisServer
+
+    server = RedisServer("--maxmemory-policy", "allkeys-lru").start()
+    try:
+        result = manage("check", CACHE_URL=server.url)
+    finally:
+        server.close()
+
+    assert result.returncode != 0
+    assert "maxmemory-policy 'allkeys-lru'" in result.stderr
