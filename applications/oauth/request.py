@@ -148,10 +148,10 @@ class TokenRequestBackend(OAuthLibCore):
         except OAuth2Error as error:
             headers, body, status = error.headers, error.json, error.status_code
         if status == 401:
-            reached, wait = lookout.failed()
-            if PER_CLIENT_ADDRESS in reached:
+            failure = lookout.failed()
+            if PER_CLIENT_ADDRESS in failure.reached:
                 record_lockout(client_id=credentials.client_id, address=address)
-            if wait:
+            if failure.wait:
                 # Past the limit (failures sent in parallel): answered as the lockout it now is.
-                return _too_many_attempts(wait)
+                return _too_many_attempts(failure.wait)
         return None, headers, body, status
