@@ -34,7 +34,6 @@ def record_member_event(*, organization, action: str, subject: str, actor: Actor
         MemberEvent,
         actor=actor,
         action=action,
-        of=subject,
         changes=changes,
         organization_id=organization.pk,
         subject=subject[:255],
