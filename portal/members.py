@@ -1,7 +1,7 @@
 """Members of an organization: invitations, joins, role changes and removals.
 
 Every rule lives here, so the pages, the command line and any future API share it: only the
-organization's admins invite, change roles, remove and revoke (`require_manager`), the
+organization's admins invite, change roles, remove and revoke (`require_admin`), the
 organization always keeps at least one admin, even under concurrent requests, and an invitation
 works only while the admin who created it is still one.
 """
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from portal import form_tokens
 from portal.activity import record_activity
-from portal.actors import Actor, require_manager
+from portal.actors import Actor, require_admin
 from portal.models import Invitation, MemberEvent, Membership, Organization
 from portal.selectors import is_member, open_invitations_by, pending_invitations_for, usable_invitations
 from portal.services import USERNAME_TAKEN, refuse_lookalike_username
@@ -48,17 +48,17 @@ def _lock(organization) -> None:
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
 
 
-def _require_manager_now(actor: Actor, organization) -> None:
-    """`require_manager` against the actor's membership as committed now, read under the lock.
+def _require_admin_now(actor: Actor, organization) -> None:
+    """`require_admin` against the actor's membership as committed now, read under the lock.
 
     The membership on the request was read before the lock: another admin may have demoted or removed it since.
     """
-    require_manager(actor, organization)
+    require_admin(actor, organization)
     if actor.membership is not None:
         current = Membership.objects.filter(pk=actor.membership.pk).select_related("user").first()
         if current is None:
             raise PermissionDenied("You are no longer a member of this organization.")
-        require_manager(replace(actor, membership=current), organization)
+        require_admin(replace(actor, membership=current), organization)
 
 
 def _admins_left(organization, *, without: Membership) -> int:
@@ -96,7 +96,7 @@ def change_role(*, membership: Membership, role: str, actor: Actor) -> Membershi
     if role not in Membership.Role.values:
         raise ValidationError({"role": "Choose Admin or Member."})
     _lock(organization)
-    _require_manager_now(actor, organization)
+    _require_admin_now(actor, organization)
     membership = _fresh(membership)
     old = membership.role
     if old == role:
@@ -122,7 +122,7 @@ def remove_member(*, membership: Membership, actor: Actor) -> None:
     """End a member's access to the organization from their next request; their account and applications stay."""
     organization = membership.organization
     _lock(organization)
-    _require_manager_now(actor, organization)
+    _require_admin_now(actor, organization)
     membership = _fresh(membership)
     if membership.is_admin and _admins_left(organization, without=membership) == 0:
         raise ValidationError(LAST_ADMIN, code="last_admin")
@@ -156,7 +156,7 @@ def create_invitation(
 
     A pending invitation for the same email is replaced: its link stops working.
     """
-    require_manager(actor, organization)
+    require_admin(actor, organization)
     if actor.membership is None:
         # It works only while its creator is an admin: an invitation with no admin behind it would never work.
         raise PermissionDenied("Invitations are created by an admin of the organization, signed in to the portal.")
@@ -205,7 +205,7 @@ def create_invitation(
 @transaction.atomic
 def revoke_invitation(*, invitation: Invitation, actor: Actor) -> None:
     """Make a pending invitation's link answer 404 from now on."""
-    require_manager(actor, invitation.organization)
+    require_admin(actor, invitation.organization)
     revoked = Invitation.objects.filter(pk=invitation.pk, accepted_at=None, revoked_at=None).update(
         revoked_at=timezone.now()
     )
