@@ -17,17 +17,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.actors import Actor, client_address
 from portal.decorators import admins_only, member_required, one_time_form
 from portal.forms import InvitationForm, RoleForm, SignInForm, password_guesses
-from portal.members import (
-    AlreadyMember,
-    InvitationNotUsable,
-    accept_invitation,
-    change_role,
-    create_account_and_join,
-    create_invitation,
-    mail_invitation,
-    remove_member,
-    revoke_invitation,
-)
 from portal.models import Membership
 from portal.origin import public_origin
 from portal.selectors import (
@@ -39,6 +28,17 @@ from portal.selectors import (
     members_of,
     memberships_for,
     pending_invitations_for,
+)
+from portal.services import (
+    AlreadyMember,
+    InvitationNotUsable,
+    accept_invitation,
+    change_role,
+    create_account_and_join,
+    create_invitation,
+    mail_invitation,
+    remove_member,
+    revoke_invitation,
 )
 from throttle import limits
 
