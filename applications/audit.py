@@ -4,12 +4,11 @@ from portal.actors import Actor
 
 
 def record_event(*, application: Application, action: str, actor: Actor, changes: dict | None = None) -> None:
-    """Write one audit record; a failure here is logged and never fails the action it records."""
+    """Write one audit record, in the transaction of the action it records."""
     record_activity(
         AuditEvent,
         actor=actor,
         action=action,
-        of=f"application {application.public_id}",
         changes=changes,
         organization_id=application.organization_id,
         application=application if application.pk else None,

@@ -14,7 +14,7 @@ from applications.identifiers import generate_client_secret
 from applications.models import Application, AuditEvent, ClientSecret
 from applications.selectors import live_secrets_query
 from portal import form_tokens
-from portal.actors import Actor, require_access_manager, require_manager
+from portal.actors import Actor, require_admin, require_no_escalation
 from portal.names import name_digest
 
 NAME_MAX_LENGTH = 100
@@ -144,7 +144,7 @@ def create_application(
 
     With `form_token`, a second call with the same token creates nothing and raises FormAlreadySubmitted.
     """
-    require_manager(actor, organization)
+    require_admin(actor, organization)
     now = timezone.now()
     expires_at = _expiry(expires_in_days, now)
     if token_lifetime is not None:
@@ -235,7 +235,7 @@ def rotate_secret(
     Raises SecretLimitReached with two live secrets already, changing nothing, and
     Application.DoesNotExist when the application was deleted meanwhile.
     """
-    require_access_manager(actor, application)
+    require_no_escalation(actor, application)
     keep_current_for = _clean_keep_current_for(keep_current_for)
     now = timezone.now()
     expires_at = _expiry(expires_in_days, now)
@@ -283,7 +283,7 @@ def revoke_secret(*, secret: ClientSecret, actor: Actor, revoke_tokens: bool = T
     ClientSecret.DoesNotExist when the secret is revoked already or the application is gone.
     """
     application = secret.application
-    require_access_manager(actor, application)
+    require_no_escalation(actor, application)
     if not _lock(application):
         raise ClientSecret.DoesNotExist("The application was deleted.")
     now = timezone.now()
@@ -320,9 +320,9 @@ def update_application(
 
     Scopes are fixed at creation and never change.
     """
-    require_manager(actor, application.organization)
+    require_admin(actor, application.organization)
     if token_lifetime is not None:
-        require_access_manager(actor, application)
+        require_no_escalation(actor, application)
     new_values = {}
     if name is not None:
         new_values["name"] = _clean_name(organization=application.organization, name=name, exclude_pk=application.pk)
@@ -355,7 +355,7 @@ def update_application(
 @transaction.atomic
 def delete_application(*, application: Application, actor: Actor) -> None:
     """Delete an application; its tokens go with it (cascade), so they fail from the next request on."""
-    require_manager(actor, application.organization)
+    require_admin(actor, application.organization)
     # Lock the row first: a grant storing a token for it waits (its foreign key needs a share
     # lock on the row) instead of slipping a token in between the cascade's read of the tokens
     # and the delete, which PostgreSQL refuses at commit; the waiting grant then fails as for any

@@ -33,15 +33,15 @@ from applications.services import (
     update_application,
 )
 from portal.actors import Actor
-from portal.decorators import managers_only, member_required, one_time_form
+from portal.decorators import admins_only, member_required, one_time_form
 from portal.origin import public_origin
 from portal.selectors import member_events_for
 
 
-def _managed_application(request, public_id) -> Application:
-    """The URL's application, for the pages only managers open: 404 outside the organization, then 403."""
+def _administered_application(request, public_id) -> Application:
+    """The URL's application, for the pages only admins open: 404 outside the organization, then 403."""
     application = get_application(organization=request.membership.organization, public_id=public_id)
-    managers_only(request)
+    admins_only(request)
     return application
 
 
@@ -68,7 +68,7 @@ def list_view(request):
 @member_required
 @one_time_form(spent_template="applications/already_created.html", spent_name="application")
 def create_view(request):
-    managers_only(request)
+    admins_only(request)
     if request.method == "GET":
         return render(request, "applications/new.html", {"form": NewApplicationForm()})
     return _create(request, NewApplicationForm(request.POST))
@@ -120,7 +120,7 @@ def _reveal(request, application, secret, new_secret=None):
 def detail_view(request, public_id):
     application = get_application(organization=request.membership.organization, public_id=public_id)
     if request.method == "POST":
-        managers_only(request)
+        admins_only(request)
         form = ApplicationForm(request.POST)
         if form.is_valid():
             try:
@@ -158,7 +158,7 @@ def detail_view(request, public_id):
 @require_http_methods(["GET", "POST"])
 @member_required
 def delete_view(request, public_id):
-    application = _managed_application(request, public_id)
+    application = _administered_application(request, public_id)
     if request.method == "POST":
         delete_application(application=application, actor=Actor.member(request))
         messages.success(
@@ -172,7 +172,7 @@ def delete_view(request, public_id):
 @member_required
 @one_time_form(spent_template="applications/secret_already_generated.html", spent_name="application")
 def rotate_view(request, public_id):
-    application = _managed_application(request, public_id)
+    application = _administered_application(request, public_id)
     if request.method == "GET":
         return _rotate_form(request, application, RotateSecretForm())
     return _rotate(request, application, RotateSecretForm(request.POST))
@@ -204,7 +204,7 @@ def _rotate(request, application, form):
 @require_http_methods(["GET", "POST"])
 @member_required
 def revoke_secret_view(request, public_id, secret_id):
-    application = _managed_application(request, public_id)
+    application = _administered_application(request, public_id)
     secret = get_unrevoked_secret(application=application, public_id=secret_id)
     expired = not secret.is_live()
     # The service's own refusal, said before the admin confirms.

@@ -2,7 +2,7 @@
 """`make bench`: load the token endpoint and the scoped API over 127.0.0.1 and write bench/RESULTS.md.
 
 The entry point: `python bench/run.py --help` describes the run (bench/cli.py). The parts:
-bench/databases.py (fresh seeded databases), bench/servers.py (gunicorn on each),
+bench/databases.py (fresh seeded databases), bench/servers.py (the servers under load),
 bench/scenarios.py and bench/load.py (what is requested, by wrk or a Python fallback),
 bench/measure.py (rounds, CPU and memory from /proc) and bench/report.py (RESULTS.md).
 """

@@ -1,4 +1,5 @@
-"""The gunicorn servers under load, and the plain HTTP calls the run makes to them outside the load."""
+"""The servers under load (the portal's own, and gunicorn sync workers for comparison), and the plain HTTP calls
+the run makes to them outside the load."""
 
 import base64
 import json

@@ -10,12 +10,15 @@ secret, token or raw path.
 import os
 
 from django.conf import settings
+from django.dispatch import receiver
 from django.http import Http404, HttpResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+
+from throttle import limits
 
 TOKEN_REQUESTS = Counter(
     "portal_token_requests_total",
@@ -48,7 +51,8 @@ def count_token_request(result: str) -> None:
     TOKEN_REQUESTS.labels(result=result).inc()
 
 
-def count_brute_force_counter_failure() -> None:
+@receiver(limits.store_unavailable, dispatch_uid="ops.metrics.count_brute_force_counter_failure")
+def count_brute_force_counter_failure(**kwargs) -> None:
     BRUTE_FORCE_COUNTER_FAILURES.inc()
 
 

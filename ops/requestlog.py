@@ -6,7 +6,6 @@ URL segment that carries a secret (a converter named like `token`) shown as `…
 handler's filter (ops/logging.py) escapes what a client sent, so one request is one line.
 """
 
-import json
 import logging
 import re
 import time
@@ -51,7 +50,8 @@ def view_name_of(request) -> str | None:
 def client_id_of(request) -> str | None:
     """The calling application as sent to the token endpoint's backend, or the API's access token's; `…` when
     what was sent is not shaped like a client ID."""
-    client_id = getattr(request, "client_id", None)
+    outcome = getattr(request, "oauth_outcome", None)
+    client_id = outcome.client_id if outcome else None
     if not client_id:
         application = getattr(getattr(request, "auth", None), "application", None)
         client_id = getattr(application, "client_id", None)
@@ -60,14 +60,15 @@ def client_id_of(request) -> str | None:
     return client_id if CLIENT_ID_SHAPE.fullmatch(client_id) else "…"
 
 
-def token_result(response) -> str:
-    if response.status_code == 200:
+def token_result(request) -> str:
+    """`issued`, or the OAuth error the token endpoint answered, as the endpoint recorded it."""
+    outcome = getattr(request, "oauth_outcome", None)
+    if outcome is None:
+        # Answered before the endpoint could record anything: the database outage's answer, or Django's refusal.
+        return "temporarily_unavailable" if getattr(request, "outage", None) else "other"
+    if outcome.error is None:
         return "issued"
-    try:
-        error = json.loads(response.content).get("error")
-    except (ValueError, AttributeError):
-        error = None
-    return error if isinstance(error, str) and error.isidentifier() and len(error) <= 40 else "other"
+    return outcome.error if outcome.error.isidentifier() and len(outcome.error) <= 40 else "other"
 
 
 class RequestLogMiddleware:
@@ -83,7 +84,7 @@ class RequestLogMiddleware:
         route, view = route_of(request), view_name_of(request)
         metrics.observe_request(route=route, method=request.method, status=response.status_code, seconds=seconds)
         if view == TOKEN_VIEW:
-            metrics.count_token_request(token_result(response))
+            metrics.count_token_request(token_result(request))
         path = log_path(request)
         fields = {
             "method": request.method,

@@ -50,7 +50,7 @@ def client_address(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def may_manage(actor: Actor, organization) -> bool:
+def may_administer(actor: Actor, organization) -> bool:
     """Whether the actor may create, change or delete what belongs to the organization.
 
     Admins of that organization may; so may its own API clients, whose scopes the API has already checked.
@@ -64,19 +64,19 @@ def may_manage(actor: Actor, organization) -> bool:
     return False
 
 
-def require_manager(actor: Actor, organization) -> None:
-    if not may_manage(actor, organization):
+def require_admin(actor: Actor, organization) -> None:
+    if not may_administer(actor, organization):
         raise PermissionDenied("Only the organization's admins may do this.")
 
 
-def may_manage_access(actor: Actor, application) -> bool:
+def may_change_access(actor: Actor, application) -> bool:
     """Whether the actor may change how the application gets tokens and what they are: its credentials (secrets,
     keys, federated credentials), its token lifetime, its networks, whether it is suspended.
 
-    Managers may; an API client only for itself or for an application whose scopes are all among its own, or a
+    Admins may; an API client only for itself or for an application whose scopes are all among its own, or a
     secret it minted for a sibling would give it the sibling's scopes.
     """
-    if not may_manage(actor, application.organization):
+    if not may_administer(actor, application.organization):
         return False
     client = actor.application
     if client is None or client.pk == application.pk:
@@ -92,7 +92,7 @@ class ScopeEscalation(PermissionDenied):
         )
 
 
-def require_access_manager(actor: Actor, application) -> None:
-    require_manager(actor, application.organization)
-    if not may_manage_access(actor, application):
+def require_no_escalation(actor: Actor, application) -> None:
+    require_admin(actor, application.organization)
+    if not may_change_access(actor, application):
         raise ScopeEscalation()

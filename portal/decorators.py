@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
-from portal.actors import Actor, require_manager
+from portal.actors import Actor, require_admin
 from portal.form_tokens import FormAlreadySubmitted
 from portal.selectors import current_membership
 
@@ -27,12 +27,12 @@ def member_required(view):
     return wrapper
 
 
-def managers_only(request) -> None:
+def admins_only(request) -> None:
     """PermissionDenied unless the member (`member_required`) is an admin of their current organization.
 
     The services enforce the same rule; checking first spares members a form they could never submit.
     """
-    require_manager(Actor.member(request), request.membership.organization)
+    require_admin(Actor.member(request), request.membership.organization)
 
 
 def one_time_form(*, spent_template: str, spent_name: str):

@@ -15,19 +15,8 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.actors import Actor, client_address
-from portal.decorators import managers_only, member_required, one_time_form
+from portal.decorators import admins_only, member_required, one_time_form
 from portal.forms import InvitationForm, RoleForm, SignInForm, password_guesses
-from portal.members import (
-    AlreadyMember,
-    InvitationNotUsable,
-    accept_invitation,
-    change_role,
-    create_account_and_join,
-    create_invitation,
-    mail_invitation,
-    remove_member,
-    revoke_invitation,
-)
 from portal.models import Membership
 from portal.origin import public_origin
 from portal.selectors import (
@@ -39,6 +28,17 @@ from portal.selectors import (
     members_of,
     memberships_for,
     pending_invitations_for,
+)
+from portal.services import (
+    AlreadyMember,
+    InvitationNotUsable,
+    accept_invitation,
+    change_role,
+    create_account_and_join,
+    create_invitation,
+    mail_invitation,
+    remove_member,
+    revoke_invitation,
 )
 from throttle import limits
 
@@ -119,7 +119,7 @@ def members_view(request):
 @member_required
 def change_role_view(request, public_id):
     membership = get_member(organization=request.membership.organization, public_id=public_id)
-    managers_only(request)
+    admins_only(request)
     form = RoleForm(request.POST)
     if not form.is_valid():
         return _members_page(request, errors={membership.public_id: " ".join(form.errors["role"])})
@@ -135,7 +135,7 @@ def change_role_view(request, public_id):
 @member_required
 def remove_view(request, public_id):
     membership = get_member(organization=request.membership.organization, public_id=public_id)
-    managers_only(request)
+    admins_only(request)
     error = None
     if request.method == "POST":
         try:
@@ -154,7 +154,7 @@ def remove_view(request, public_id):
 @member_required
 def revoke_invitation_view(request, public_id):
     invitation = get_pending_invitation(organization=request.membership.organization, public_id=public_id)
-    managers_only(request)
+    admins_only(request)
     revoke_invitation(invitation=invitation, actor=Actor.member(request))
     messages.success(request, f"The invitation for {invitation.email} was revoked: its link no longer works.")
     return redirect("members:list")
@@ -164,7 +164,7 @@ def revoke_invitation_view(request, public_id):
 @member_required
 @one_time_form(spent_template="members/already_invited.html", spent_name="invitation")
 def invite_view(request):
-    managers_only(request)
+    admins_only(request)
     if request.method == "GET":
         return _invite_page(request, InvitationForm())
     return _invite(request, InvitationForm(request.POST))

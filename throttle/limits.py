@@ -5,10 +5,16 @@ address…) in a window that starts with its first failure and ends `window`
 seconds later; the end is fixed then and never moved. A subject that holds
 `count` failures is refused until its window ends.
 
-An attempt takes its place in the counters *before* it is checked (an atomic
-increment) and gives it back when it succeeds, so parallel attempts can never
-get more than `count` guesses through: the one that would be `count + 1` is
-refused before anything is checked.
+Two ways in, one shape out:
+- `attempt` (people's passwords: sign-in, the password page, invitation links)
+  takes its place in the counters *before* the password is checked (an atomic
+  increment) and gives it back when it succeeds, so parallel attempts can never
+  get more than `count` guesses through: the one that would be `count + 1` is
+  refused before anything is checked.
+- `check` (machines' 256-bit secrets: the token endpoints) only reads the
+  counters first and counts a failure after it, so a success costs one read
+  instead of two writes (see `Check`).
+Either's `failed()` counts the failure and answers a `Failure`.
 
 The counters live in a table of our own (one upsert per attempt, on SQLite and
 PostgreSQL alike), or in Redis when `CACHE_URL` names Redis (one Lua script per
@@ -29,10 +35,12 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections, router
-
-from ops import metrics
+from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
+
+# Sent each time the counter store fails and the limits are skipped for a moment (the metrics count it).
+store_unavailable = Signal()
 
 
 def clock() -> float:
@@ -58,6 +66,15 @@ class Limit:
         return hashlib.sha256(f"{self.name}\x00{subject}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
+@dataclass(frozen=True)
+class Failure:
+    """What counting one failure found: the limits it has just filled, and the seconds to wait when it went past
+    one (failures sent in parallel), else 0."""
+
+    reached: list[Limit] = field(default_factory=list)
+    wait: int = 0
+
+
 @dataclass
 class Attempt:
     """One attempt's places in its counters; `wait` > 0 when it was refused before any check."""
@@ -66,11 +83,11 @@ class Attempt:
     places: list[tuple[Limit, str, int]] = field(default_factory=list)  # (limit, key, this attempt's number)
     wait: int = 0
 
-    def failed(self) -> list[Limit]:
-        """Keep the places as counted failures; returns the limits this failure has just filled."""
+    def failed(self) -> Failure:
+        """Keep the places as counted failures. Never past a limit: the place was taken before the check."""
         reached = [limit for limit, _, number in self.places if number == limit.count]
         self.places = []
-        return reached
+        return Failure(reached)
 
     def succeeded(self) -> None:
         """Give the places back: only failures count."""
@@ -104,7 +121,7 @@ _pause = _Pause()
 def _skip_for_a_moment(error: Exception, what: str = "this attempt was not checked") -> None:
     # Contract: with Redis down (or full, refusing writes) tokens are still issued; the limits are skipped, loudly.
     _pause.start()
-    metrics.count_brute_force_counter_failure()
+    store_unavailable.send(sender=None)
     logger.warning(
         "Brute-force counters unavailable (%s): %s, and the brute-force limits are OFF in this process for %.0f s",
         type(error).__name__,
@@ -162,20 +179,20 @@ class Check:
     now: float = 0.0
     wait: int = 0
 
-    def failed(self) -> tuple[list[Limit], int]:
-        """Count the failure; (the limits it has just filled, seconds to wait when it went past one, else 0)."""
+    def failed(self) -> Failure:
+        """Count the failure, learning its number from the atomic increment."""
         if self.store is None:
-            return [], 0
+            return Failure()
         try:
             counters = self.store.reserve(
                 {key: self.now + limit.window for key, limit in self.keys.items()}, now=self.now
             )
         except self.store.unavailable as error:
             _skip_for_a_moment(error, "a failed authentication was not counted")
-            return [], 0
+            return Failure()
         reached = [limit for key, limit in self.keys.items() if counters[key][0] == limit.count]
         over = [counters[key][1] for key, limit in self.keys.items() if counters[key][0] > limit.count]
-        return reached, max([math.ceil(end - self.now) for end in over], default=0)
+        return Failure(reached, max([math.ceil(end - self.now) for end in over], default=0))
 
 
 def check(checks: list[tuple[Limit, str]]) -> Check:
@@ -372,14 +389,6 @@ class RedisStore:
 def _store():
     cache = caches["default"]
     return RedisStore(cache) if isinstance(cache, RedisCache) else DatabaseStore()
-
-
-def purge_expired() -> int:
-    """Delete every counter whose window has ended (the database store; Redis expires its own)."""
-    store, total = _store(), 0
-    while deleted := store.purge(now=clock()):
-        total += deleted
-    return total
 
 
 # Every policy but noeviction lets Redis drop keys under memory pressure; the volatile-*

@@ -5,13 +5,19 @@ what it returns, so no spelling of a header can be counted one way and authentic
 another. It reads strictly: a Basic header it cannot read is refused, never passed on.
 """
 
+from __future__ import annotations
+
 import base64
 import binascii
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus
 
 from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2.rfc6749 import errors
+
+if TYPE_CHECKING:
+    from applications.models import Application, ClientSecret
 
 
 class ClientAuthenticationError(Exception):
@@ -39,6 +45,20 @@ def _malformed(description: str) -> ClientAuthenticationError:
 class ClientCredentials:
     client_id: str | None  # None when the request names no client
     client_secret: str | None = field(repr=False)
+
+
+@dataclass
+class ClientAuthentication:
+    """One request's client authentication: the credentials read once, by `client_credentials`, and what checking
+    them found.
+
+    The backend counts failures on the credentials and hands this to its own validator, which checks them and
+    records here the application and the credential that authenticated it (the token issued is linked to that).
+    """
+
+    credentials: ClientCredentials
+    application: Application | None = None
+    secret: ClientSecret | None = None
 
 
 @sensitive_variables()

@@ -2,6 +2,7 @@
 client authentication, one path for all three."""
 
 import json
+from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from oauthlib.common import urlencode
 from oauthlib.oauth2 import OAuth2Error
 from oauthlib.oauth2.rfc6749 import errors
 
-from applications.oauth.authentication import ClientAuthenticationError, client_credentials
+from applications.oauth.authentication import ClientAuthentication, ClientAuthenticationError, client_credentials
 from applications.services import record_lockout
 from portal.actors import client_address
 from portal.origin import public_origin
@@ -24,6 +25,15 @@ PER_ADDRESS = limits.Limit("token-address", "TOKEN_PER_ADDRESS")
 
 class MalformedTokenRequest(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the endpoint answered, for the access log and the metrics: the client ID as the request gave it (None when
+    it named none), and the OAuth error answered (None for a success)."""
+
+    client_id: str | None
+    error: str | None
 
 
 @sensitive_variables()
@@ -86,8 +96,8 @@ def _normalise(key: str, value: str) -> tuple[str, str]:
 
 
 def _refused(error: OAuth2Error, headers: dict | None = None):
-    """The backend's answer, as oauthlib's endpoints give it, for a request refused outside them."""
-    return None, {**error.headers, **(headers or {})}, error.json, error.status_code
+    """(headers, body, status, error code) for a request refused outside oauthlib's endpoints, as they would answer."""
+    return {**error.headers, **(headers or {})}, error.json, error.status_code, error.error
 
 
 def _too_many_attempts(wait: int):
@@ -121,25 +131,33 @@ class TokenRequestBackend(OAuthLibCore):
     @sensitive_variables()
     def _respond(self, request, endpoint):
         # Failed client authentications at any of the three endpoints count toward the same limits.
+        client_id = None
+
+        def answer(headers, body, status, error):
+            request.oauth_outcome = Outcome(client_id, error)
+            return None, headers, body, status
+
         try:
             params = parse_token_body(request)
             credentials = client_credentials(request.headers.get("Authorization"), params)
         except MalformedTokenRequest as error:
-            return _refused(errors.InvalidRequestError(description=str(error)))
+            return answer(*_refused(errors.InvalidRequestError(description=str(error))))
         except ClientAuthenticationError as error:
             # Refused before any secret is checked: nothing to count.
-            return _refused(error.oauth2_error())
+            return answer(*_refused(error.oauth2_error()))
 
-        request.client_id = credentials.client_id  # for the request log line
+        client_id = credentials.client_id
         address = client_address(request) or ""
         checks = [(PER_ADDRESS, address)]
-        if credentials.client_id:
-            checks.append((PER_CLIENT_ADDRESS, f"{credentials.client_id}\n{address}"))
+        if client_id:
+            checks.append((PER_CLIENT_ADDRESS, f"{client_id}\n{address}"))
         lookout = limits.check(checks)
         if lookout.wait:
             # Locked out: even a correct secret fails here until the window ends.
-            return _too_many_attempts(lookout.wait)
+            return answer(*_too_many_attempts(lookout.wait))
 
+        # The validator checks exactly the credentials counted here, read once.
+        self.server.request_validator.authentication = ClientAuthentication(credentials)
         uri, http_method, _, headers = self._extract_params(request)
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
@@ -148,10 +166,19 @@ class TokenRequestBackend(OAuthLibCore):
         except OAuth2Error as error:
             headers, body, status = error.headers, error.json, error.status_code
         if status == 401:
-            reached, wait = lookout.failed()
-            if PER_CLIENT_ADDRESS in reached:
-                record_lockout(client_id=credentials.client_id, address=address)
-            if wait:
+            failure = lookout.failed()
+            if PER_CLIENT_ADDRESS in failure.reached:
+                record_lockout(client_id=client_id, address=address)
+            if failure.wait:
                 # Past the limit (failures sent in parallel): answered as the lockout it now is.
-                return _too_many_attempts(wait)
-        return None, headers, body, status
+                return answer(*_too_many_attempts(failure.wait))
+        # oauthlib answered itself: its error is read back from the JSON it wrote.
+        return answer(headers, body, status, None if status == 200 else _error_of(body))
+
+
+def _error_of(body: str) -> str | None:
+    try:
+        error = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        return None
+    return error if isinstance(error, str) else None

@@ -1,16 +1,18 @@
+from datetime import timedelta
+
+from django.contrib.auth.hashers import check_password
 from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
-from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.models import get_access_token_model, set_token_value
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
 from applications.identifiers import refused_without_hashing
 from applications.models import ClientSecret, IssuedToken
-from applications.oauth.authentication import ClientAuthenticationError, client_credentials
+from applications.oauth.authentication import ClientAuthentication
 from applications.oauth.reads import application_and_secrets, introspected_token, token_checksum
 from applications.oauth.server import issuer
-from applications.selectors import live_secrets_query
 from applications.services import record_use
 
 
@@ -59,98 +61,81 @@ def delete_access_token(*, checksum: str, application_id: int) -> None:
         cursor.execute(f"DELETE FROM {qn(tokens.db_table)} WHERE {own}", [checksum, application_id])
 
 
+@sensitive_variables()
+def matching_secret(secret: str, unrevoked: list[ClientSecret]) -> ClientSecret | None:
+    """The live secret among `unrevoked` that `secret` is; None when it is none of them."""
+    if refused_without_hashing(secret):
+        # An `ipcs_` secret with a broken checksum: no stored hash can match, so none is computed.
+        return None
+    now = timezone.now()
+    matched = None
+    # Every live secret is checked, so the time taken does not tell which one matched.
+    for row in unrevoked:
+        if row.is_live(now) and check_password(secret, row.secret_hash) and matched is None:
+            matched = row
+    return matched
+
+
 class ApplicationValidator(OAuth2Validator):
-    @sensitive_variables()
-    def authenticate_client(self, request, *args, **kwargs):
-        """Check the credentials the brute-force limiter counted, read by the same strict parser.
+    """The toolkit's validator, on its public hooks: clients authenticate with the credentials the backend read."""
 
-        The toolkit's own reading decodes Basic leniently and falls back to the body when
-        Basic fails (two secrets tried per request); neither happens here.
-        """
-        try:
-            credentials = client_credentials(request.headers.get("Authorization"), request.decoded_body or [])
-        except ClientAuthenticationError as error:
-            raise error.oauth2_error(request)
-        if not credentials.client_id or self._load_application(credentials.client_id, request) is None:
-            return False
-        return self._check_client_secret(request, credentials.client_secret or "")
+    # Set by this request's backend (applications.oauth.request) before oauthlib runs: a validator is made per
+    # request, so this is the request's own. A path that did not read the credentials strictly has none here,
+    # and authenticates nobody.
+    authentication: ClientAuthentication | None = None
 
-    @sensitive_variables()
-    def _check_client_secret(self, request, secret: str) -> bool:
-        """Whether `secret` is one of the client's live secrets; remembers which one on the request."""
-        request.client_secret_row = None
-        if refused_without_hashing(secret):
-            # An `ipcs_` secret with a broken checksum: no stored hash can match, so none is computed.
-            return False
-        now = timezone.now()
-        unrevoked = getattr(request, "unrevoked_secrets", None)
-        if unrevoked is None:  # a client the toolkit loaded (see _load_application)
-            unrevoked = live_secrets_query(now).filter(application_id=request.client.pk)
-        live = [row for row in unrevoked if row.is_live(now)]
-        matched = None
-        # Every live secret is checked, so the time taken does not tell which one matched.
-        for row in live:
-            if self._check_secret(secret, row.secret_hash) and matched is None:
-                matched = row
-        request.client_secret_row = matched
-        if matched is None:
-            return False
-        # At the token, revocation and introspection endpoints alike: any use shows the secret is still deployed.
-        record_use(matched)
+    def client_authentication_required(self, request, *args, **kwargs):
+        # Every client here is confidential: revocation and introspection authenticate as the token endpoint does.
         return True
 
-    def _create_access_token(self, expires, request, token, source_refresh_token=None):
-        access_token = super()._create_access_token(expires, request, token, source_refresh_token)
-        secret = getattr(request, "client_secret_row", None)
-        # No transaction around the two INSERTs: the token reaches its client only in the
-        # response, after both, so a failure between them leaves a token nobody holds.
-        if secret is not None and not record_issued_token(access_token.pk, secret.pk):
-            access_token.delete()
-            raise errors.InvalidClientError(request=request)
-        return access_token
-
-    def _extract_basic_auth(self, request):
-        # Whether the request tries Basic (client_authentication_required asks); authenticate_client reads it.
-        authorization = request.headers.get("Authorization") or ""
-        return authorization if authorization.partition(" ")[0].lower() == "basic" else None
-
-    def _authenticate_basic_auth(self, request):
-        raise NotImplementedError("authenticate_client reads every client authentication.")
-
-    def _authenticate_request_body(self, request):
-        raise NotImplementedError("authenticate_client reads every client authentication.")
-
-    def _load_application(self, client_id, request):
-        cached = request.client
-        if isinstance(cached, get_application_model()) and cached.client_id == client_id and cached.is_usable(request):
-            return cached
+    @sensitive_variables()
+    def authenticate_client(self, request, *args, **kwargs):
+        """Check the credentials the backend read and counts: the client and its unrevoked secrets in one query."""
+        authentication = self.authentication
+        client_id = authentication.credentials.client_id if authentication else None
+        if not client_id:
+            return False
         try:
             found = application_and_secrets(client_id)
         except ValueError:  # a NUL byte PostgreSQL refuses to send: no client has it
             found = None
-        client, secrets = found or (None, None)
-        if client is None or client.registration_source == client.RegistrationSource.CIMD:
-            # Unknown client IDs and metadata-document clients take the toolkit's own path.
-            request.client = None
-            return super()._load_application(client_id, request)
-        if not client.is_usable(request):
-            return None
-        request.client = client
-        # Read in the same query, for authenticate_client to check the secret against.
-        request.unrevoked_secrets = secrets
-        return client
+        if found is None:
+            return False
+        application, secrets = found
+        if not application.is_usable(request):
+            return False
+        secret = matching_secret(authentication.credentials.client_secret or "", secrets)
+        if secret is None:
+            return False
+        request.client = authentication.application = application
+        authentication.secret = secret
+        # At the token, revocation and introspection endpoints alike: any use shows the secret is still deployed.
+        record_use(secret)
+        return True
 
     def save_bearer_token(self, token, request, *args, **kwargs):
+        """Store a client-credentials token, linked to the secret it was issued with.
+
+        No transaction around the two INSERTs (the toolkit's adds a BEGIN and a COMMIT): the token reaches its
+        client only in the response, after both, so a failure between them leaves a token nobody holds.
+        """
+        self._check_and_set_request_resource(request)  # RFC 8707 resource indicators, read as the toolkit reads them
+        access_token = get_access_token_model()(
+            user=None,
+            scope=token["scope"],
+            expires=timezone.now() + timedelta(seconds=token["expires_in"]),
+            application=request.client,
+            resource=request.resource,
+        )
+        set_token_value(access_token, token["access_token"])
         try:
-            if "refresh_token" in token:
-                super().save_bearer_token(token, request, *args, **kwargs)
-            else:
-                # Client credentials store one row; its INSERT is atomic by itself, and the
-                # toolkit's transaction around it would only add a BEGIN and a COMMIT.
-                self._save_bearer_token(token, request, *args, **kwargs)
+            access_token.save()
         except IntegrityError:
             # The application was deleted between authenticating and storing the token:
             # it issues no token after its deletion commits.
+            raise errors.InvalidClientError(request=request)
+        if not record_issued_token(access_token.pk, self.authentication.secret.pk):
+            access_token.delete()
             raise errors.InvalidClientError(request=request)
         record_use(request.client)
 

@@ -7,6 +7,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
+from applications.oauth.request import Outcome
+
 
 def _json(body: str, status: int) -> HttpResponse:
     return HttpResponse(body, status=status, content_type="application/json")
@@ -42,6 +44,7 @@ def _oauth_endpoint(description: str, *sensitive_parameters: str):
         @functools.wraps(view)
         def post_only(request):
             if request.method != "POST":
+                request.oauth_outcome = Outcome(client_id=None, error="invalid_request")
                 return _post_only(description)
             return view(request)
 

@@ -406,14 +406,14 @@ def test_a_secret_revoked_while_its_grant_runs_issues_no_token(client, make_appl
     application, old = make_application()
     old_row = application.secrets.get()
     rotate(application)
-    check = ApplicationValidator._check_client_secret
+    authenticate = ApplicationValidator.authenticate_client
 
-    def revoked_right_after_authentication(self, request, secret):
-        authenticated = check(self, request, secret)
+    def revoked_right_after_authentication(self, request, *args, **kwargs):
+        authenticated = authenticate(self, request, *args, **kwargs)
         revoke_secret(secret=ClientSecret.objects.get(pk=old_row.pk), actor=COMMAND_LINE)
         return authenticated
 
-    monkeypatch.setattr(ApplicationValidator, "_check_client_secret", revoked_right_after_authentication)
+    monkeypatch.setattr(ApplicationValidator, "authenticate_client", revoked_right_after_authentication)
     assert_invalid_client(request_token(client, application, old))
     assert not AccessToken.objects.exists() and not IssuedToken.objects.exists()
 

@@ -388,14 +388,14 @@ def test_an_application_deleted_while_its_grant_runs_issues_no_token(client, mak
     from applications.oauth.validator import ApplicationValidator
 
     application, secret = make_application()
-    create = ApplicationValidator._create_access_token
+    save = ApplicationValidator.save_bearer_token
 
     def deleted_meanwhile(self, *args, **kwargs):
         # Another process deletes the application after this grant authenticated it.
         type(application).objects.filter(pk=application.pk).delete()
-        return create(self, *args, **kwargs)
+        return save(self, *args, **kwargs)
 
-    monkeypatch.setattr(ApplicationValidator, "_create_access_token", deleted_meanwhile)
+    monkeypatch.setattr(ApplicationValidator, "save_bearer_token", deleted_meanwhile)
 
     response = request_token(client, application, secret)
 

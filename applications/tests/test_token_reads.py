@@ -5,11 +5,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
-from oauthlib.common import Request
 
 from applications.models import Application, ClientSecret
-from applications.oauth.reads import active_access_token, introspected_token
-from applications.oauth.validator import ApplicationValidator
+from applications.oauth.reads import active_access_token, application_and_secrets, introspected_token
 from applications.services import rotate_secret
 from portal.actors import COMMAND_LINE
 
@@ -22,12 +20,8 @@ def application(make_application):
 
 
 def test_the_grants_application_load_matches_the_orms_in_every_field(application):
-    request = Request("https://testserver/oauth/token")
-    request.client = None
+    loaded, _ = application_and_secrets(application.client_id)
 
-    loaded = ApplicationValidator()._load_application(application.client_id, request)
-
-    assert request.client is loaded
     for field in Application._meta.concrete_fields:
         assert getattr(loaded, field.attname) == getattr(application, field.attname), field.name
         assert type(getattr(loaded, field.attname)) is type(getattr(application, field.attname)), field.name
@@ -38,14 +32,11 @@ def test_the_grants_application_load_brings_its_unrevoked_secrets_in_the_same_qu
 ):
     rotate_secret(application=application, actor=COMMAND_LINE, keep_current_for=None)
     revoked = ClientSecret.objects.create(application=application, secret_hash="revoked", revoked_at=timezone.now())
-    request = Request("https://testserver/oauth/token")
-    request.client = None
-
     with django_assert_num_queries(1):
-        ApplicationValidator()._load_application(application.client_id, request)
+        _, secrets = application_and_secrets(application.client_id)
 
     expected = ClientSecret.objects.filter(application=application, revoked_at__isnull=True).order_by("pk")
-    loaded = sorted(request.unrevoked_secrets, key=lambda secret: secret.pk)
+    loaded = sorted(secrets, key=lambda secret: secret.pk)
     assert [secret.pk for secret in loaded] == [secret.pk for secret in expected] != []
     assert revoked.pk not in [secret.pk for secret in loaded]
     for got, want in zip(loaded, expected, strict=True):
@@ -55,18 +46,14 @@ def test_the_grants_application_load_brings_its_unrevoked_secrets_in_the_same_qu
 
 def test_an_application_without_unrevoked_secrets_loads_with_none(application):
     ClientSecret.objects.filter(application=application).update(revoked_at=timezone.now())
-    request = Request("https://testserver/oauth/token")
-    request.client = None
 
-    assert ApplicationValidator()._load_application(application.client_id, request).pk == application.pk
-    assert request.unrevoked_secrets == []
+    loaded, secrets = application_and_secrets(application.client_id)
+
+    assert loaded.pk == application.pk and secrets == []
 
 
 def test_an_unknown_client_id_loads_nothing(db):
-    request = Request("https://testserver/oauth/token")
-    request.client = None
-
-    assert ApplicationValidator()._load_application("no-such-client", request) is None
+    assert application_and_secrets("no-such-client") is None
 
 
 def make_token(application, raw, **fields):

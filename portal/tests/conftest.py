@@ -1,9 +1,9 @@
 import pytest
 
 from portal.actors import Actor
-from portal.members import create_invitation
 from portal.models import Membership
 from portal.selectors import members_of
+from portal.services import create_invitation
 from portal.tests.factories import MembershipFactory
 
 

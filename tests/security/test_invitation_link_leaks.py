@@ -11,8 +11,8 @@ from django.conf import settings
 from django.test import Client
 
 from portal.actors import Actor
-from portal.members import create_invitation
 from portal.models import Invitation
+from portal.services import create_invitation
 from portal.tests.factories import PASSWORD
 from portal.tests.helpers import form_token_of, invitation_link_of
 from portal.tests.storage import everything_stored

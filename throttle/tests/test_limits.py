@@ -15,7 +15,7 @@ LIMIT = limits.Limit("test", "TEST")
 
 
 @pytest.fixture(autouse=True)
-def test_limit(settings):
+def limit_under_test(settings):
     settings.FAILURE_LIMITS = {**settings.FAILURE_LIMITS, "TEST": (3, 60)}
 
 
@@ -43,7 +43,8 @@ def test_the_count_th_failure_reports_the_limit_reached_once(frozen_time, counte
     for _ in range(3):
         reached.append(limits.attempt([(LIMIT, "s")]).failed())
 
-    assert reached == [[], [], [LIMIT]]
+    assert [failure.reached for failure in reached] == [[], [], [LIMIT]]
+    assert [failure.wait for failure in reached] == [0, 0, 0]
     assert limits.attempt([(LIMIT, "s")]).wait == 60
 
 
@@ -75,7 +76,7 @@ def test_expired_counters_are_purged_and_live_ones_kept(frozen_time, monkeypatch
     frozen_time[0] += 61
     fail("live")
 
-    assert limits.purge_expired() == 10
+    assert limits.DatabaseStore().purge(now=limits.clock()) == 10
     assert list(FailureCounter.objects.values_list("failures", flat=True)) == [1]
 
 
