@@ -6,15 +6,9 @@ from rest_framework import serializers
 from api import examples
 from api.models import Credential
 from api.verifiable_credentials import CREDENTIAL_TYPE, CREDENTIALS_CONTEXTS, validate_verifiable_credential
+from applications.lifetimes import EXPIRES_IN_DAYS, KEEP_CURRENT_FOR, token_lifetime_choices
 from applications.models import Application, ClientSecret
-from applications.services import (
-    DEFAULT_KEEP_CURRENT_FOR,
-    DESCRIPTION_MAX_LENGTH,
-    EXPIRES_IN_DAYS_MAX,
-    KEEP_CURRENT_FOR_MAX,
-    NAME_MAX_LENGTH,
-    token_lifetime_choices,
-)
+from applications.services import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 from portal.models import Organization
 
 _STRING_OR_OBJECT_WITH_ID = {
@@ -160,33 +154,27 @@ class ApplicationUpdateSerializer(StrictInputMixin, serializers.Serializer):
         return value
 
 
-def _optional_whole_number(source: str, *, low: int, high: int, default, help_text: str):
-    """A whole number in [low, high], or null; `default` when the field is left out."""
+def _period(source: str, period, *, help_text: str):
+    """A lifetimes.Period: a whole number in its limits, or null for until revoked; its default when left out."""
     return serializers.IntegerField(
         source=source,
-        min_value=low,
-        max_value=high,
+        min_value=period.low,
+        max_value=period.high,
         allow_null=True,
         required=False,
-        default=default,
+        default=period.default,
         help_text=help_text,
     )
 
 
 class SecretCreateSerializer(StrictInputMixin, serializers.Serializer):
-    keepCurrentFor = _optional_whole_number(
+    keepCurrentFor = _period(
         "keep_current_for",
-        low=0,
-        high=KEEP_CURRENT_FOR_MAX,
-        default=DEFAULT_KEEP_CURRENT_FOR,
+        KEEP_CURRENT_FOR,
         help_text="Seconds the current live secret keeps working (0: it stops now; null: until revoked).",
     )
-    expiresInDays = _optional_whole_number(
-        "expires_in_days",
-        low=1,
-        high=EXPIRES_IN_DAYS_MAX,
-        default=None,
-        help_text="Days the new secret lives (null: until revoked).",
+    expiresInDays = _period(
+        "expires_in_days", EXPIRES_IN_DAYS, help_text="Days the new secret lives (null: until revoked)."
     )
 
     def to_internal_value(self, data):

@@ -11,6 +11,7 @@ from oauth2_provider.settings import oauth2_settings
 from applications import scopes as catalog
 from applications.audit import record_event
 from applications.identifiers import generate_client_secret
+from applications.lifetimes import EXPIRES_IN_DAYS, KEEP_CURRENT_FOR, token_lifetime_choices
 from applications.models import Application, AuditEvent, ClientSecret
 from applications.selectors import live_secrets_query
 from portal import form_tokens
@@ -23,15 +24,6 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 # Contract §6: how many secrets may be live at once (the current one and its successor).
 MAX_LIVE_SECRETS = 2
-DEFAULT_KEEP_CURRENT_FOR = 86400
-KEEP_CURRENT_FOR_MAX = 604800
-EXPIRES_IN_DAYS_MAX = 730
-TOKEN_LIFETIMES = (300, 900, 3600, 43200, 86400)
-
-
-def token_lifetime_choices() -> list[int]:
-    """The lifetimes an application may have: the contract's five and the server's default."""
-    return sorted({*TOKEN_LIFETIMES, oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS})
 
 
 class SecretLimitReached(Exception):
@@ -91,8 +83,8 @@ def _clean_keep_current_for(keep_current_for) -> int | None:
     return _whole_number_or_none(
         keep_current_for,
         field="keep_current_for",
-        low=0,
-        high=KEEP_CURRENT_FOR_MAX,
+        low=KEEP_CURRENT_FOR.low,
+        high=KEEP_CURRENT_FOR.high,
         unit="seconds",
         none_means="until revoked",
     )
@@ -100,7 +92,12 @@ def _clean_keep_current_for(keep_current_for) -> int | None:
 
 def _expiry(expires_in_days, now):
     days = _whole_number_or_none(
-        expires_in_days, field="expires_in_days", low=1, high=EXPIRES_IN_DAYS_MAX, unit="days", none_means="never"
+        expires_in_days,
+        field="expires_in_days",
+        low=EXPIRES_IN_DAYS.low,
+        high=EXPIRES_IN_DAYS.high,
+        unit="days",
+        none_means="never",
     )
     return None if days is None else now + timedelta(days=days)
 
@@ -134,7 +131,7 @@ def create_application(
     scopes,
     actor: Actor,
     form_token: str | None = None,
-    expires_in_days: int | None = None,
+    expires_in_days: int | None = EXPIRES_IN_DAYS.default,
     token_lifetime: int | None = None,
 ) -> tuple[Application, str]:
     """Create an Application and its first secret; the plaintext is returned here once and stored only as a hash.
@@ -220,8 +217,8 @@ def rotate_secret(
     *,
     application: Application,
     actor: Actor,
-    keep_current_for: int | None = DEFAULT_KEEP_CURRENT_FOR,
-    expires_in_days: int | None = None,
+    keep_current_for: int | None = KEEP_CURRENT_FOR.default,
+    expires_in_days: int | None = EXPIRES_IN_DAYS.default,
     form_token: str | None = None,
 ) -> tuple[ClientSecret, str]:
     """Generate a new secret; the current live one stops working after `keep_current_for` seconds (None: never).
