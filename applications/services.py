@@ -22,7 +22,8 @@ DESCRIPTION_MAX_LENGTH = 1000
 # "Last used" is for people; writing it more often than this would cost every request a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
-# Contract §6: how many secrets may be live at once (the current one and its successor).
+# Contract §6: an application holds one or two live secrets (the current one and its successor).
+MIN_LIVE_SECRETS = 1
 MAX_LIVE_SECRETS = 2
 
 
@@ -282,7 +283,7 @@ def revoke_secret(*, secret: ClientSecret, actor: Actor, revoke_tokens: bool = T
     secret = next((candidate for candidate in live if candidate.pk == secret.pk), None)
     if secret is None:
         raise ClientSecret.DoesNotExist("The secret is no longer live.")
-    if len(live) == 1:
+    if len(live) <= MIN_LIVE_SECRETS:
         raise LastLiveSecret()
     secret.revoked_at = now
     secret.save(update_fields=["revoked_at"])
