@@ -154,7 +154,7 @@ class Conflict(APIException):
 
 
 @schema.application_secrets
-class SecretListApi(OrganizationScopedApi):
+class SecretCreateApi(OrganizationScopedApi):
     scope_resource = "applications"
     # Generating a secret changes its application: update:applications, as the contract says.
     scope_actions = {"POST": "update"}
