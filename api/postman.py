@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from api import examples
 from api.permissions import scope_for
+from applications.lifetimes import EXPIRES_IN_DAYS, KEEP_CURRENT_FOR
 
 FILENAME = "integrations-portal.postman_collection.json"
 SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
@@ -218,7 +219,7 @@ OPERATIONS: tuple[tuple[str, tuple[Operation, ...]], ...] = (
                 "until revoked). Skipped while APPLICATION_TO_ROTATE is empty, so a run never rotates a secret "
                 "nobody asked for. Put the new secret in CLIENT_SECRET before the old one stops working.",
                 201,
-                body=_json_body({"keepCurrentFor": 86400, "expiresInDays": None}),
+                body=_json_body({"keepCurrentFor": KEEP_CURRENT_FOR.default, "expiresInDays": EXPIRES_IN_DAYS.default}),
                 needs=("APPLICATION_TO_ROTATE",),
                 tests='pm.test("is a new identifiable secret", function () {\n'
                 "    pm.expect(pm.response.json().clientSecret).to.match(/^ipcs_[0-9A-Za-z]{49}$/);\n"

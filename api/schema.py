@@ -28,6 +28,7 @@ from api.serializers import (
     SecretCreateSerializer,
 )
 from applications import scopes as catalog
+from applications.lifetimes import KEEP_CURRENT_FOR
 from applications.services import LastLiveSecret, SecretLimitReached
 from portal.actors import ScopeEscalation
 
@@ -363,10 +364,10 @@ application_secrets = extend_schema_view(
         operation_id="applications_secrets_create",
         summary="Generate a new client secret",
         description="Rotation without downtime: the new secret is in this answer once (`Cache-Control: no-store`); "
-        "the current live secret keeps working for `keepCurrentFor` seconds (default 86400; 0: it stops now; "
-        "null: until revoked), never longer than its own expiry, and the tokens it issued live out their "
-        "lifetime. An application may rotate its own secret, or that of an application whose scopes are all "
-        "among its own; any other is 403.",
+        f"the current live secret keeps working for `keepCurrentFor` seconds (default {KEEP_CURRENT_FOR.default}; "
+        "0: it stops now; null: until revoked), never longer than its own expiry, and the tokens it issued live "
+        "out their lifetime. An application may rotate its own secret, or that of an application whose scopes "
+        "are all among its own; any other is 403.",
         request=SecretCreateSerializer,
         responses={
             201: NewSecretSerializer,
@@ -377,7 +378,7 @@ application_secrets = extend_schema_view(
         examples=[
             OpenApiExample(
                 "Keep the current secret for a day, the new one for 90 days",
-                value={"keepCurrentFor": 86400, "expiresInDays": 90},
+                value={"keepCurrentFor": KEEP_CURRENT_FOR.default, "expiresInDays": 90},
                 request_only=True,
             ),
             OpenApiExample(

@@ -1,21 +1,72 @@
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from functools import cached_property
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api import examples
 from api.models import Credential
+from api.renderers import RawJSON
 from api.verifiable_credentials import CREDENTIAL_TYPE, CREDENTIALS_CONTEXTS, validate_verifiable_credential
+from applications.lifetimes import EXPIRES_IN_DAYS, KEEP_CURRENT_FOR, token_lifetime_choices
 from applications.models import Application, ClientSecret
-from applications.services import (
-    DEFAULT_KEEP_CURRENT_FOR,
-    DESCRIPTION_MAX_LENGTH,
-    EXPIRES_IN_DAYS_MAX,
-    KEEP_CURRENT_FOR_MAX,
-    NAME_MAX_LENGTH,
-    token_lifetime_choices,
-)
+from applications.services import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 from portal.models import Organization
+
+
+class DateTimeField(serializers.DateTimeField):
+    """Every time the API writes: ISO 8601 in the current time zone, UTC as "Z" (DRF's default output).
+
+    writer() is to_representation with the time zone looked up once, for a page of rows.
+    """
+
+    def writer(self) -> Callable[[datetime], str]:
+        zone = self.default_timezone()
+
+        def write(value: datetime) -> str:
+            text = value.astimezone(zone).isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+        return write
+
+    def to_representation(self, value):
+        return self.writer()(value)
+
+
+class PlainRows:
+    """A serializer's representation of many objects read as plain values, one per source in `sources`.
+
+    The names, their order and each value's output are the serializer's fields'; only the model
+    instances and DRF's per-object work are left out. A JSONField's value is the JSON text the
+    database holds, embedded as it is.
+    """
+
+    def __init__(self, serializer_class, sources: Sequence[str]):
+        self.serializer_class = serializer_class
+        self.sources = list(sources)
+
+    @cached_property
+    def fields(self):
+        # On first use: a serializer's fields need the app registry.
+        fields = self.serializer_class().fields.items()
+        return [(name, self.sources.index(field.source), field) for name, field in fields]
+
+    def __call__(self, rows) -> list[dict]:
+        writers = [(name, index, _plain_writer(field)) for name, index, field in self.fields]
+        return [
+            {name: None if (value := row[index]) is None else write(value) for name, index, write in writers}
+            for row in rows
+        ]
+
+
+def _plain_writer(field) -> Callable:
+    if isinstance(field, DateTimeField):
+        return field.writer()
+    if isinstance(field, serializers.JSONField):
+        return RawJSON
+    return field.to_representation
+
 
 _STRING_OR_OBJECT_WITH_ID = {
     "oneOf": [
@@ -79,7 +130,7 @@ class StrictInputMixin:
 class CredentialSerializer(StrictInputMixin, serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     verifiableCredential = VerifiableCredentialField(source="document")
-    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    createdAt = DateTimeField(source="created_at", read_only=True)
 
     class Meta:
         model = Credential
@@ -98,8 +149,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     clientId = serializers.CharField(source="client_id", read_only=True)
     scopes = serializers.ListField(source="scope_list", child=serializers.CharField(), read_only=True)
-    createdAt = serializers.DateTimeField(source="created", read_only=True)
-    lastUsedAt = serializers.DateTimeField(source="last_used_at", read_only=True, allow_null=True)
+    createdAt = DateTimeField(source="created", read_only=True)
+    lastUsedAt = DateTimeField(source="last_used_at", read_only=True, allow_null=True)
 
     class Meta:
         model = Application
@@ -114,9 +165,9 @@ class SecretSerializer(serializers.ModelSerializer):
     hint = serializers.SerializerMethodField(
         help_text="The secret's last 4 characters; null for secrets issued before hints were kept."
     )
-    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
-    expiresAt = serializers.DateTimeField(source="expires_at", read_only=True, allow_null=True)
-    lastUsedAt = serializers.DateTimeField(source="last_used_at", read_only=True, allow_null=True)
+    createdAt = DateTimeField(source="created_at", read_only=True)
+    expiresAt = DateTimeField(source="expires_at", read_only=True, allow_null=True)
+    lastUsedAt = DateTimeField(source="last_used_at", read_only=True, allow_null=True)
 
     class Meta:
         model = ClientSecret
@@ -160,33 +211,27 @@ class ApplicationUpdateSerializer(StrictInputMixin, serializers.Serializer):
         return value
 
 
-def _optional_whole_number(source: str, *, low: int, high: int, default, help_text: str):
-    """A whole number in [low, high], or null; `default` when the field is left out."""
+def _period(source: str, period, *, help_text: str):
+    """A lifetimes.Period: a whole number in its limits, or null for until revoked; its default when left out."""
     return serializers.IntegerField(
         source=source,
-        min_value=low,
-        max_value=high,
+        min_value=period.low,
+        max_value=period.high,
         allow_null=True,
         required=False,
-        default=default,
+        default=period.default,
         help_text=help_text,
     )
 
 
 class SecretCreateSerializer(StrictInputMixin, serializers.Serializer):
-    keepCurrentFor = _optional_whole_number(
+    keepCurrentFor = _period(
         "keep_current_for",
-        low=0,
-        high=KEEP_CURRENT_FOR_MAX,
-        default=DEFAULT_KEEP_CURRENT_FOR,
+        KEEP_CURRENT_FOR,
         help_text="Seconds the current live secret keeps working (0: it stops now; null: until revoked).",
     )
-    expiresInDays = _optional_whole_number(
-        "expires_in_days",
-        low=1,
-        high=EXPIRES_IN_DAYS_MAX,
-        default=None,
-        help_text="Days the new secret lives (null: until revoked).",
+    expiresInDays = _period(
+        "expires_in_days", EXPIRES_IN_DAYS, help_text="Days the new secret lives (null: until revoked)."
     )
 
     def to_internal_value(self, data):
@@ -208,8 +253,8 @@ class NewSecretSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     clientSecret = serializers.CharField(read_only=True)
     hint = serializers.CharField(read_only=True)
-    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
-    expiresAt = serializers.DateTimeField(source="expires_at", read_only=True, allow_null=True)
+    createdAt = DateTimeField(source="created_at", read_only=True)
+    expiresAt = DateTimeField(source="expires_at", read_only=True, allow_null=True)
 
     class Meta:
         model = ClientSecret
@@ -219,7 +264,7 @@ class NewSecretSerializer(serializers.ModelSerializer):
 
 class OrganizationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    createdAt = DateTimeField(source="created_at", read_only=True)
 
     class Meta:
         model = Organization

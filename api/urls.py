@@ -15,7 +15,7 @@ urlpatterns = [
     path("credentials/<uuid:public_id>", views.CredentialDetailApi.as_view(), name="credential"),
     path("applications", views.ApplicationListApi.as_view(), name="applications"),
     path("applications/<uuid:public_id>", views.ApplicationDetailApi.as_view(), name="application"),
-    path("applications/<uuid:public_id>/secrets", views.SecretListApi.as_view(), name="application-secrets"),
+    path("applications/<uuid:public_id>/secrets", views.SecretCreateApi.as_view(), name="application-secrets"),
     path(
         "applications/<uuid:public_id>/secrets/<uuid:secret_id>",
         views.SecretDetailApi.as_view(),

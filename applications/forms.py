@@ -2,52 +2,43 @@ from django import forms
 from oauth2_provider.settings import oauth2_settings
 
 from applications import scopes as catalog
-from applications.services import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, token_lifetime_choices
+from applications.lifetimes import EXPIRES_IN_DAYS, KEEP_CURRENT_FOR, token_lifetime_choices, token_lifetime_label
+from applications.services import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 from portal.form_tokens import form_token_field
 
 _EXPIRED = "This form is incomplete or has expired: open New Application again."
 _SECRET_FORM_EXPIRED = "This form is incomplete or has expired: open Generate new secret again."
 
 
-_DURATIONS = {300: "5 minutes", 900: "15 minutes", 3600: "1 hour", 43200: "12 hours", 86400: "24 hours"}
-KEEP_CURRENT_FOR_CHOICES = [
-    ("0", "Stop it now"),
-    ("3600", "1 hour"),
-    ("86400", "24 hours"),
-    ("604800", "7 days"),
-    ("forever", "Until I revoke it"),
-]
-EXPIRES_IN_DAYS_CHOICES = [
-    ("never", "Never"),
-    ("30", "30 days"),
-    ("90", "90 days"),
-    ("180", "180 days"),
-    ("365", "365 days"),
-]
-
-
 def _token_lifetime_choices():
-    return [(value, _DURATIONS.get(value, f"{value} seconds")) for value in token_lifetime_choices()]
-
-
-def _int_or_none(value):
-    return None if value in ("never", "forever") else int(value)
+    return [(value, token_lifetime_label(value)) for value in token_lifetime_choices()]
 
 
 def _choice_error(field: str) -> dict:
     return {"invalid_choice": f"Choose one of the listed {field}.", "required": f"Choose one of the listed {field}."}
 
 
-class ExpiresInDaysField(forms.TypedChoiceField):
+class PeriodField(forms.TypedChoiceField):
+    """A lifetimes.Period as a list of its offered values, its default chosen."""
+
+    def __init__(self, period, *, noun: str, **kwargs):
+        super().__init__(
+            choices=period.form_choices(),
+            coerce=period.parse,
+            initial=period.spell(period.default),
+            error_messages=_choice_error(noun),
+            **kwargs,
+        )
+
+
+class ExpiresInDaysField(PeriodField):
     def __init__(self, **kwargs):
         super().__init__(
-            choices=EXPIRES_IN_DAYS_CHOICES,
-            coerce=_int_or_none,
-            initial="never",
+            EXPIRES_IN_DAYS,
+            noun="expiry periods",
             required=False,
             empty_value=None,
             label="Secret expires after",
-            error_messages=_choice_error("expiry periods"),
             **kwargs,
         )
 
@@ -105,13 +96,11 @@ class NewApplicationForm(ApplicationForm):
 
 
 class RotateSecretForm(forms.Form):
-    keep_current_for = forms.TypedChoiceField(
-        choices=KEEP_CURRENT_FOR_CHOICES,
-        coerce=_int_or_none,
-        initial="86400",
+    keep_current_for = PeriodField(
+        KEEP_CURRENT_FOR,
+        noun="periods",
         label="Keep the current secret working for",
         help_text="Deployments switch to the new secret meanwhile; tokens it already issued live out their lifetime.",
-        error_messages=_choice_error("periods"),
     )
     expires_in_days = ExpiresInDaysField()
     form_token = form_token_field(expired=_SECRET_FORM_EXPIRED)

@@ -11,6 +11,7 @@ from oauth2_provider.settings import oauth2_settings
 from applications import scopes as catalog
 from applications.audit import record_event
 from applications.identifiers import generate_client_secret
+from applications.lifetimes import EXPIRES_IN_DAYS, KEEP_CURRENT_FOR, token_lifetime_choices
 from applications.models import Application, AuditEvent, ClientSecret
 from applications.selectors import live_secrets_query
 from portal import form_tokens
@@ -23,17 +24,9 @@ NAME_TAKEN = "An application with this name already exists in the organization."
 # "Last used" is for people; writing it more often than this would cost every request a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
-# Contract §6: how many secrets may be live at once (the current one and its successor).
+# Contract §6: an application holds one or two live secrets (the current one and its successor).
+MIN_LIVE_SECRETS = 1
 MAX_LIVE_SECRETS = 2
-DEFAULT_KEEP_CURRENT_FOR = 86400
-KEEP_CURRENT_FOR_MAX = 604800
-EXPIRES_IN_DAYS_MAX = 730
-TOKEN_LIFETIMES = (300, 900, 3600, 43200, 86400)
-
-
-def token_lifetime_choices() -> list[int]:
-    """The lifetimes an application may have: the contract's five and the server's default."""
-    return sorted({*TOKEN_LIFETIMES, oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS})
 
 
 class SecretLimitReached(Exception):
@@ -94,8 +87,8 @@ def _clean_keep_current_for(keep_current_for) -> int | None:
     return _whole_number_or_none(
         keep_current_for,
         field="keep_current_for",
-        low=0,
-        high=KEEP_CURRENT_FOR_MAX,
+        low=KEEP_CURRENT_FOR.low,
+        high=KEEP_CURRENT_FOR.high,
         unit="seconds",
         none_means="until revoked",
     )
@@ -103,7 +96,12 @@ def _clean_keep_current_for(keep_current_for) -> int | None:
 
 def _expiry(expires_in_days, now):
     days = _whole_number_or_none(
-        expires_in_days, field="expires_in_days", low=1, high=EXPIRES_IN_DAYS_MAX, unit="days", none_means="never"
+        expires_in_days,
+        field="expires_in_days",
+        low=EXPIRES_IN_DAYS.low,
+        high=EXPIRES_IN_DAYS.high,
+        unit="days",
+        none_means="never",
     )
     return None if days is None else now + timedelta(days=days)
 
@@ -137,7 +135,7 @@ def create_application(
     scopes,
     actor: Actor,
     form_token: str | None = None,
-    expires_in_days: int | None = None,
+    expires_in_days: int | None = EXPIRES_IN_DAYS.default,
     token_lifetime: int | None = None,
 ) -> tuple[Application, str]:
     """Create an Application and its first secret; the plaintext is returned here once and stored only as a hash.
@@ -225,8 +223,8 @@ def rotate_secret(
     *,
     application: Application,
     actor: Actor,
-    keep_current_for: int | None = DEFAULT_KEEP_CURRENT_FOR,
-    expires_in_days: int | None = None,
+    keep_current_for: int | None = KEEP_CURRENT_FOR.default,
+    expires_in_days: int | None = EXPIRES_IN_DAYS.default,
     form_token: str | None = None,
 ) -> tuple[ClientSecret, str]:
     """Generate a new secret; the current live one stops working after `keep_current_for` seconds (None: never).
@@ -294,7 +292,7 @@ def revoke_secret(*, secret: ClientSecret, actor: Actor, revoke_tokens: bool = T
     if secret is None:
         raise ClientSecret.DoesNotExist("The secret is revoked already.")
     live = [candidate for candidate in candidates if candidate.is_live(now)]
-    if live == [secret]:
+    if secret in live and len(live) <= MIN_LIVE_SECRETS:
         raise LastLiveSecret()
     secret.revoked_at = now
     secret.save(update_fields=["revoked_at"])

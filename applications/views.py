@@ -24,6 +24,7 @@ from applications.selectors import (
 )
 from applications.services import (
     MAX_LIVE_SECRETS,
+    MIN_LIVE_SECRETS,
     LastLiveSecret,
     SecretLimitReached,
     create_application,
@@ -36,6 +37,10 @@ from portal.actors import Actor
 from portal.decorators import admins_only, member_required, one_time_form
 from portal.origin import public_origin
 from portal.selectors import member_events_for
+
+# History records a page shows, newest first: an application's own on its view page, the organization's on Activity.
+APPLICATION_EVENTS_SHOWN = 50
+ACTIVITY_EVENTS_SHOWN = 200
 
 
 def _administered_application(request, public_id) -> Application:
@@ -150,7 +155,7 @@ def detail_view(request, public_id):
         "secrets": secrets,
         "secret_limit_reached": len(application.live_secrets) >= MAX_LIVE_SECRETS,
         "scopes": _described_scopes(application),
-        "events": audit_events_for_application(application)[:50],
+        "events": audit_events_for_application(application)[:APPLICATION_EVENTS_SHOWN],
     }
     return render(request, "applications/detail.html", context)
 
@@ -208,7 +213,7 @@ def revoke_secret_view(request, public_id, secret_id):
     secret = get_unrevoked_secret(application=application, public_id=secret_id)
     expired = not secret.is_live()
     # The service's own refusal, said before the admin confirms.
-    refusal = str(LastLiveSecret()) if not expired and len(application.live_secrets) < 2 else None
+    refusal = str(LastLiveSecret()) if not expired and len(application.live_secrets) <= MIN_LIVE_SECRETS else None
     form = RevokeSecretForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -235,6 +240,7 @@ def revoke_secret_view(request, public_id, secret_id):
 def activity_view(request):
     organization = request.membership.organization
     # Applications' records and members' records, in one timeline.
-    merged = [*audit_events_for(organization)[:200], *member_events_for(organization)[:200]]
-    events = sorted(merged, key=lambda event: event.created_at, reverse=True)[:200]
+    shown = ACTIVITY_EVENTS_SHOWN
+    merged = [*audit_events_for(organization)[:shown], *member_events_for(organization)[:shown]]
+    events = sorted(merged, key=lambda event: event.created_at, reverse=True)[:shown]
     return render(request, "applications/activity.html", {"events": events})

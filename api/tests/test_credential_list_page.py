@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.utils import timezone
+from rest_framework.fields import DateTimeField as DrfDateTimeField
 from rest_framework.renderers import JSONRenderer as DrfJSONRenderer
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -25,6 +26,7 @@ def expected_page(organization, *, page: int, size: int, query: str) -> dict:
     pages = max(1, -(-count // size))
     base = ORIGIN + (f"?{query}" if query else "")
 
+    results = json.loads(json.dumps(CredentialSerializer(rows[(page - 1) * size : page * size], many=True).data))
     previous = None
     if page > 1:
         previous = remove_query_param(base, "page") if page == 2 else replace_query_param(base, "page", page - 1)
@@ -32,7 +34,11 @@ def expected_page(organization, *, page: int, size: int, query: str) -> dict:
         "count": count,
         "next": replace_query_param(base, "page", page + 1) if page < pages else None,
         "previous": previous,
-        "results": json.loads(json.dumps(CredentialSerializer(rows[(page - 1) * size : page * size], many=True).data)),
+        "results": [
+            # createdAt as DRF's own DateTimeField writes it, not the API's copy of it.
+            {**item, "createdAt": DrfDateTimeField().to_representation(row.created_at)}
+            for row, item in zip(rows[(page - 1) * size : page * size], results, strict=True)
+        ],
     }
 
 
@@ -71,6 +77,14 @@ def test_a_page_is_what_drf_would_answer(client, full_token, credentials, query,
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response.json() == expected_page(credentials, page=page, size=size if size != 45 else 100, query=query)
+
+
+def test_a_page_in_another_time_zone_is_what_drf_would_answer(client, full_token, credentials, settings):
+    settings.TIME_ZONE = "America/St_Johns"
+    response = client.get("/api/credentials?page=2", **bearer(full_token))
+
+    assert response.json() == expected_page(credentials, page=2, size=20, query="page=2")
+    assert response.json()["results"][0]["createdAt"].endswith(("-03:30", "-02:30"))
 
 
 def test_text_that_is_not_javascript_never_appears_raw(client, full_token, credentials):

@@ -1,4 +1,7 @@
-"""Lean reads for the hot paths: the token endpoint's application load, the API's bearer check and introspection."""
+"""Lean reads for the hot paths: the token endpoint's application load, the API's bearer check and introspection.
+
+RowQuery, the house's one compile-once read, serves the API's credential list too.
+"""
 
 import hashlib
 import re
@@ -11,7 +14,7 @@ from portal.models import Organization
 
 
 class RowQuery:
-    """One hand-written SELECT by a unique key whose row becomes model instances, converted as the ORM would.
+    """One hand-written SELECT whose rows become model instances, or plain values, converted as the ORM would.
 
     The ORM compiles a query anew on every call, and on the token endpoint and every API
     request that compiling cost more than the query itself. The SQL and the value converters
@@ -19,15 +22,27 @@ class RowQuery:
     every call, so nothing about a token or an application is remembered between requests.
     """
 
-    def __init__(self, parts, tail):
+    def __init__(self, parts, tail, *, raw=None):
         # parts: (model, table alias, attnames to load or None for all); tail: FROM/WHERE with
-        # {alias.attname} placeholders for quoted columns and {alias} for quoted tables.
+        # {alias.attname} placeholders for quoted columns and {alias} for quoted tables; raw: name →
+        # SQL in the same placeholders, selected after the fields and given as the database gives it.
         self.parts = [
             (model, alias, [f for f in model._meta.concrete_fields if attnames is None or f.attname in attnames])
             for model, alias, attnames in parts
         ]
         self.tail = tail
+        self.raw = raw or {}
+        # Which columns of a row make each part's instance.
+        self.slices, start = [], 0
+        for model, _, fields in self.parts:
+            self.slices.append((model, [f.attname for f in fields], start, start + len(fields)))
+            start += len(fields)
         self.compiled = {}
+
+    @property
+    def columns(self) -> list[str]:
+        """What each value of a values() row is: the fields' attnames in the order of `parts`, then raw's names."""
+        return [*(f.attname for _, _, fields in self.parts for f in fields), *self.raw]
 
     def _compile(self, using):
         connection = connections[using]
@@ -37,47 +52,59 @@ class RowQuery:
             names[alias] = f"{qn(model._meta.db_table)} {qn(alias)}"
             for f in model._meta.concrete_fields:
                 names[f"{alias}.{f.attname}"] = f"{qn(alias)}.{qn(f.column)}"
-        columns, converters, slices = [], [], []
-        for model, alias, fields in self.parts:
-            slices.append((model, [f.attname for f in fields], len(columns), len(columns) + len(fields)))
+
+        def expand(sql):
+            return re.sub(r"\{([\w.]+)\}", lambda m: names[m.group(1)], sql)
+
+        columns, converters = [], []
+        for _, alias, fields in self.parts:
             for f in fields:
                 col = f.get_col(alias)
                 steps = [(c, col) for c in [*connection.ops.get_db_converters(col), *f.get_db_converters(connection)]]
                 if steps:  # most columns need none: only those with converters are visited per row
                     converters.append((len(columns), steps))
                 columns.append(names[f"{alias}.{f.attname}"])
-        sql = f"SELECT {', '.join(columns)} " + re.sub(r"\{([\w.]+)\}", lambda m: names[m.group(1)], self.tail)
-        self.compiled[using] = (sql, (converters, slices))
+        columns.extend(expand(sql) for sql in self.raw.values())
+        self.compiled[using] = (f"SELECT {', '.join(columns)} {expand(self.tail)}", converters)
         return self.compiled[using]
 
     def fetch(self, *params):
         """The instances of the one matching row, in the order of `parts`; None when no row matches."""
-        rows = self._execute(params, many=False)
-        return rows[0] if rows else None
+        using, rows = self._rows(params, many=False)
+        return self._instances(using, rows[0]) if rows else None
 
     def fetch_all(self, *params):
         """The instances of every matching row, each a list in the order of `parts`."""
-        return self._execute(params, many=True)
+        using, rows = self._rows(params, many=True)
+        return [self._instances(using, row) for row in rows]
 
-    def _execute(self, params, *, many):
+    def values(self, *params) -> list:
+        """Every matching row as plain values, in the order of `columns`."""
+        return self._rows(params, many=True)[1]
+
+    def _rows(self, params, *, many):
         using = router.db_for_read(self.parts[0][0])
-        sql, layout = self.compiled.get(using) or self._compile(using)
+        sql, converters = self.compiled.get(using) or self._compile(using)
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall() if many else [row for row in [cursor.fetchone()] if row is not None]
-        return [self._instances(using, connection, layout, row) for row in rows]
+        if converters:
+            rows = [_converted(row, converters, connection) for row in rows]
+        return using, rows
 
-    @staticmethod
-    def _instances(using, connection, layout, row):
-        converters, slices = layout
-        values = list(row)
-        for index, steps in converters:
-            value = values[index]
-            for convert, col in steps:
-                value = convert(value, col, connection)
-            values[index] = value
-        return [model.from_db(using, attnames, values[start:end]) for model, attnames, start, end in slices]
+    def _instances(self, using, row):
+        return [model.from_db(using, attnames, row[start:end]) for model, attnames, start, end in self.slices]
+
+
+def _converted(row, converters, connection) -> list:
+    values = list(row)
+    for index, steps in converters:
+        value = values[index]
+        for convert, col in steps:
+            value = convert(value, col, connection)
+        values[index] = value
+    return values
 
 
 # A client and its unrevoked secrets in one query, on the client ID's and the foreign key's indexes:

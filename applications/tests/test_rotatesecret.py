@@ -66,6 +66,15 @@ def test_plain_output_names_the_secret_and_says_it_is_shown_once(make_applicatio
     assert [row.expires_at for row in ClientSecret.objects.all()] == [None, None]
 
 
+def test_expires_in_days_never_is_spelled_as_in_the_portals_form(make_application):
+    make_application()
+    result = json.loads(
+        run("--organization", "acme-corp", "--application", "Nightly sync", "--expires-in-days", "never", "--json")
+    )
+    assert result["expires_at"] is None
+    assert ClientSecret.objects.get(public_id=result["secret_id"]).expires_at is None
+
+
 def test_two_live_secrets_exit_non_zero_print_no_secret_and_change_nothing(make_application):
     application, _ = make_application()
     rotate_secret(application=application, actor=COMMAND_LINE)
@@ -90,6 +99,14 @@ def test_two_live_secrets_exit_non_zero_print_no_secret_and_change_nothing(make_
             "keep_current_for",
         ),
         (["--organization", "acme-corp", "--application", "Nightly sync", "--expires-in-days", "0"], "expires_in_days"),
+        (
+            ["--organization", "acme-corp", "--application", "Nightly sync", "--keep-current-for", "soon"],
+            "invalid keep_current_for value: 'soon'",
+        ),
+        (
+            ["--organization", "acme-corp", "--application", "Nightly sync", "--expires-in-days", "forever"],
+            "invalid expires_in_days value: 'forever'",
+        ),
     ],
 )
 def test_errors_exit_non_zero_and_change_nothing(make_application, args, message):

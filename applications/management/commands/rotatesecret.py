@@ -2,17 +2,22 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
+from applications.lifetimes import EXPIRES_IN_DAYS, KEEP_CURRENT_FOR
 from applications.management import secret_output as output
 from applications.models import Application
 from applications.selectors import applications_for
-from applications.services import DEFAULT_KEEP_CURRENT_FOR, SecretLimitReached, rotate_secret
+from applications.services import SecretLimitReached, rotate_secret
 from portal.actors import COMMAND_LINE
 from portal.management.arguments import add_organization_argument
 
 
-def _keep_current_for(value: str) -> int | None:
-    # "forever" as the portal's choice: the current secret works until it is revoked.
-    return None if value == "forever" else int(value)
+# Spelled as in the portal's form. Named for argparse's error: "invalid keep_current_for value: 'x'".
+def keep_current_for(value: str) -> int | None:
+    return KEEP_CURRENT_FOR.parse(value)
+
+
+def expires_in_days(value: str) -> int | None:
+    return EXPIRES_IN_DAYS.parse(value)
 
 
 class Command(BaseCommand):
@@ -26,13 +31,19 @@ class Command(BaseCommand):
         parser.add_argument("--application", required=True, help="The application's name or client ID.")
         parser.add_argument(
             "--keep-current-for",
-            type=_keep_current_for,
-            default=DEFAULT_KEEP_CURRENT_FOR,
+            type=keep_current_for,
+            default=KEEP_CURRENT_FOR.default,
             metavar="SECONDS",
-            help="Seconds the current secret keeps working (0: it stops now; 'forever': until revoked; "
-            f"default {DEFAULT_KEEP_CURRENT_FOR}).",
+            help=f"Seconds the current secret keeps working (0: it stops now; '{KEEP_CURRENT_FOR.until_revoked}': "
+            f"until revoked; default {KEEP_CURRENT_FOR.default}).",
         )
-        parser.add_argument("--expires-in-days", type=int, default=None, metavar="N", help="Days the new secret lives.")
+        parser.add_argument(
+            "--expires-in-days",
+            type=expires_in_days,
+            default=EXPIRES_IN_DAYS.default,
+            metavar="N",
+            help=f"Days the new secret lives (default '{EXPIRES_IN_DAYS.until_revoked}': until revoked).",
+        )
         output.add_output_arguments(parser)
 
     def handle(self, *args, organization, application, keep_current_for, expires_in_days, base_url, **options):
