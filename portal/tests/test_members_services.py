@@ -9,7 +9,7 @@ from portal.actors import COMMAND_LINE, Actor
 from portal.members import change_role, create_invitation, remove_member, revoke_invitation
 from portal.models import Invitation, MemberEvent, Membership
 from portal.tests.factories import MembershipFactory
-from portal.tests.helpers import at_once, signed_in, slow_down
+from portal.tests.helpers import at_once, hold_first_call, signed_in
 
 
 def test_members_and_other_organizations_admins_may_change_nothing(
@@ -64,12 +64,6 @@ def test_a_plain_member_removed_leaves_a_record_and_the_admins(admin_membership,
     )
 
 
-def _slow_admin_count(monkeypatch):
-    # Widens the window between reading how many admins remain and writing the change, so two
-    # requests without the lock would both see another admin and both go ahead.
-    slow_down(monkeypatch, members, "_admins_left")
-
-
 @pytest.mark.skipif(
     connection.vendor == "sqlite",
     reason="the suite's in-memory SQLite database is shared-cache: a second writer fails with 'table is locked' "
@@ -82,7 +76,9 @@ def test_two_admins_acting_on_each_other_at_once_leave_one_admin(organization, m
     first = MembershipFactory(organization=organization, role=Membership.Role.ADMIN)
     second = MembershipFactory(organization=organization, role=Membership.Role.ADMIN)
     clients = {first.pk: signed_in(first.user), second.pk: signed_in(second.user)}
-    _slow_admin_count(monkeypatch)
+    # The first to count the admins left is held there until the other request meets it: waiting for the
+    # organization's lock, or (without the lock) counting too, so that both would see another admin.
+    gate = hold_first_call(monkeypatch, members, "_admins_left")
 
     def act(actor, target):
         client = clients[actor.pk]
@@ -90,10 +86,10 @@ def test_two_admins_acting_on_each_other_at_once_leave_one_admin(organization, m
             return client.post(f"/organization/members/{target.public_id}/role/", {"role": "member"})
         return client.post(f"/organization/members/{target.public_id}/remove/")
 
-    responses = at_once(lambda: act(first, second), lambda: act(second, first))
+    responses = at_once(lambda: act(first, second), lambda: act(second, first), meanwhile=gate.overlap)
 
     admins = Membership.objects.filter(organization=organization, role=Membership.Role.ADMIN)
-    assert admins.count() == 1
+    assert admins.count() == 1, gate.met
     # The second to get the lock finds itself demoted or removed already: no longer an admin, it may not act.
     assert sorted(response.status_code for response in responses) == [302, 403]
     assert MemberEvent.objects.count() == 1
