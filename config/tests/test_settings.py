@@ -1,4 +1,5 @@
 import ast
+import importlib
 import os
 import subprocess
 import sys
@@ -126,3 +127,20 @@ def test_the_portal_refuses_to_start_on_a_redis_that_may_evict_counters():
 
     assert result.returncode != 0
     assert "maxmemory-policy 'allkeys-lru'" in result.stderr
+
+
+@pytest.mark.parametrize("log_format, formatter", [("json", "json"), ("text", "text"), (None, "text")])
+def test_log_format_picks_the_formatter(monkeypatch, log_format, formatter):
+    if log_format is None:
+        monkeypatch.delenv("LOG_FORMAT", raising=False)
+    else:
+        monkeypatch.setenv("LOG_FORMAT", log_format)
+    import config.settings
+
+    try:
+        reloaded = importlib.reload(config.settings)
+        assert reloaded.LOGGING["handlers"]["console"]["formatter"] == formatter
+        assert reloaded.LOGGING["handlers"]["console"]["filters"] == ["redact_secrets"]
+    finally:
+        monkeypatch.delenv("LOG_FORMAT", raising=False)
+        importlib.reload(config.settings)
