@@ -67,15 +67,3 @@ def test_createorgadmin_refuses_a_weak_password():
         createorgadmin(password="123")
 
     assert not get_user_model().objects.exists()
-
-
-@pytest.mark.django_db
-def test_ensuredemo_prints_a_generated_password_only_the_first_time():
-    first = run("ensuredemo")
-    second = run("ensuredemo")
-
-    password = first.split("password: ")[1].split()[0]
-    user = get_user_model().objects.get(username="admin")
-    assert user.check_password(password)
-    assert password not in second
-    assert Membership.objects.get(user=user).role == Membership.Role.ADMIN
