@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.hashers import check_password, get_hasher, identify_hasher
+from django.contrib.auth.hashers import check_password, identify_hasher
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -46,21 +46,6 @@ def test_two_applications_get_different_credentials(make_application):
     assert first.client_id != second.client_id
     assert first_secret != second_secret
     assert first.client_secret.split("$")[1] != second.client_secret.split("$")[1]  # salts differ
-
-
-def test_user_passwords_keep_djangos_default_hasher(settings):
-    settings.PASSWORD_HASHERS = settings.PASSWORD_HASHERS[1:]  # without the test suite's fast hasher
-    assert get_hasher("default").algorithm == "pbkdf2_sha256"
-
-
-def test_the_secret_hasher_accepts_only_the_secret_and_shows_a_hash_prefix_in_summaries():
-    hasher = get_hasher("sha256_salted")
-    encoded = hasher.encode("s3cret", "salt")
-
-    assert hasher.verify("s3cret", encoded)
-    assert not hasher.verify("s3cre", encoded)
-    assert hasher.safe_summary(encoded)["hash"].startswith(encoded.rsplit("$", 1)[1][:6])
-    assert not hasher.must_update(encoded)
 
 
 @pytest.mark.parametrize(
