@@ -24,6 +24,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def accept_queue(port: int) -> int | None:
+    """Connections the kernel holds for 127.0.0.1:`port` that the server has not accepted; None: nothing listens.
+
+    Read from Linux's /proc/net/tcp, where a listening socket's rx_queue is its accept queue.
+    """
+    queued = None
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        address, port_hex = fields[1].split(":")
+        if fields[3] == "0A" and int(port_hex, 16) == port and address in ("0100007F", "00000000"):  # LISTEN
+            queued = (queued or 0) + int(fields[4].split(":")[1], 16)
+    return queued
+
+
 def deployment_environment(**overrides: str) -> dict:
     """The environment for a server or a `manage.py` run of a test's own, as a deployment would set it up.
 

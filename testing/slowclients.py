@@ -13,6 +13,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
+from testing.server import accept_queue
+from testing.waiting import wait_until
+
 
 @dataclass
 class SlowClientResult:
@@ -87,7 +90,8 @@ def measure(
     trickler.start()
     deadline = time.monotonic() + seconds
     try:
-        time.sleep(min(interval, seconds / 4))  # let the slow connections settle in
+        # Timed only once the server holds every slow and idle connection, not while the kernel queues them.
+        wait_until(lambda: accept_queue(port) == 0, timeout=seconds, what="every slow connection accepted")
         while time.monotonic() < deadline:
             started = time.monotonic()
             try:

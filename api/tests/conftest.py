@@ -32,3 +32,14 @@ def make_credential(organization):
         )
 
     return make
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    from django.test import Client
+
+    with django_db_blocker.unblock():
+        response = Client().get("/api/schema/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    return response.json()

@@ -1,5 +1,6 @@
-"""What the API tests share: the token header, the token's row, and the table of every operation."""
+"""What the API tests share: the token header, the token's row, the table of every operation and the schema's."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,3 +52,12 @@ OPERATIONS = [
     Operation("DELETE", "/api/applications/{rotated}/secrets/{secret}", "update:applications", 204),
     Operation("GET", "/api/organization", "read:organizations", 200),
 ]
+
+
+def schema_operations(schema) -> dict:
+    """The OpenAPI schema's operations by (method, path), each path parameter written `{id}`."""
+    return {
+        (method.upper(), re.sub(r"\{\w+\}", "{id}", path)): operation
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    }

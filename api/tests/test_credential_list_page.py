@@ -8,11 +8,9 @@ import json
 import pytest
 from django.utils import timezone
 from rest_framework.fields import DateTimeField as DrfDateTimeField
-from rest_framework.renderers import JSONRenderer as DrfJSONRenderer
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from api.examples import VERIFIABLE_CREDENTIAL
-from api.renderers import JSONRenderer, RawJSON
 from api.selectors import credentials_for
 from api.serializers import CredentialSerializer
 from api.tests.helpers import bearer
@@ -109,16 +107,3 @@ def test_an_empty_organization_has_an_empty_first_page(client, full_token, db):
     assert response.status_code == 200
     assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
     assert client.get("/api/credentials?page=2", **bearer(full_token)).status_code == 404
-
-
-def test_the_renderer_matches_drfs_output_and_falls_back_for_what_orjson_would_write_differently():
-    plain = {"a": [1, 2.5, None, True, "é"], "b": {"c": "x"}}
-    assert JSONRenderer().render(plain) == DrfJSONRenderer().render(plain)
-    assert JSONRenderer().render({"d": RawJSON('{"x": 1}')}) == b'{"d":{"x": 1}}'
-    moment = {"at": dt.datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=dt.UTC), "big": 2**70}
-    assert JSONRenderer().render(moment) == DrfJSONRenderer().render(moment)
-    fallback = JSONRenderer().render({"d": RawJSON('{"x": 1}'), "big": 2**70})
-    assert fallback == b'{"d":{"x":1},"big":1180591620717411303424}'
-    indented = JSONRenderer().render(plain, "application/json; indent=2")
-    assert indented == DrfJSONRenderer().render(plain, "application/json; indent=2")
-    assert JSONRenderer().render(None) == b""

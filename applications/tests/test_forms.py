@@ -1,3 +1,4 @@
+from applications import scopes as catalog
 from applications.forms import ApplicationForm, NewApplicationForm
 
 
@@ -22,11 +23,15 @@ def test_new_form_normalises_name_description_and_scope_order():
 
 
 def test_new_form_offers_exactly_the_catalog_grouped_by_resource():
-    groups = NewApplicationForm().scope_groups()
+    form = NewApplicationForm()
+    # What the form accepts, not only what the page shows: a choice outside the groups would be a hidden scope.
+    accepted = [option.data["value"] for option in form["scopes"]]
+    assert accepted == list(catalog.SCOPES) and len(accepted) == 8
+    groups = form.scope_groups()
     assert [group.resource for group, _ in groups] == ["credentials", "applications", "organizations"]
-    options = [(option.data["value"], scope.name) for _, pairs in groups for option, scope in pairs]
-    assert all(value == name for value, name in options)
-    assert len(options) == 8
+    # Each accepted scope shown once, in the catalog's order, its checkbox beside its own name.
+    shown = [(option.data["value"], scope.name) for _, pairs in groups for option, scope in pairs]
+    assert shown == [(name, name) for name in accepted]
 
 
 def test_an_unbound_new_form_gets_a_fresh_token_each_time():

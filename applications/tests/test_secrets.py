@@ -275,7 +275,8 @@ def test_another_organizations_client_may_not_rotate(make_application, other_app
     assert application.secrets.count() == 1
 
 
-def test_a_rotation_racing_a_deletion_leaves_no_orphan_secret(make_application, monkeypatch):
+def test_rotating_an_application_deleted_since_it_was_read_adds_no_secret(make_application):
+    # The deletion has committed before the rotation begins; the two at once: test_secret_races.py.
     application, _ = make_application()
     stale = Application.objects.get(pk=application.pk)
     services.delete_application(application=application, actor=COMMAND_LINE)

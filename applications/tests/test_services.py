@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.hashers import check_password, get_hasher, identify_hasher
+from django.contrib.auth.hashers import check_password, identify_hasher
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
@@ -12,7 +12,7 @@ from applications.services import create_application, delete_application, record
 from portal.actors import COMMAND_LINE, Actor
 from portal.models import Membership
 from portal.tests.factories import MembershipFactory
-from portal.tests.helpers import at_once, slow_down
+from portal.tests.helpers import at_once, hold_first_call
 from portal.tests.storage import everything_stored
 
 
@@ -49,21 +49,6 @@ def test_two_applications_get_different_credentials(make_application):
     assert first.client_id != second.client_id
     assert first_secret != second_secret
     assert first.client_secret.split("$")[1] != second.client_secret.split("$")[1]  # salts differ
-
-
-def test_user_passwords_keep_djangos_default_hasher(settings):
-    settings.PASSWORD_HASHERS = settings.PASSWORD_HASHERS[1:]  # without the test suite's fast hasher
-    assert get_hasher("default").algorithm == "pbkdf2_sha256"
-
-
-def test_the_secret_hasher_accepts_only_the_secret_and_shows_a_hash_prefix_in_summaries():
-    hasher = get_hasher("sha256_salted")
-    encoded = hasher.encode("s3cret", "salt")
-
-    assert hasher.verify("s3cret", encoded)
-    assert not hasher.verify("s3cre", encoded)
-    assert hasher.safe_summary(encoded)["hash"].startswith(encoded.rsplit("$", 1)[1][:6])
-    assert not hasher.must_update(encoded)
 
 
 @pytest.mark.parametrize(
@@ -117,7 +102,7 @@ def test_look_alike_names_are_the_same_name(make_application, admin_membership, 
 @pytest.mark.django_db(transaction=True)
 def test_two_look_alike_names_created_at_once_leave_one(organization, monkeypatch):
     # Both pass the name check before either inserts: the unique key settles it.
-    slow_down(monkeypatch, services, "_clean_name")
+    gate = hold_first_call(monkeypatch, services, "_clean_name")
 
     def create(name):
         def run():
@@ -130,7 +115,7 @@ def test_two_look_alike_names_created_at_once_leave_one(organization, monkeypatc
 
         return run
 
-    results = at_once(create("Straße"), create("STRASSE"))
+    results = at_once(create("Straße"), create("STRASSE"), meanwhile=gate.overlap)
 
     refusals = [result for result in results if isinstance(result, dict)]
     assert refusals == [{"name": ["An application with this name already exists in the organization."]}]

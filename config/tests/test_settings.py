@@ -1,4 +1,5 @@
 import ast
+import importlib
 import os
 import subprocess
 import sys
@@ -126,3 +127,49 @@ def test_the_portal_refuses_to_start_on_a_redis_that_may_evict_counters():
 
     assert result.returncode != 0
     assert "maxmemory-policy 'allkeys-lru'" in result.stderr
+
+
+@pytest.mark.parametrize("log_format, formatter", [("json", "json"), ("text", "text"), (None, "text")])
+def test_log_format_picks_the_formatter(monkeypatch, log_format, formatter):
+    if log_format is None:
+        monkeypatch.delenv("LOG_FORMAT", raising=False)
+    else:
+        monkeypatch.setenv("LOG_FORMAT", log_format)
+    import config.settings
+
+    try:
+        reloaded = importlib.reload(config.settings)
+        assert reloaded.LOGGING["handlers"]["console"]["formatter"] == formatter
+        assert reloaded.LOGGING["handlers"]["console"]["filters"] == ["redact_secrets"]
+    finally:
+        monkeypatch.delenv("LOG_FORMAT", raising=False)
+        importlib.reload(config.settings)
+
+
+def _email_settings(**env) -> list:
+    environment = {key: value for key, value in os.environ.items() if key != "EMAIL_URL"}
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.INVITATION_EMAILS, s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_USE_TLS)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**environment, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.split()
+
+
+def test_email_url_is_read_with_django_environ():
+    assert _email_settings(EMAIL_URL="smtp+tls://mailer:pw@mail.example:587") == [
+        "True",
+        "django.core.mail.backends.smtp.EmailBackend",
+        "mail.example",
+        "587",
+        "mailer",
+        "True",
+    ]
+    # Unset: a backend that cannot send, and the page says the link was not mailed.
+    assert _email_settings()[:2] == ["False", "django.core.mail.backends.dummy.EmailBackend"]

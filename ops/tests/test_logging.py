@@ -1,8 +1,9 @@
+import json
 import logging
 
 import pytest
 
-from ops.logging import RedactSecretsFilter, escape_controls, redact, redact_path, scrub
+from ops.logging import JsonFormatter, RedactSecretsFilter, escape_controls, redact, redact_path, scrub
 
 
 @pytest.mark.parametrize(
@@ -118,3 +119,45 @@ def test_the_filter_escapes_a_request_value_given_as_an_argument():
 def test_no_spelling_of_an_invitation_path_keeps_its_token(path):
     assert "Tok3nValue" not in redact_path(path)
     assert "Tok3nValue" not in scrub(f"Not Found: {path}")
+
+
+def test_json_lines_have_the_request_fields_and_stay_scrubbed():
+    record = logging.LogRecord(
+        "portal.request",
+        logging.INFO,
+        __file__,
+        1,
+        "POST %s with client_secret=%s",
+        ("/oauth/token", "S3cretValue"),
+        None,
+    )
+    record.request_fields = {
+        "method": "POST",
+        "path": "/oauth/token",
+        "status": 200,
+        "duration_ms": 1.5,
+        "client_id": "abc",
+    }
+    RedactSecretsFilter().filter(record)
+
+    line = JsonFormatter().format(record)
+
+    entry = json.loads(line)
+    assert "\n" not in line
+    required = {"time", "level", "logger", "message", "method", "path", "status", "duration_ms", "client_id"}
+    assert required <= entry.keys()
+    assert entry["level"] == "INFO" and entry["logger"] == "portal.request" and entry["status"] == 200
+    assert entry["time"].endswith("Z")
+    assert "S3cretValue" not in line
+
+
+def test_json_lines_carry_scrubbed_tracebacks():
+    try:
+        raise ValueError("Authorization: Bearer tok3nValue")
+    except ValueError as error:
+        exc_info = (type(error), error, error.__traceback__)
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), exc_info)
+
+    entry = json.loads(JsonFormatter().format(record))
+
+    assert "ValueError" in entry["exception"] and "tok3nValue" not in entry["exception"]

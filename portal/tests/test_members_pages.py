@@ -1,8 +1,5 @@
 """The members page, invitations, role changes and removal, through real HTTP requests (contract §9)."""
 
-import os
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -173,35 +170,6 @@ def test_a_mail_server_that_fails_loses_no_link(admin_portal_client, settings):
     assert invitation_link_of(response.content.decode())
     assert "could not be mailed to new@example.com" in response.content.decode()
     assert Invitation.objects.count() == 1
-
-
-def _email_settings(**env) -> list:
-    environment = {key: value for key, value in os.environ.items() if key != "EMAIL_URL"}
-    script = (
-        "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.INVITATION_EMAILS, s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_USE_TLS)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        env={**environment, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.split()
-
-
-def test_email_url_is_read_with_django_environ():
-    assert _email_settings(EMAIL_URL="smtp+tls://mailer:pw@mail.example:587") == [
-        "True",
-        "django.core.mail.backends.smtp.EmailBackend",
-        "mail.example",
-        "587",
-        "mailer",
-        "True",
-    ]
-    # Unset: a backend that cannot send, and the page says the link was not mailed.
-    assert _email_settings()[:2] == ["False", "django.core.mail.backends.dummy.EmailBackend"]
 
 
 def test_an_invitation_for_an_existing_members_email_is_refused(admin_portal_client, member_membership):

@@ -19,9 +19,10 @@ import psycopg
 import pytest
 import requests
 
-from testing.server import PortalServer, deployment_environment, manage
+from testing.server import PortalServer, accept_queue, deployment_environment, manage
 from testing.slowclients import measure
 from testing.throwaway import PostgresCluster, RedisServer
+from testing.waiting import wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -59,12 +60,33 @@ class Traffic:
     apps: list[dict]
     outcomes: list[Outcome] = field(default_factory=list)
     tokens: list[tuple[int, str]] = field(default_factory=list)  # (server, token) answered 200
-    created: list[tuple[str, str]] = field(default_factory=list)  # (client ID, secret) the reveal page showed
+    created: list[tuple[str, str, float]] = field(default_factory=list)  # (client ID, secret, began): a reveal
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    threads: list[threading.Thread] = field(default_factory=list)
+    begun: dict[str, float] = field(default_factory=dict)  # loop (thread name) -> when its latest request began
+
+    def start(self) -> None:
+        self.threads = [threading.Thread(target=self.grants, args=(n,), daemon=True) for n in range(4)]
+        self.threads.append(threading.Thread(target=self.creations, daemon=True))
+        for thread in self.threads:
+            thread.start()
+
+    def halt(self) -> None:
+        """Stop every loop and wait for it: its last request is recorded."""
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def settled_since(self, moment: float) -> bool:
+        """Every loop has begun a request after `moment`: whatever one began before is answered and recorded."""
+        with self.lock:
+            return len(self.begun) == len(self.threads) and min(self.begun.values()) > moment
 
     def _call(self, kind, server, session, method, path, **kwargs):
         started = time.monotonic()
+        with self.lock:
+            self.begun[threading.current_thread().name] = started
         try:
             response = session.request(method, self.servers[server].base + path, timeout=HANG_LIMIT + 5, **kwargs)
             outcome = Outcome(kind, server, started, time.monotonic() - started, response.status_code)
@@ -113,6 +135,7 @@ class Traffic:
                 self.stop.wait(0.3)
                 continue
             fields = dict(re.findall(r'name="(csrfmiddlewaretoken|form_token)" value="([^"]+)"', page.text))
+            began = time.monotonic()
             reveal = self._call(
                 "create",
                 server,
@@ -126,7 +149,7 @@ class Traffic:
                 found = dict(re.findall(r'data-testid="(client-id|client-secret)">([^<]+)<', reveal.text))
                 if len(found) == 2:
                     with self.lock:
-                        self.created.append((found["client-id"], found["client-secret"]))
+                        self.created.append((found["client-id"], found["client-secret"], began))
             self.stop.wait(0.3)
 
     def _sign_in(self, server, session):
@@ -187,15 +210,20 @@ def stack(tmp_path_factory):
 @pytest.fixture(scope="module")
 def traffic(stack):
     load = Traffic(servers=stack.servers, apps=stack.apps)
-    threads = [threading.Thread(target=load.grants, args=(n,), daemon=True) for n in range(4)]
-    threads.append(threading.Thread(target=load.creations, daemon=True))
-    for thread in threads:
-        thread.start()
-    time.sleep(2)
+    load.start()
+    wait_until(
+        lambda: running_normally(load, since=float("-inf")), timeout=60, what="the steady load running on every server"
+    )
     yield load
-    load.stop.set()
-    for thread in threads:
-        thread.join(timeout=30)
+    load.halt()
+
+
+def running_normally(traffic, *, since: float) -> bool:
+    """Since `since`, every server has issued a token and served the API, and the portal has created an application."""
+    done = {(o.server, o.kind) for o in traffic.since(since) if o.status == 200}
+    every_server = all({(n, "grant"), (n, "api")} <= done for n in range(len(traffic.servers)))
+    with traffic.lock:
+        return every_server and any(began >= since for _, _, began in traffic.created)
 
 
 def readyz(server) -> tuple[int | None, dict]:
@@ -251,12 +279,18 @@ def assert_degraded_not_failed(outcomes: list[Outcome], *, connection_errors_all
 
 def test_postgres_restart_answers_503_then_recovers_by_itself(stack, traffic):
     started = time.monotonic()
-    stack.postgres.stop("fast")
-    time.sleep(1)
+    stack.postgres.stop("fast")  # returns once PostgreSQL is down
     status, body = readyz(stack.servers[0])
     assert status == 503 and body["checks"]["database"] == "failing"
     assert body["status"] == "failing"
-    time.sleep(2)
+    # Down until the steady load has met the outage on every server, and whatever it began by then is answered.
+    wait_until(
+        lambda: {o.server for o in traffic.since(started) if o.status == 503} == set(range(len(stack.servers))),
+        timeout=HANG_LIMIT,
+        what="a 503 from every server while PostgreSQL is down",
+    )
+    met = time.monotonic()
+    wait_until(lambda: traffic.settled_since(met), timeout=HANG_LIMIT, what="the requests begun meanwhile answered")
     stack.postgres.start()
     back = time.monotonic()
 
@@ -276,13 +310,14 @@ def test_postgres_restart_answers_503_then_recovers_by_itself(stack, traffic):
 
 def test_redis_down_keeps_grants_api_and_sign_in_working(stack, traffic):
     started = time.monotonic()
-    stack.redis.stop()
-    time.sleep(1)
+    stack.redis.stop()  # returns once redis-server has exited
+    down = time.monotonic()
     for server in stack.servers:
         status, body = readyz(server)
         assert status == 200 and body == {"status": "ok", "checks": {"database": "ok", "cache": "failing"}}
         assert answers_normally(server, stack.apps[1]) is False  # readiness reports the cache, so not "normal"
-    time.sleep(2)
+    # Down until the steady load has run on every server without it.
+    wait_until(lambda: running_normally(traffic, since=down), timeout=HANG_LIMIT, what="the load without Redis")
     during = traffic.since(started)
     stack.redis.start()
     back = time.monotonic()
@@ -322,7 +357,8 @@ def test_a_killed_worker_is_replaced_and_the_server_keeps_serving(stack, traffic
     assert victim not in server.worker_pids() and len(server.worker_pids()) == 2
 
     recovery = wait_until_normal(stack.servers, stack.apps[0], started)
-    time.sleep(1)
+    normal = time.monotonic()
+    wait_until(lambda: traffic.settled_since(normal), timeout=HANG_LIMIT, what="the requests in flight answered")
 
     outcomes = traffic.since(started)
     # Requests the killed worker had in hand lose their connection; nothing else fails.
@@ -337,9 +373,9 @@ def test_a_killed_worker_is_replaced_and_the_server_keeps_serving(stack, traffic
 
 
 def test_every_issued_token_works_and_every_application_is_whole(stack, traffic):
-    traffic.stop.set()
-    time.sleep(1)
-    assert len(traffic.tokens) > 50 and len(traffic.created) >= 3
+    # Enough of the load's work to check, faults or not in between.
+    wait_until(lambda: len(traffic.tokens) > 50 and len(traffic.created) >= 3, timeout=60, what="tokens and creations")
+    traffic.halt()
 
     session = requests.Session()
     refused = []
@@ -353,7 +389,7 @@ def test_every_issued_token_works_and_every_application_is_whole(stack, traffic)
             refused.append(response.status_code)
     assert refused == [], f"{len(refused)} of {len(traffic.tokens)} tokens refused"
 
-    for client_id, secret in traffic.created:
+    for client_id, secret, _ in traffic.created:
         grant = session.post(
             stack.servers[0].base + "/oauth/token",
             data={"grant_type": "client_credentials"},
@@ -368,7 +404,7 @@ def test_every_issued_token_works_and_every_application_is_whole(stack, traffic)
             "  (SELECT COUNT(*) FROM applications_auditevent e WHERE e.application_id = a.id AND e.action = 'created') "
             "FROM applications_application a"
         ).fetchall()
-    created_ids = {client_id for client_id, _ in traffic.created}
+    created_ids = {client_id for client_id, _, _ in traffic.created}
     assert created_ids <= {row[0] for row in rows}
     for client_id, stored_secret, created_events in rows:
         assert stored_secret.startswith("sha256_salted$"), client_id
@@ -401,14 +437,16 @@ def test_slow_and_idle_clients_do_not_stall_the_server(stack):
 
 def test_sigterm_lets_requests_in_flight_finish_and_exits_within_30_seconds(stack):
     server = stack.servers[1]
+    # As many sign-ins as one worker runs at once (--threads 2): wherever the server hands them, each is begun.
+    clients = 2
+    fetched = threading.Barrier(clients + 1)
     results = []
 
     def sign_in():
-        # Checking a password with Django's PBKDF2 takes a worker a noticeable while.
         session = requests.Session()
         page = session.get(server.base + "/accounts/login/", timeout=HANG_LIMIT)
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        ready.wait()
+        fetched.wait(timeout=30)
         try:
             response = session.post(
                 server.base + "/accounts/login/",
@@ -421,20 +459,31 @@ def test_sigterm_lets_requests_in_flight_finish_and_exits_within_30_seconds(stac
         except requests.RequestException as error:
             results.append(type(error).__name__)
 
-    ready = threading.Event()
-    clients = [threading.Thread(target=sign_in) for _ in range(4)]
-    for client in clients:
-        client.start()
-    time.sleep(0.5)
-    ready.set()
-    time.sleep(0.15)  # the workers have begun them
-    started = time.monotonic()
-    server.process.send_signal(signal.SIGTERM)
+    threads = [threading.Thread(target=sign_in) for _ in range(clients)]
+    with psycopg.connect(stack.postgres.url, autocommit=True) as watcher, psycopg.connect(stack.postgres.url) as holder:
+        # Each sign-in reads its user inside the worker: with the users' table locked it waits there, begun, until
+        # this test lets it go on, and PostgreSQL shows it waiting.
+        for thread in threads:
+            thread.start()
+        fetched.wait(timeout=30)  # the pages are fetched first: only the sign-ins meet the lock
+        holder.execute("LOCK TABLE auth_user IN ACCESS EXCLUSIVE MODE")
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))"
+        wait_until(
+            lambda: watcher.execute(waiting, [holder.info.backend_pid]).fetchone()[0] == clients,
+            timeout=HANG_LIMIT,
+            what="every sign-in begun by a worker",
+        )
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        # Its socket closes once the server and every worker have stopped accepting: each has had the signal.
+        wait_until(lambda: accept_queue(server.port) is None, timeout=HANG_LIMIT, what="the server no longer listening")
+        assert results == []  # still in flight
+        holder.rollback()  # the sign-ins go on
     server.process.wait(timeout=35)
     exited = time.monotonic() - started
-    for client in clients:
-        client.join(timeout=30)
+    for thread in threads:
+        thread.join(timeout=30)
 
     FIGURES["SIGTERM"] = f"exited {exited:.2f} s after the signal; requests in flight answered {results}"
     assert exited < 30
-    assert results == [302] * 4
+    assert results == [302] * clients

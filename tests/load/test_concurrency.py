@@ -14,9 +14,9 @@ import requests
 
 from testing.databases import scratch_database
 from testing.server import PortalServer, deployment_environment, manage
+from testing.waiting import wait_until
 
 CLIENTS = 50
-SECONDS = 4.0
 
 pytestmark = pytest.mark.load
 
@@ -57,7 +57,8 @@ def server(database_url, tmp_path):
 
 def test_fifty_clients_get_working_tokens_and_a_deleted_application_stops_at_once(server):
     base, apps, log = server
-    results = []  # (app name, kind, status, started_at)
+    results = []  # (app name, kind, status, started_at, answered_at)
+    rounds = {}  # client number -> when its latest answered round (grant, then API call) began
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -66,67 +67,76 @@ def test_fifty_clients_get_working_tokens_and_a_deleted_application_stops_at_onc
         app = apps[name]
         session = requests.Session()
         while not stop.is_set():
-            started = time.monotonic()
+            round_started = started = time.monotonic()
             grant = session.post(
                 base + "/oauth/token",
                 data={"grant_type": "client_credentials"},
                 auth=(app["client_id"], app["client_secret"]),
                 timeout=30,
             )
-            outcome = [(name, "grant", grant.status_code, started)]
+            outcome = [(name, "grant", grant.status_code, started, time.monotonic())]
             if grant.status_code == 200:
                 token = grant.json()["access_token"]
                 started = time.monotonic()
                 call = session.get(base + "/api/credentials", headers={"Authorization": f"Bearer {token}"}, timeout=30)
-                outcome.append((name, "api", call.status_code, started))
+                outcome.append((name, "api", call.status_code, started, time.monotonic()))
             with lock:
                 results.extend(outcome)
+                rounds[n] = round_started
+
+    def every_client_answered(since=float("-inf")):
+        with lock:
+            return len(rounds) == CLIENTS and min(rounds.values()) > since
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
     for thread in threads:
         thread.start()
 
-    time.sleep(SECONDS / 2)
-    survivor = apps["survivor"]
-    token = requests.post(
-        base + "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(survivor["client_id"], survivor["client_secret"]),
-        timeout=30,
-    ).json()["access_token"]
-    doomed_id = next(
-        item["id"]
-        for item in requests.get(
-            base + "/api/applications", headers={"Authorization": f"Bearer {token}"}, timeout=30
-        ).json()["results"]
-        if item["name"] == "doomed"
-    )
-    delete_started = time.monotonic()
-    deleted = requests.delete(
-        base + f"/api/applications/{doomed_id}", headers={"Authorization": f"Bearer {token}"}, timeout=30
-    )
-    deleted_at = time.monotonic()  # the deletion has committed once its response is here
-    assert deleted.status_code == 204
-    time.sleep(SECONDS / 2)
-    stop.set()
-
-    for thread in threads:
-        thread.join(timeout=60)
+    try:
+        wait_until(every_client_answered, timeout=60, what="every client answered once")
+        survivor = apps["survivor"]
+        token = requests.post(
+            base + "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(survivor["client_id"], survivor["client_secret"]),
+            timeout=30,
+        ).json()["access_token"]
+        doomed_id = next(
+            item["id"]
+            for item in requests.get(
+                base + "/api/applications", headers={"Authorization": f"Bearer {token}"}, timeout=30
+            ).json()["results"]
+            if item["name"] == "doomed"
+        )
+        delete_started = time.monotonic()
+        deleted = requests.delete(
+            base + f"/api/applications/{doomed_id}", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+        deleted_at = time.monotonic()  # the deletion has committed once its response is here
+        assert deleted.status_code == 204
+        wait_until(
+            lambda: every_client_answered(deleted_at), timeout=60, what="every client answered after the deletion"
+        )
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
 
     log.seek(0)
     server_log = log.read()
     assert "database is locked" not in server_log
     assert "Traceback" not in server_log, server_log[server_log.find("Traceback") - 500 :][:6000]
-    assert all(status < 500 for *_, status, _ in results), sorted({r[2] for r in results})
+    assert all(status < 500 for _, _, status, _, _ in results), sorted({r[2] for r in results})
     assert len(results) > 100
-    survivor_statuses = {status for name, _, status, _ in results if name == "survivor"}
+    survivor_statuses = {status for name, _, status, _, _ in results if name == "survivor"}
     assert survivor_statuses == {200}
-    after = [(kind, status) for name, kind, status, started in results if name == "doomed" and started > deleted_at]
+    after = [(kind, status) for name, kind, status, started, _ in results if name == "doomed" and started > deleted_at]
     assert after, "the doomed application's clients kept trying after its deletion"
     # Refused from then on: 401, and 429 once its failures lock the client ID out.
     assert {status for kind, status in after if kind == "grant"} <= {401, 429}
     assert {status for kind, status in after if kind == "api"} <= {401}
-    before = [status for name, _, status, started in results if name == "doomed" and started < delete_started - 0.5]
+    # Answered before the deletion was sent: the application still existed.
+    before = [status for name, _, status, _, answered in results if name == "doomed" and answered < delete_started]
     assert set(before) == {200}
 
 

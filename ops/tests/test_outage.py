@@ -1,4 +1,4 @@
-"""Contract §8: /healthz, /readyz, and what the portal answers while the database or the cache is away.
+"""Contract §8: what the portal answers while the database or the cache is away.
 
 The cache cases run against a real redis-server (up, then stopped); the database cases make
 every query fail the way a lost PostgreSQL connection does. tests/faults/ restarts a real
@@ -7,130 +7,14 @@ PostgreSQL under load.
 
 import logging
 import re
-from contextlib import contextmanager
-from unittest import mock
 
 import pytest
-from django.core.cache import cache
-from django.db import OperationalError
-from django.db.backends.utils import CursorWrapper
 
 from applications.tests.oauth_helpers import request_token
+from ops.tests.helpers import database_down
 from portal.tests.factories import PASSWORD
-from testing.server import free_port
 from testing.throwaway import RedisServer
 from throttle import limits
-
-
-@pytest.fixture(autouse=True)
-def fresh_breaker():
-    limits._pause.until = 0.0
-    yield
-    limits._pause.until = 0.0
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    server = RedisServer().start()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def redis_cache(settings, redis_server):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": redis_server.url,
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
-    cache.clear()
-    return redis_server
-
-
-@pytest.fixture
-def cache_down(settings):
-    """The cache is Redis on a port where nothing listens: every call fails to connect."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
-
-
-@contextmanager
-def database_down():
-    """Every query fails as on a connection PostgreSQL has closed."""
-
-    def refuse(*args, **kwargs):
-        raise OperationalError("server closed the connection unexpectedly")
-
-    with mock.patch.object(CursorWrapper, "_execute", refuse), mock.patch.object(CursorWrapper, "_executemany", refuse):
-        yield
-
-
-# --- /healthz and /readyz ----------------------------------------------------------------------
-
-
-def test_healthz_answers_ok_without_touching_database_or_cache(client, cache_down):
-    # No `db` fixture: any query raises. The cache is unreachable: any call to it raises.
-    response = client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
-    assert "no-cache" in response["Cache-Control"]
-
-
-def test_healthz_answers_while_the_database_is_down(client):
-    with database_down():
-        response = client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
-
-
-def test_readyz_reports_every_check_ok(client, db, redis_cache):
-    response = client.get("/readyz")
-
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/json"
-    assert "no-cache" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok"}}
-
-
-def test_readyz_stays_200_with_the_cache_failing(client, db, cache_down):
-    response = client.get("/readyz")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "failing"}}
-
-
-def test_readyz_is_503_with_the_database_failing(client, db, redis_cache):
-    with database_down():
-        response = client.get("/readyz")
-
-    assert response.status_code == 503
-    assert response.json() == {"status": "failing", "checks": {"database": "failing", "cache": "ok"}}
-
-
-def test_readyz_comes_back_with_the_cache(client, db, redis_cache):
-    redis_cache.stop()
-    try:
-        assert client.get("/readyz").json()["checks"]["cache"] == "failing"
-    finally:
-        redis_cache.start()
-
-    assert client.get("/readyz").json()["checks"] == {"database": "ok", "cache": "ok"}
-
-
-@pytest.mark.parametrize("method", ["post", "put", "delete"])
-def test_probes_accept_only_get_and_head(client, db, method):
-    assert getattr(client, method)("/healthz").status_code == 405
-    assert getattr(client, method)("/readyz").status_code == 405
-
 
 # --- Database down: 503 with Retry-After -------------------------------------------------------
 

@@ -13,7 +13,7 @@ from portal.models import Invitation, MemberEvent, Membership
 from portal.selectors import pending_invitations_for
 from portal.services import change_role, create_invitation, remove_member, revoke_invitation
 from portal.tests.factories import MembershipFactory
-from portal.tests.helpers import at_once, signed_in, slow_down
+from portal.tests.helpers import at_once, hold_first_call, signed_in
 
 
 def test_members_and_other_organizations_admins_may_change_nothing(
@@ -146,12 +146,6 @@ def test_only_a_signed_in_admin_creates_invitations(organization, admin_membersh
     assert not MemberEvent.objects.exists()
 
 
-def _slow_admin_count(monkeypatch):
-    # Widens the window between reading how many admins remain and writing the change, so two
-    # requests without the lock would both see another admin and both go ahead.
-    slow_down(monkeypatch, services, "_admins_left")
-
-
 @pytest.mark.skipif(
     connection.vendor == "sqlite",
     reason="the suite's in-memory SQLite database is shared-cache: a second writer fails with 'table is locked' "
@@ -164,7 +158,9 @@ def test_two_admins_acting_on_each_other_at_once_leave_one_admin(organization, m
     first = MembershipFactory(organization=organization, role=Membership.Role.ADMIN)
     second = MembershipFactory(organization=organization, role=Membership.Role.ADMIN)
     clients = {first.pk: signed_in(first.user), second.pk: signed_in(second.user)}
-    _slow_admin_count(monkeypatch)
+    # The first to count the admins left is held there until the other request meets it: waiting for the
+    # organization's lock, or (without the lock) counting too, so that both would see another admin.
+    gate = hold_first_call(monkeypatch, services, "_admins_left")
 
     def act(actor, target):
         client = clients[actor.pk]
@@ -172,10 +168,10 @@ def test_two_admins_acting_on_each_other_at_once_leave_one_admin(organization, m
             return client.post(f"/organization/members/{target.public_id}/role/", {"role": "member"})
         return client.post(f"/organization/members/{target.public_id}/remove/")
 
-    responses = at_once(lambda: act(first, second), lambda: act(second, first))
+    responses = at_once(lambda: act(first, second), lambda: act(second, first), meanwhile=gate.overlap)
 
     admins = Membership.objects.filter(organization=organization, role=Membership.Role.ADMIN)
-    assert admins.count() == 1
+    assert admins.count() == 1, gate.met
     # The second to get the lock finds itself demoted or removed already: no longer an admin, it may not act.
     assert sorted(response.status_code for response in responses) == [302, 403]
     assert MemberEvent.objects.count() == 1
@@ -208,8 +204,9 @@ def test_two_look_alike_usernames_signing_up_at_once_leave_one_account(organizat
         create_invitation(organization=organization, email=f"{n}@example.com", role="member", actor=admin)[1]
         for n in range(2)
     ]
-    # Both read the other names before either inserts: only waiting for each other keeps the second out.
-    slow_down(monkeypatch, services, "lookalike_username")
+    # The first to read the other names is held there until the second meets it: waiting for the lock over
+    # account creation, or (without it) reading the names too, so that neither would see the other's.
+    gate = hold_first_call(monkeypatch, services, "lookalike_username")
 
     def sign_up(token, username):
         data = {
@@ -219,8 +216,8 @@ def test_two_look_alike_usernames_signing_up_at_once_leave_one_account(organizat
         }
         return lambda: Client().post(f"/invitations/{token}/", data).status_code
 
-    codes = at_once(sign_up(tokens[0], "Straße"), sign_up(tokens[1], "STRASSE"))
+    codes = at_once(sign_up(tokens[0], "Straße"), sign_up(tokens[1], "STRASSE"), meanwhile=gate.overlap)
 
-    assert sorted(codes) == [200, 302]
+    assert sorted(codes) == [200, 302], gate.met
     assert get_user_model().objects.filter(username__in=["Straße", "STRASSE"]).count() == 1
     assert Membership.objects.filter(organization=organization).count() == 2

@@ -88,25 +88,3 @@ def test_createorgadmin_refuses_a_weak_password():
         createorgadmin(password="123")
 
     assert not get_user_model().objects.exists()
-
-
-@pytest.mark.django_db
-def test_ensuredemo_prints_a_generated_password_only_the_first_time():
-    first = run("ensuredemo")
-    second = run("ensuredemo")
-
-    password = first.split("password: ")[1].split()[0]
-    user = get_user_model().objects.get(username="admin")
-    assert user.check_password(password)
-    assert password not in second
-    assert Membership.objects.get(user=user).role == Membership.Role.ADMIN
-
-
-@pytest.mark.django_db
-def test_ensuredemo_refuses_to_make_a_look_alike_of_another_users_name():
-    get_user_model().objects.create_user(username="ADMIN", password=PASSWORD)
-
-    with pytest.raises(CommandError, match="A user named 'ADMIN' already exists"):
-        run("ensuredemo")
-
-    assert list(get_user_model().objects.values_list("username", flat=True)) == ["ADMIN"]
