@@ -1,3 +1,4 @@
+from django.db import DatabaseError
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -16,10 +17,12 @@ class SecondStepMiddleware:
 
     def __call__(self, request):
         path = request.path_info
-        if (
-            not path.startswith(_SESSIONLESS)
-            and PENDING_SIGN_IN_KEY in request.session
-            and path not in (reverse("second-step"), reverse("logout"))
-        ):
-            return redirect("second-step")
+        if not path.startswith(_SESSIONLESS) and path not in (reverse("second-step"), reverse("logout")):
+            try:
+                waiting = PENDING_SIGN_IN_KEY in request.session
+            except DatabaseError:
+                # The database is away: the view answers the outage. (A waiting session is not signed in anyway.)
+                waiting = False
+            if waiting:
+                return redirect("second-step")
         return self.get_response(request)
