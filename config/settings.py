@@ -35,6 +35,8 @@ def _secret_key_from_file(path: Path) -> str:
 
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or _secret_key_from_file(BASE_DIR / ".secret_key")
+# Earlier keys, still accepted for what they signed or encrypted (sessions, TOTP secrets): how SECRET_KEY is rotated.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")

@@ -323,9 +323,12 @@ def remove_second_factor(*, user, factor, confirmed: bool, address: str | None) 
 # --- The second step of sign-in -------------------------------------------------------------------------------------
 
 
-def sign_in(request, user, *, redirect_to: str) -> bool:
+def sign_in(request, user) -> bool:
     """Sign the user in after their password, or, when they have a second factor, wait for it: the session then holds
-    only who is to be signed in, until `complete_second_step`. True when signed in now."""
+    only who is to be signed in, until `complete_second_step`. True when signed in now.
+
+    Where the user goes next travels in the second step's URL and form, as on the sign-in page, not in the session:
+    it may be an invitation link, whose token no table may hold."""
     if not has_second_factor(user):
         login(request, user)
         return True
@@ -335,7 +338,6 @@ def sign_in(request, user, *, redirect_to: str) -> bool:
         "backend": getattr(user, "backend", None),
         # A password changed meanwhile ends the wait, as it ends the user's sessions.
         "hash": user.get_session_auth_hash(),
-        "next": redirect_to,
         "until": time.time() + SECOND_STEP_SECONDS,
     }
     return False
@@ -352,12 +354,11 @@ def pending_sign_in(request):
     return user
 
 
-def complete_second_step(request, user) -> str:
-    """Sign the waiting user in (a new session key) and return where they were going."""
+def complete_second_step(request, user) -> None:
+    """Sign the waiting user in, under a new session key."""
     pending = request.session.pop(PENDING_SIGN_IN_KEY)
     request.session.pop(AUTHENTICATION_STATE_KEY, None)
     login(request, user, backend=pending["backend"])
-    return pending["next"]
 
 
 def cancel_second_step(request) -> None:

@@ -1,17 +1,18 @@
 from math import ceil
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import REDIRECT_FIELD_NAME, get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -68,9 +69,9 @@ class SignInView(auth_views.LoginView):
         return "" if url and urlsplit(url).path == self.request.path else url
 
     def form_valid(self, form):
-        if twofactor.sign_in(self.request, form.get_user(), redirect_to=self.get_success_url()):
+        if twofactor.sign_in(self.request, form.get_user()):
             return HttpResponseRedirect(self.get_success_url())
-        return redirect("second-step")
+        return _to_second_step(self.get_redirect_url())
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -272,8 +273,8 @@ def _create_account(request, invitation):
                 form.add_error(None, error)
             else:
                 attempt.succeeded()
-                if not twofactor.sign_in(request, membership.user, redirect_to=reverse("members:list")):
-                    return redirect("second-step")
+                if not twofactor.sign_in(request, membership.user):
+                    return _to_second_step(reverse("members:list"))
                 return _welcome(request, membership)
         # The link stays unused: a refused attempt changes nothing but the address's failure count.
         attempt.failed()
@@ -444,8 +445,20 @@ def recovery_codes_view(request):
     return _recovery_codes_page(request, codes, first=False)
 
 
+def _to_second_step(next_url: str):
+    query = f"?{urlencode({REDIRECT_FIELD_NAME: next_url})}" if next_url else ""
+    return HttpResponseRedirect(reverse("second-step") + query)
+
+
+def _next_after_second_step(request) -> str:
+    """Where the sign-in page was told to go: this site's own pages only, as on that page."""
+    url = request.POST.get(REDIRECT_FIELD_NAME, request.GET.get(REDIRECT_FIELD_NAME, ""))
+    allowed = url_has_allowed_host_and_scheme(url, {request.get_host()}, require_https=request.is_secure())
+    return url if allowed and urlsplit(url).path != reverse("second-step") else ""
+
+
 def _second_step_page(request, user, form, *, error=None, status=200):
-    context = {"form": form, "error": error, "pending_user": user}
+    context = {"form": form, "error": error, "pending_user": user, "next": _next_after_second_step(request)}
     if twofactor.passkeys_possible(request):
         context["authentication_options"] = twofactor.passkey_authentication_options(request, user)
     return render(request, "security/second_step.html", context, status=status)
@@ -494,7 +507,9 @@ def second_step_view(request):
         error = "That code or passkey did not work. A code from the app works once; a recovery code too."
         return _second_step_page(request, user, SecondStepForm(), error=error)
     attempt.succeeded()
-    return HttpResponseRedirect(twofactor.complete_second_step(request, user))
+    next_url = _next_after_second_step(request)
+    twofactor.complete_second_step(request, user)
+    return HttpResponseRedirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
 
 
 @require_http_methods(["GET", "POST"])

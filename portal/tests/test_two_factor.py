@@ -14,6 +14,7 @@ from applications.tests.oauth_helpers import request_token
 from portal.models import AuthenticatorApp, MemberEvent, Membership, Organization, RecoveryCode
 from portal.tests.factories import PASSWORD, MembershipFactory, OrganizationFactory
 from portal.tests.helpers import at_once, form_token_of, signed_in
+from portal.tests.storage import everything_stored
 from portal.twofactor import add_authenticator_app
 
 SECURITY = "/accounts/security/"
@@ -45,8 +46,8 @@ def password_step(client, user, **extra):
     return client.post("/accounts/login/", {"username": user.username, "password": PASSWORD}, **extra)
 
 
-def second_step(client, code, **extra):
-    return client.post(VERIFY, {"code": code}, **extra)
+def second_step(client, code, data_next=None, **extra):
+    return client.post(VERIFY, {"code": code, **({"next": data_next} if data_next else {})}, **extra)
 
 
 def signed_in_as(client) -> int | None:
@@ -323,13 +324,16 @@ def test_signing_in_from_an_invitation_link_passes_the_second_step_and_goes_on_t
     _, token = invite(organization=other_organization)
     link = f"/invitations/{token}/"
 
-    response = client.post(f"/accounts/login/?next={link}", {"username": user.username, "password": PASSWORD})
-    assert response["Location"] == VERIFY
+    response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD, "next": link})
+    assert response["Location"] == f"{VERIFY}?next=%2Finvitations%2F{token}%2F"
+    # Where the user goes is in the step's URL and form, as on the sign-in page: the link's token is in no table.
+    assert token not in everything_stored(client)
     assert client.get(link)["Location"] == VERIFY
     assert client.post(link)["Location"] == VERIFY
     assert not Membership.objects.filter(user=user, organization=other_organization).exists()
+    assert f'name="next" value="/invitations/{token}/"' in client.get(response["Location"]).content.decode()
 
-    assert second_step(client, code_at(secret, 1))["Location"] == link
+    assert second_step(client, code_at(secret, 1), data_next=link)["Location"] == link
     assert client.post(link)["Location"] == "/organization/members/"
     assert Membership.objects.filter(user=user, organization=other_organization).exists()
 
@@ -490,3 +494,11 @@ def test_every_two_factor_form_needs_its_csrf_token(admin_user):
     anonymous = Client(enforce_csrf_checks=True)
     password_step(Client(), admin_user)
     assert anonymous.post(VERIFY, {"code": "000000"}).status_code == 403
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", "/accounts/verify/"])
+def test_the_second_step_goes_on_only_to_this_sites_pages(client, admin_user, next_url):
+    secret, _ = with_app(admin_user)
+    password_step(client, admin_user)
+
+    assert second_step(client, code_at(secret, 1), data_next=next_url)["Location"] == "/"
