@@ -14,7 +14,8 @@ class Organization(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # While on, a member without a second factor is sent to /accounts/security/ by the organization's pages (§13).
-    require_two_factor = models.BooleanField(default=False)
+    # db_default too: code that knows an older schema (a data migration, say) still inserts organizations.
+    require_two_factor = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["name"]
