@@ -35,6 +35,8 @@ def _secret_key_from_file(path: Path) -> str:
 
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or _secret_key_from_file(BASE_DIR / ".secret_key")
+# Earlier keys, still accepted for what they signed or encrypted (sessions, TOTP secrets): how SECRET_KEY is rotated.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
@@ -60,6 +62,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Second factors (contract §13): django-otp's device base and TOTP algorithm, django-otp-webauthn's passkeys.
+    "django_otp",
+    "django_otp_webauthn",
 ]
 
 MIDDLEWARE = [
@@ -73,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the password and before the second factor, a session reaches only the second step and sign-out.
+    "portal.middleware.SecondStepMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees a view's database error before any other middleware's handling.
     "ops.outage.DatabaseOutageMiddleware",
@@ -161,6 +168,13 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Passkeys (portal/twofactor.py): the relying party is the host each request came to, and the origin the page's own,
+# so django-otp-webauthn's fixed list of allowed origins stays empty and its check that one is set is silenced.
+OTP_WEBAUTHN_RP_ID_CALLABLE = "portal.twofactor.relying_party_id"
+OTP_WEBAUTHN_RP_NAME = "Integrations Portal"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
+
 
 # --- Email -------------------------------------------------------------------
 
@@ -234,6 +248,9 @@ FAILURE_LIMITS = {
         "SIGNIN_FAILURE_LIMIT_PER_USERNAME_ADDRESS", (5, 900), formerly="SIGNIN_FAILURE_LIMIT_PER_USERNAME"
     ),
     "SIGNIN_PER_ADDRESS": _failure_limit("SIGNIN_FAILURE_LIMIT_PER_ADDRESS", (50, 900)),
+    # Wrong codes or passkeys at the second step of sign-in, per user from anywhere (contract §13); each also counts
+    # toward SIGNIN_PER_ADDRESS.
+    "SECOND_STEP_PER_USER": _failure_limit("SECOND_STEP_FAILURE_LIMIT_PER_USER", (5, 900)),
     # Invitation links that do not open (unknown, used, revoked, expired), and refused account creations through one.
     "INVITATION_PER_ADDRESS": _failure_limit("INVITATION_FAILURE_LIMIT_PER_ADDRESS", (20, 900)),
     "INVITATION_SIGNUP_PER_ADDRESS": _failure_limit("INVITATION_SIGNUP_FAILURE_LIMIT_PER_ADDRESS", (10, 900)),

@@ -1,18 +1,21 @@
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from portal.actors import Actor, require_admin
 from portal.form_tokens import FormAlreadySubmitted
 from portal.selectors import current_membership
+from portal.twofactor import has_second_factor
 
 
 def member_required(view):
     """Signed in and a member of an organization; sets `request.membership` for the view.
 
-    Memberships are read afresh on every request, so a removed member loses access at the next one.
+    Memberships are read afresh on every request, so a removed member loses access at the next one. While the
+    organization requires two-factor sign-in, a member without a second factor is sent to add one (contract §13).
     """
 
     @login_required
@@ -22,6 +25,12 @@ def member_required(view):
         if request.membership is None:
             # Removed from their only organization, say: a page that says so, not a bare "not allowed".
             return render(request, "no_organization.html", status=403)
+        organization = request.membership.organization
+        if organization.require_two_factor and not has_second_factor(request.user):
+            messages.info(
+                request, f"{organization.name} requires two-factor sign-in: add an authenticator app or a passkey."
+            )
+            return redirect("account-security")
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -71,3 +71,74 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(
         choices=Membership.Role.choices, error_messages={"invalid_choice": "Choose Admin or Member."}
     )
+
+
+# --- Two-factor sign-in ----------------------------------------------------------------------------------------------
+
+# The second step counts per user from anywhere: whoever reached it already knows the password.
+SECOND_STEP_PER_USER = limits.Limit("second-step-user", "SECOND_STEP_PER_USER")
+
+
+def second_step_guesses(user_id: int, address: str) -> list[tuple[limits.Limit, str]]:
+    """The counters a wrong code or passkey at the second step takes its place in: the user's, and the address's
+    failed sign-ins."""
+    return [(SECOND_STEP_PER_USER, str(user_id)), (PER_ADDRESS, address)]
+
+
+class _OwnIds(forms.Form):
+    """Element ids of the form's own (`<prefix>_<field>`): the security page shows several forms at once."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class AuthenticatorAppForm(forms.Form):
+    code = forms.CharField(
+        label="Code from the app",
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        error_messages={"required": "Enter the 6 digits the app shows."},
+    )
+
+
+class PasskeyForm(_OwnIds):
+    id_prefix = "passkey"
+    name = forms.CharField(
+        label="Passkey name",
+        max_length=64,
+        help_text="Such as “Work laptop” or “Security key”.",
+        error_messages={"required": "Name the passkey, so that you can tell it from others later."},
+    )
+    # The browser's answer (JSON), filled in by static/js/passkeys.js.
+    credential = forms.CharField(widget=forms.HiddenInput, required=False, max_length=65536)
+
+
+class SecondStepForm(forms.Form):
+    code = forms.CharField(
+        label="Code from your authenticator app, or a recovery code",
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )
+    credential = forms.CharField(widget=forms.HiddenInput, required=False, max_length=65536)
+
+
+class ConfirmIdentityForm(_OwnIds):
+    """What removing one's last second factor asks for: the password or a current code (or a passkey's signature)."""
+
+    id_prefix = "confirm"
+
+    confirmation = forms.CharField(
+        label="Your password, or a current code from your authenticator app",
+        max_length=4096,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    credential = forms.CharField(widget=forms.HiddenInput, required=False, max_length=65536)
+
+
+class TwoFactorPolicyForm(forms.Form):
+    require_two_factor = forms.BooleanField(label="Require two-factor sign-in for every member", required=False)

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django_otp.models import Device, TimestampMixin
 
 
 class Organization(models.Model):
@@ -12,6 +13,9 @@ class Organization(models.Model):
     # The stable public identifier handed out as ORGANIZATION_ID.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # While on, a member without a second factor is sent to /accounts/security/ by the organization's pages (§13).
+    # db_default too: code that knows an older schema (a data migration, say) still inserts organizations.
+    require_two_factor = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["name"]
@@ -109,13 +113,20 @@ class MemberEvent(ActivityEvent):
         JOINED = "joined", "Joined"
         ROLE_CHANGED = "role_changed", "Role changed"
         REMOVED = "removed", "Removed"
+        TWO_FACTOR_ADDED = "two_factor_added", "Second factor added"
+        TWO_FACTOR_REMOVED = "two_factor_removed", "Second factor removed"
+        RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
+        RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated", "Recovery codes regenerated"
+        TWO_FACTOR_REQUIRED = "two_factor_required", "Two-factor sign-in required"
+        TWO_FACTOR_NOT_REQUIRED = "two_factor_not_required", "Two-factor sign-in no longer required"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="member_events")
     action = models.CharField(max_length=32, choices=Action.choices)
     # A copy (the invitation's email or the member's username): the record outlives the row it names.
     subject = models.CharField(max_length=255)
     # changes: {"role": [old, new]} for role changes, {"role": [None, role]} for invitations and joins,
-    # {"reason": "…"} for invitations revoked by something other than an admin's Revoke.
+    # {"reason": "…"} for invitations revoked by something other than an admin's Revoke,
+    # {"factor": "…"} for second factors added or removed.
 
     class Meta(ActivityEvent.Meta):
         indexes = [models.Index(fields=["organization", "-created_at"], name="member_event_org_created")]
@@ -125,3 +136,40 @@ class MemberEvent(ActivityEvent):
 
     # The Activity page lists these beside applications' AuditEvents.
     is_member_event = True
+
+
+class AuthenticatorApp(TimestampMixin, Device):
+    """A user's authenticator app (TOTP, RFC 6238: SHA-1, 6 digits, 30 seconds); at most one per user.
+
+    Checking a code needs the secret itself, so it is kept encrypted with a key derived from SECRET_KEY
+    (portal/crypto.py): the table, a backup or a dump of it holds no usable secret.
+    """
+
+    encrypted_secret = models.TextField(editable=False)
+    # The time step of the last code accepted: each code works once, and no code of an earlier step works after it.
+    last_step = models.BigIntegerField(default=-1, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user"], name="one_authenticator_app_per_user")]
+
+    def __str__(self):
+        return f"the authenticator app of {self.user}"
+
+
+class RecoveryCode(models.Model):
+    """One of a user's ten one-time recovery codes; only its SHA-256 is stored (the code is random, 80 bits)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64, editable=False)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "code_hash"], name="unique_recovery_code")]
+
+    def __str__(self):
+        return f"a recovery code of {self.user}"
+
+    @staticmethod
+    def hash_code(code: str) -> str:
+        return hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()

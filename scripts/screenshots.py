@@ -1,4 +1,5 @@
-"""Screenshots of the applications list, the one-time reveal, the client secrets and the members page for the README.
+"""Screenshots of the applications list, the one-time reveal, the client secrets, the members page and the two-factor
+security page for the README.
 
 Starts the portal (python -m ops.serve) on a throwaway SQLite database, fills it through the
 management commands and drives Debian's Chromium with Playwright, so every client
@@ -135,6 +136,17 @@ def shoot(origin: str, password: str, out: Path) -> None:
         page.get_by_test_id("invitation-link").wait_for()
         page.goto("/organization/members/")
         page.screenshot(path=out / "members.png", full_page=True)
+
+        # Passkeys need a host name, not an IP address: the security page as it is seen at localhost.
+        local = origin.replace("://127.0.0.1:", "://localhost:")
+        page.goto(f"{local}/accounts/login/")
+        page.get_by_label("Username").fill(USERNAME)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/integrations/applications/")
+        page.goto(f"{local}/accounts/security/")
+        page.get_by_test_id("totp-secret").wait_for()
+        page.screenshot(path=out / "security.png", full_page=True)
         browser.close()
 
 
@@ -158,7 +170,7 @@ def main() -> None:
         manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         with PortalServer(env=env, workers=2) as server:
             shoot(server.base, seed(env, server.base), out)
-    for name in ("applications-list.png", "reveal.png", "client-secrets.png", "members.png"):
+    for name in ("applications-list.png", "reveal.png", "client-secrets.png", "members.png", "security.png"):
         print(out / name)
 
 

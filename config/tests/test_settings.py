@@ -97,6 +97,7 @@ def test_the_limit_variables_are_read_and_their_former_names_still_work():
         SIGNIN_FAILURE_LIMIT_PER_USERNAME_ADDRESS="3,30",
         SIGNIN_FAILURE_LIMIT_PER_USERNAME="9,90",  # the new name wins
         SIGNIN_FAILURE_LIMIT_PER_ADDRESS="30,300",
+        SECOND_STEP_FAILURE_LIMIT_PER_USER="4,600",
     )
 
     assert limits == {
@@ -104,6 +105,7 @@ def test_the_limit_variables_are_read_and_their_former_names_still_work():
         "TOKEN_PER_ADDRESS": (70, 600),
         "SIGNIN_PER_USERNAME_ADDRESS": (3, 30),
         "SIGNIN_PER_ADDRESS": (30, 300),
+        "SECOND_STEP_PER_USER": (4, 600),
         "INVITATION_PER_ADDRESS": (20, 900),
         "INVITATION_SIGNUP_PER_ADDRESS": (10, 900),
     }
