@@ -65,10 +65,13 @@ def test_passkeys_are_added_sign_in_and_are_removed(page, live_server, admin_use
     page.wait_for_url("**/integrations/applications/")
 
     page.goto("/accounts/security/")
-    page.get_by_role("button", name="Remove passkey Work laptop").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Remove passkey Work laptop").click()
     page.get_by_text("Removed.").wait_for()
-    # The last one asks for proof: a passkey (the second device's) will do.
-    page.get_by_role("button", name="Confirm with a passkey and remove").click()
+    # The last one asks for proof: a passkey (the second device's) will do. The page it answers with is awaited,
+    # not the "Removed." the first removal left on this one.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Confirm with a passkey and remove").click()
     page.get_by_text("Removed.").wait_for()
     assert not WebAuthnCredential.objects.filter(user=admin_user).exists()
     actions = list(MemberEvent.objects.filter(organization=organization).values_list("action", flat=True))
