@@ -29,7 +29,7 @@ from api.serializers import (
 )
 from applications import scopes as catalog
 from applications.lifetimes import KEEP_CURRENT_FOR
-from applications.services import LastLiveSecret, SecretLimitReached
+from applications.services import LastLiveCredential, SecretLimitReached
 from portal.actors import ScopeEscalation
 
 SCHEME_NAME = "oauth2"
@@ -414,7 +414,7 @@ application_secret = extend_schema_view(
         ],
         responses={
             204: OpenApiResponse(description="Revoked."),
-            409: _conflict("The only live secret", str(LastLiveSecret())),
+            409: _conflict("The last live credential", str(LastLiveCredential())),
             **errors(400, 401, 403, 404),
             403: ACCESS_FORBIDDEN,
         },

@@ -14,7 +14,7 @@ from api.services import create_credential, delete_credential, update_credential
 from applications.models import Application, ClientSecret
 from applications.selectors import applications_for, get_application, get_unrevoked_secret
 from applications.services import (
-    LastLiveSecret,
+    LastLiveCredential,
     SecretLimitReached,
     delete_application,
     revoke_secret,
@@ -200,7 +200,7 @@ class SecretDetailApi(OrganizationScopedApi):
         secret = get_unrevoked_secret(application=application, public_id=secret_id)
         try:
             revoke_secret(secret=secret, actor=self.actor, revoke_tokens=revoke_tokens == "true")
-        except LastLiveSecret as refused:
+        except LastLiveCredential as refused:
             raise Conflict(str(refused))
         except ClientSecret.DoesNotExist:  # revoked or deleted meanwhile
             raise Http404
