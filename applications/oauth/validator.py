@@ -87,6 +87,7 @@ class ClaimStoreUnavailable(errors.TemporarilyUnavailableError):
     """An assertion's jti cannot be checked for replay (Redis down): refused, and not counted as a failure."""
 
     description = "Client assertions cannot be checked now; retry shortly."
+    status_code = 503
 
     @property
     def headers(self):
