@@ -206,3 +206,15 @@ def test_the_only_secret_may_be_revoked_while_a_key_remains_and_the_page_says_so
     assert "No live credential is left" not in page
     listing = admin_portal_client.get("/integrations/applications/").content.decode()
     assert "Secret expired" not in listing
+
+
+def test_key_events_show_in_the_application_history_and_activity(admin_portal_client, make_application):
+    application, _ = make_application()
+    key = add_key(application=application, actor=COMMAND_LINE, public_key=public_pem(private_key()))
+    admin_portal_client.post(revoke_url(application, key), {"revoke_tokens": "on"})
+
+    for page in (f"/integrations/applications/{application.public_id}/", "/integrations/activity/"):
+        html = admin_portal_client.get(page).content.decode()
+        assert "Key added" in html and "Key revoked" in html
+        assert f"<code>{key.kid}</code>" in html
+        assert "with 0 access tokens" in html
