@@ -50,7 +50,7 @@ class Header:
 def _segment_json(segment: str):
     try:
         return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):  # RecursionError: "[[[[…", nested past the parser's depth
         return None
 
 

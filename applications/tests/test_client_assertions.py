@@ -1,5 +1,6 @@
 """Client assertions (RFC 7523 §2.2) at /oauth/token, /oauth/revoke and /oauth/introspect: contract §10's rules."""
 
+import base64
 import json
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -136,7 +137,7 @@ def test_a_replayed_assertion_is_refused(client, keyed, counter_store):
     assert post_assertion(client, assertion).status_code == 200
     assert_invalid_client(post_assertion(client, assertion))
     # The same jti in a new assertion too: the jti is what is accepted once.
-    jti = json.loads(__import__("base64").urlsafe_b64decode(assertion.split(".")[1] + "==="))["jti"]
+    jti = json.loads(base64.urlsafe_b64decode(assertion.split(".")[1] + "==="))["jti"]
     assert_invalid_client(token_with(client, application, private, jti=jti))
 
 
@@ -325,7 +326,13 @@ def test_a_repeated_client_assertion_is_invalid_request(client, keyed):
     assert_invalid_request(client.post("/oauth/token", body, content_type=FORM))
 
 
-@pytest.mark.parametrize("assertion", ["", "not-a-jwt", "a.b", "a.b.c.d.e", "x" * 9000, "e30.e30.AAAA"])
+NESTED = base64.urlsafe_b64encode(b"[" * 5000).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "assertion",
+    ["", "not-a-jwt", "a.b", "a.b.c.d.e", "x" * 9000, "e30.e30.AAAA", f"{NESTED}.e30.AAAA", f"e30.{NESTED}.AAAA"],
+)
 def test_an_unreadable_assertion_is_invalid_client(client, keyed, assertion):
     application, _, _, _ = keyed()
 
@@ -430,3 +437,8 @@ def test_with_the_replay_store_away_an_assertion_gets_503_and_no_token(client, k
         HTTP_AUTHORIZATION=basic_auth(application.client_id, secret),
     )
     assert basic.status_code == 200
+
+
+def test_an_assertion_nested_past_the_json_parsers_depth_is_invalid_client_without_a_client_id(client):
+    assert_invalid_client(post_assertion(client, f"e30.{NESTED}.AAAA"))
+    assert_invalid_client(post_assertion(client, f"{NESTED}.{NESTED}.AAAA"))
