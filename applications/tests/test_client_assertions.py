@@ -439,6 +439,6 @@ def test_with_the_replay_store_away_an_assertion_gets_503_and_no_token(client, k
     assert basic.status_code == 200
 
 
-def test_an_assertion_nested_past_the_json_parsers_depth_is_invalid_client_without_a_client_id(client):
+def test_an_assertion_nested_past_the_json_parsers_depth_is_invalid_client_without_a_client_id(client, db):
     assert_invalid_client(post_assertion(client, f"e30.{NESTED}.AAAA"))
     assert_invalid_client(post_assertion(client, f"{NESTED}.{NESTED}.AAAA"))
