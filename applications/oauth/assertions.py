@@ -84,6 +84,9 @@ def _header(parts: list[str]) -> Header:
     kid = header.get("kid")
     if kid is not None and not isinstance(kid, str):
         raise AssertionRefused("kid is not a string")
+    if "crit" in header:
+        # RFC 7515 §4.1.11: extensions a verifier must understand; this one understands none.
+        raise AssertionRefused("crit header")
     return Header(header["alg"], kid)
 
 
@@ -108,7 +111,9 @@ def verified_key(assertion: str, keys: list):
         try:
             # Exactly the algorithms of this key's family; joserfc also checks the key type against the algorithm.
             token = jwt.decode(assertion, _verification_key(key.public_key, key.alg), algorithms=ALGORITHMS[key.alg])
-        except (JoseError, ValueError):
+        except JoseError:
+            continue
+        except Exception:  # whatever else the library trips on in what a client sent is a refusal, never a 500
             continue
         return key, token.claims
     raise AssertionRefused("bad signature")

@@ -442,3 +442,12 @@ def test_with_the_replay_store_away_an_assertion_gets_503_and_no_token(client, k
 def test_an_assertion_nested_past_the_json_parsers_depth_is_invalid_client_without_a_client_id(client, db):
     assert_invalid_client(post_assertion(client, f"e30.{NESTED}.AAAA"))
     assert_invalid_client(post_assertion(client, f"{NESTED}.{NESTED}.AAAA"))
+
+
+@pytest.mark.parametrize("header", [{"crit": 5}, {"crit": ["exp"], "exp": 1}, {"b64": "no"}, {"jwk": {"kty": "oct"}}])
+def test_odd_headers_are_invalid_client_never_a_server_error(client, keyed, header):
+    application, _, key, _ = keyed()
+
+    response = post_assertion(client, unsigned(claims_for(application.client_id), {"alg": "ES256", **header}) + "AAAA")
+
+    assert_invalid_client(response)
