@@ -238,6 +238,31 @@ OPERATIONS: tuple[tuple[str, tuple[Operation, ...]], ...] = (
                 needs=("APPLICATION_TO_ROTATE", "SECRET_TO_REVOKE"),
             ),
             Operation(
+                "Add key",
+                "POST",
+                ("applications", "{{APPLICATION_TO_ROTATE}}", "keys"),
+                "update",
+                "applications",
+                "Adds the public key in PUBLIC_KEY_JSON (a PEM as a JSON string, or a JWK object) to the application "
+                "in APPLICATION_TO_ROTATE: it then authenticates with client assertions signed by the private key. "
+                "Skipped while either is empty.",
+                201,
+                body='{\n  "publicKey": {{PUBLIC_KEY_JSON}},\n  "expiresInDays": null\n}',
+                needs=("APPLICATION_TO_ROTATE", "PUBLIC_KEY_JSON"),
+            ),
+            Operation(
+                "Revoke key",
+                "DELETE",
+                ("applications", "{{APPLICATION_TO_ROTATE}}", "keys", "{{KEY_TO_REVOKE}}"),
+                "update",
+                "applications",
+                "Revokes the key whose id is in KEY_TO_REVOKE (see “Read an application”) of the application in "
+                "APPLICATION_TO_ROTATE, and the tokens issued through it unless `?revokeTokens=false` is added. "
+                "Skipped while either is empty.",
+                204,
+                needs=("APPLICATION_TO_ROTATE", "KEY_TO_REVOKE"),
+            ),
+            Operation(
                 "Delete an application",
                 "DELETE",
                 ("applications", "{{APPLICATION_TO_DELETE}}"),
@@ -259,6 +284,8 @@ COLLECTION_VARIABLES = {
     "APPLICATION_DESCRIPTION_JSON": "Set by “List applications”.",
     "APPLICATION_TO_ROTATE": "The id of an application “Rotate secret” generates a new secret for; empty skips it.",
     "SECRET_TO_REVOKE": "The id of a secret of APPLICATION_TO_ROTATE “Revoke secret” revokes; empty skips it.",
+    "PUBLIC_KEY_JSON": "A public key “Add key” adds to APPLICATION_TO_ROTATE, as JSON; empty skips it.",
+    "KEY_TO_REVOKE": "The id of a key of APPLICATION_TO_ROTATE “Revoke key” revokes; empty skips it.",
     "APPLICATION_TO_DELETE": "The id of an application “Delete an application” deletes; empty skips it.",
     "ACCESS_TOKEN": "Set by the collection's pre-request script.",
     "ACCESS_TOKEN_CLIENT_ID": "Set by the collection's pre-request script.",

@@ -23,13 +23,15 @@ from api.serializers import (
     ApplicationUpdateSerializer,
     CredentialSerializer,
     CredentialUpdateSerializer,
+    KeyCreateSerializer,
+    KeySerializer,
     NewSecretSerializer,
     OrganizationSerializer,
     SecretCreateSerializer,
 )
 from applications import scopes as catalog
 from applications.lifetimes import KEEP_CURRENT_FOR
-from applications.services import LastLiveSecret, SecretLimitReached
+from applications.services import DuplicateKey, KeyLimitReached, LastLiveCredential, SecretLimitReached
 from portal.actors import ScopeEscalation
 
 SCHEME_NAME = "oauth2"
@@ -100,10 +102,13 @@ _ERROR_EXAMPLES = {
 }
 
 
-def _error_response(code: int, description: str, name: str, detail: str) -> OpenApiResponse:
-    """An error answer: its description, and an example `{"detail": …}` body named `name`."""
-    example = OpenApiExample(name, value={"detail": detail}, response_only=True, status_codes=[str(code)])
-    return OpenApiResponse(ERROR, description=description, examples=[example])
+def _error_response(code: int, description: str, name: str, detail: str, extra=()) -> OpenApiResponse:
+    """An error answer: its description, and an example `{"detail": …}` body named `name` (and more in `extra`)."""
+    examples = [
+        OpenApiExample(example, value={"detail": text}, response_only=True, status_codes=[str(code)])
+        for example, text in [(name, detail), *extra]
+    ]
+    return OpenApiResponse(ERROR, description=description, examples=examples)
 
 
 def _error(code: int) -> OpenApiResponse:
@@ -298,6 +303,7 @@ APPLICATION_DETAIL_EXAMPLE = OpenApiExample(
                 "lastUsedAt": "2026-01-02T08:30:00Z",
             }
         ],
+        "keys": [],
     },
     response_only=True,
 )
@@ -318,8 +324,8 @@ application_detail = extend_schema_view(
         "Read an application",
         ApplicationDetailSerializer,
         APPLICATION_DETAIL_EXAMPLE,
-        description="With its token lifetime and its live secrets (id, hint, dates); never a client secret or "
-        "its hash.",
+        description="With its token lifetime, its live secrets (id, hint, dates; never a client secret or "
+        "its hash) and its live public keys (id, kid, alg, dates).",
     ),
     patch=_write(
         "applications_update",
@@ -414,7 +420,84 @@ application_secret = extend_schema_view(
         ],
         responses={
             204: OpenApiResponse(description="Revoked."),
-            409: _conflict("The only live secret", str(LastLiveSecret())),
+            409: _conflict("The last live credential", str(LastLiveCredential())),
+            **errors(400, 401, 403, 404),
+            403: ACCESS_FORBIDDEN,
+        },
+    ),
+)
+
+KEY_EXAMPLE = {
+    "id": "5f0c6d1e-8a7b-4c3d-9e2f-1a2b3c4d5e6f",
+    "kid": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs",
+    "alg": "ES256",
+    "createdAt": "2026-01-01T12:00:00Z",
+    "expiresAt": "2026-04-01T12:00:00Z",
+    "lastUsedAt": None,
+}
+
+application_keys = extend_schema_view(
+    post=extend_schema(
+        operation_id="applications_keys_create",
+        summary="Add a public key",
+        description="The application then authenticates with client assertions (RFC 7523, `private_key_jwt`) signed "
+        "by the key's private key. `publicKey` is a PEM SubjectPublicKeyInfo or a public JWK: RSA of 2048 to 8192 "
+        "bits, EC P-256 or Ed25519. A private key, a certificate or any other key is a 400 naming `publicKey`, and "
+        "nothing of it is kept. At most 5 live keys, none twice (409). A client may add keys to its own application "
+        "or to one whose scopes are all among its own; any other is 403.",
+        request=KeyCreateSerializer,
+        responses={
+            201: KeySerializer,
+            409: _error_response(
+                409,
+                "Five live keys already, or the same key is live already",
+                "Five live keys already",
+                str(KeyLimitReached()),
+                extra=[("The same key twice", str(DuplicateKey()))],
+            ),
+            **errors(400, 401, 403, 404, 413, 415),
+            403: ACCESS_FORBIDDEN,
+        },
+        examples=[
+            OpenApiExample(
+                "A PEM public key for 90 days",
+                value={
+                    "publicKey": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE…\n"
+                    "-----END PUBLIC KEY-----\n",
+                    "expiresInDays": 90,
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "A JWK",
+                value={
+                    "publicKey": {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
+                },
+                request_only=True,
+            ),
+            OpenApiExample("New key", value=KEY_EXAMPLE, response_only=True, status_codes=["201"]),
+        ],
+    ),
+)
+
+application_key = extend_schema_view(
+    delete=extend_schema(
+        operation_id="applications_keys_destroy",
+        summary="Revoke a public key",
+        description="The key stops authenticating at once, and every access token issued through it ends unless "
+        "`revokeTokens=false`. An expired key can be revoked too, to end its tokens; a revoked or unknown key is "
+        "404. The application's last live credential (secret or key) cannot be revoked (409). A client may revoke "
+        "the keys of its own application or of one whose scopes are all among its own; any other is 403.",
+        parameters=[
+            OpenApiParameter(
+                "revokeTokens",
+                bool,
+                description="false: the tokens issued through the key live out their lifetime (default true).",
+            )
+        ],
+        responses={
+            204: OpenApiResponse(description="Revoked."),
+            409: _conflict("The last live credential", str(LastLiveCredential())),
             **errors(400, 401, 403, 404),
             403: ACCESS_FORBIDDEN,
         },

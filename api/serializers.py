@@ -10,7 +10,7 @@ from api.models import Credential
 from api.renderers import RawJSON
 from api.verifiable_credentials import CREDENTIAL_TYPE, CREDENTIALS_CONTEXTS, validate_verifiable_credential
 from applications.lifetimes import EXPIRES_IN_DAYS, KEEP_CURRENT_FOR, token_lifetime_choices
-from applications.models import Application, ClientSecret
+from applications.models import Application, ClientSecret, PublicKey
 from applications.services import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 from portal.models import Organization
 
@@ -178,14 +178,31 @@ class SecretSerializer(serializers.ModelSerializer):
         return secret.hint or None
 
 
+class KeySerializer(serializers.ModelSerializer):
+    """A live public key as the API shows it (contract §10)."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    kid = serializers.CharField(read_only=True, help_text="The key's RFC 7638 JWK thumbprint (SHA-256, base64url).")
+    alg = serializers.CharField(read_only=True, help_text="RS256 (which also verifies PS256), ES256 or EdDSA.")
+    createdAt = DateTimeField(source="created_at", read_only=True)
+    expiresAt = DateTimeField(source="expires_at", read_only=True, allow_null=True)
+    lastUsedAt = DateTimeField(source="last_used_at", read_only=True, allow_null=True)
+
+    class Meta:
+        model = PublicKey
+        fields = ["id", "kid", "alg", "createdAt", "expiresAt", "lastUsedAt"]
+        read_only_fields = fields
+
+
 class ApplicationDetailSerializer(ApplicationSerializer):
-    """One application: the list's fields, its token lifetime and its live secrets."""
+    """One application: the list's fields, its token lifetime, its live secrets and its live public keys."""
 
     tokenLifetime = serializers.IntegerField(source="effective_token_lifetime", read_only=True)
     secrets = SecretSerializer(source="live_secrets", many=True, read_only=True)
+    keys = KeySerializer(source="live_keys", many=True, read_only=True)
 
     class Meta(ApplicationSerializer.Meta):
-        fields = [*ApplicationSerializer.Meta.fields, "tokenLifetime", "secrets"]
+        fields = [*ApplicationSerializer.Meta.fields, "tokenLifetime", "secrets", "keys"]
         read_only_fields = fields
 
 
@@ -244,6 +261,39 @@ class SecretCreateSerializer(StrictInputMixin, serializers.Serializer):
             }
             if errors:
                 raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "description": "A PEM SubjectPublicKeyInfo (-----BEGIN PUBLIC KEY-----)."},
+            {
+                "type": "object",
+                "description": "A public JWK: RSA, EC P-256 or OKP Ed25519.",
+                "additionalProperties": True,
+            },
+        ]
+    }
+)
+class PublicKeyField(serializers.Field):
+    """A PEM string or a JWK object, handed to the service as it came: the service reads and checks it."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str | dict):
+            raise serializers.ValidationError("Give a PEM public key as a string, or a JWK object.")
+        return data
+
+
+class KeyCreateSerializer(StrictInputMixin, serializers.Serializer):
+    publicKey = PublicKeyField(source="public_key")
+    expiresInDays = _period("expires_in_days", EXPIRES_IN_DAYS, help_text="Days the key lives (null: until revoked).")
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            value = data.get("expiresInDays")
+            if value is not None and type(value) is not int:
+                raise serializers.ValidationError({"expiresInDays": ["Give an integer or null."]})
         return super().to_internal_value(data)
 
 

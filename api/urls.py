@@ -21,6 +21,8 @@ urlpatterns = [
         views.SecretDetailApi.as_view(),
         name="application-secret",
     ),
+    path("applications/<uuid:public_id>/keys", views.KeyCreateApi.as_view(), name="application-keys"),
+    path("applications/<uuid:public_id>/keys/<uuid:key_id>", views.KeyDetailApi.as_view(), name="application-key"),
     path("organization", views.OrganizationDetailApi.as_view(), name="organization"),
     path(
         "schema/",

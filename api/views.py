@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
@@ -11,12 +12,16 @@ from api import postman, schema, serializers
 from api.pagination import Pagination
 from api.selectors import CREDENTIAL_PAGE_COLUMNS, credential_page, credentials_for, get_credential
 from api.services import create_credential, delete_credential, update_credential
-from applications.models import Application, ClientSecret
-from applications.selectors import applications_for, get_application, get_unrevoked_secret
+from applications.models import Application, ClientSecret, PublicKey
+from applications.selectors import applications_for, get_application, get_unrevoked_key, get_unrevoked_secret
 from applications.services import (
-    LastLiveSecret,
+    DuplicateKey,
+    KeyLimitReached,
+    LastLiveCredential,
     SecretLimitReached,
+    add_key,
     delete_application,
+    revoke_key,
     revoke_secret,
     rotate_secret,
     update_application,
@@ -192,17 +197,69 @@ class SecretDetailApi(OrganizationScopedApi):
     http_method_names = ["delete"]
 
     def delete(self, request, public_id, secret_id):
-        revoke_tokens = request.query_params.get("revokeTokens", "true")
-        if revoke_tokens not in ("true", "false"):
-            raise ValidationError({"revokeTokens": ["Give true or false."]})
+        revoke_tokens = _revoke_tokens(request)
         application = get_application(organization=self.organization, public_id=public_id)
         # An expired secret too: revoking it ends the tokens it issued.
         secret = get_unrevoked_secret(application=application, public_id=secret_id)
         try:
-            revoke_secret(secret=secret, actor=self.actor, revoke_tokens=revoke_tokens == "true")
-        except LastLiveSecret as refused:
+            revoke_secret(secret=secret, actor=self.actor, revoke_tokens=revoke_tokens)
+        except LastLiveCredential as refused:
             raise Conflict(str(refused))
         except ClientSecret.DoesNotExist:  # revoked or deleted meanwhile
+            raise Http404
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _revoke_tokens(request) -> bool:
+    revoke_tokens = request.query_params.get("revokeTokens", "true")
+    if revoke_tokens not in ("true", "false"):
+        raise ValidationError({"revokeTokens": ["Give true or false."]})
+    return revoke_tokens == "true"
+
+
+# The service's field names, as the API spells them.
+_KEY_FIELDS = {"public_key": "publicKey", "expires_in_days": "expiresInDays"}
+
+
+@schema.application_keys
+class KeyCreateApi(OrganizationScopedApi):
+    scope_resource = "applications"
+    scope_actions = {"POST": "update"}
+    serializer_class = serializers.KeySerializer
+    http_method_names = ["post"]
+
+    def post(self, request, public_id):
+        application = get_application(organization=self.organization, public_id=public_id)
+        serializer = serializers.KeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            key = add_key(application=application, actor=self.actor, **serializer.validated_data)
+        except DjangoValidationError as error:
+            raise ValidationError(
+                {_KEY_FIELDS.get(name, name): messages for name, messages in error.message_dict.items()}
+            )
+        except (KeyLimitReached, DuplicateKey) as refused:
+            raise Conflict(str(refused))
+        except Application.DoesNotExist:  # deleted meanwhile
+            raise Http404
+        return Response(serializers.KeySerializer(key).data, status=status.HTTP_201_CREATED)
+
+
+@schema.application_key
+class KeyDetailApi(OrganizationScopedApi):
+    scope_resource = "applications"
+    scope_actions = {"DELETE": "update"}
+    http_method_names = ["delete"]
+
+    def delete(self, request, public_id, key_id):
+        revoke_tokens = _revoke_tokens(request)
+        application = get_application(organization=self.organization, public_id=public_id)
+        key = get_unrevoked_key(application=application, public_id=key_id)
+        try:
+            revoke_key(key=key, actor=self.actor, revoke_tokens=revoke_tokens)
+        except LastLiveCredential as refused:
+            raise Conflict(str(refused))
+        except PublicKey.DoesNotExist:  # revoked or deleted meanwhile
             raise Http404
         return Response(status=status.HTTP_204_NO_CONTENT)
 

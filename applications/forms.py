@@ -8,6 +8,7 @@ from portal.form_tokens import form_token_field
 
 _EXPIRED = "This form is incomplete or has expired: open New Application again."
 _SECRET_FORM_EXPIRED = "This form is incomplete or has expired: open Generate new secret again."
+_KEY_FORM_EXPIRED = "This form is incomplete or has expired: open Generate key pair again."
 
 
 def _token_lifetime_choices():
@@ -32,13 +33,13 @@ class PeriodField(forms.TypedChoiceField):
 
 
 class ExpiresInDaysField(PeriodField):
-    def __init__(self, **kwargs):
+    def __init__(self, label="Secret expires after", **kwargs):
         super().__init__(
             EXPIRES_IN_DAYS,
             noun="expiry periods",
             required=False,
             empty_value=None,
-            label="Secret expires after",
+            label=label,
             **kwargs,
         )
 
@@ -111,4 +112,35 @@ class RevokeSecretForm(forms.Form):
         required=False,
         initial=True,
         label="Also revoke every access token issued with this secret",
+    )
+
+
+class UnechoedTextarea(forms.Textarea):
+    """A textarea that never shows what was sent: a private key pasted by mistake is not sent back in the page."""
+
+    def format_value(self, value):
+        return None
+
+
+class AddKeyForm(forms.Form):
+    public_key = forms.CharField(
+        label="Public key",
+        help_text="PEM (-----BEGIN PUBLIC KEY-----) or a JWK JSON object: RSA of 2048 bits or more, EC P-256, or "
+        "Ed25519. Never the private key.",
+        widget=UnechoedTextarea(attrs={"rows": 8, "spellcheck": "false", "autocomplete": "off"}),
+        error_messages={"required": "Paste the public key."},
+    )
+    expires_in_days = ExpiresInDaysField(label="Key expires after")
+
+
+class GenerateKeyForm(forms.Form):
+    expires_in_days = ExpiresInDaysField(label="Key expires after")
+    form_token = form_token_field(expired=_KEY_FORM_EXPIRED)
+
+
+class RevokeKeyForm(forms.Form):
+    revoke_tokens = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Also revoke every access token issued through this key",
     )

@@ -80,8 +80,41 @@ class ClientSecret(models.Model):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
+class PublicKey(models.Model):
+    """One public key of an application (contract §10): a client assertion signed with its private key authenticates.
+
+    Only the public key is ever stored; the private key stays with the client (or was shown once, when generated).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="keys")
+    # The RFC 7638 JWK thumbprint (SHA-256, base64url): an assertion's `kid` header names the key by it.
+    kid = models.CharField(max_length=43)
+    # RS256, ES256 or EdDSA: the key's family (an RSA key also verifies PS256).
+    alg = models.CharField(max_length=8)
+    # PEM SubjectPublicKeyInfo, as applications.keys writes it whatever was uploaded.
+    public_key = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # The one-time token of the "Generate key pair" form that made this key (as Application.form_token).
+    form_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.kid[:8]
+
+    def is_live(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
 class IssuedToken(models.Model):
-    """Which client secret an access token was issued with, so revoking a secret can end exactly its tokens.
+    """Which credential an access token was issued with (a client secret or a public key), so revoking that
+    credential can end exactly its tokens.
 
     A table beside the toolkit's AccessToken: that model is swappable only before its first migration.
     """
@@ -89,10 +122,29 @@ class IssuedToken(models.Model):
     access_token = models.OneToOneField(
         oauth2_settings.ACCESS_TOKEN_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="issued_with"
     )
-    secret = models.ForeignKey(ClientSecret, on_delete=models.CASCADE, related_name="issued_tokens")
+    secret = models.ForeignKey(
+        ClientSecret, null=True, blank=True, on_delete=models.CASCADE, related_name="issued_tokens"
+    )
+    key = models.ForeignKey(PublicKey, null=True, blank=True, on_delete=models.CASCADE, related_name="issued_tokens")
+
+    # The column of each kind of credential: record_issued_token writes the one that authenticated.
+    CREDENTIAL_FIELDS = {ClientSecret: "secret", PublicKey: "key"}
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(secret__isnull=False, key__isnull=True)
+                | models.Q(secret__isnull=True, key__isnull=False),
+                name="issued_token_one_credential",
+            )
+        ]
 
     def __str__(self):
-        return f"token {self.access_token_id} issued with secret {self.secret_id}"
+        return f"token {self.access_token_id} issued with {self.credential_label}"
+
+    @property
+    def credential_label(self) -> str:
+        return f"secret {self.secret_id}" if self.secret_id else f"key {self.key_id}"
 
 
 class AuditEvent(ActivityEvent):
@@ -105,6 +157,9 @@ class AuditEvent(ActivityEvent):
         LOCKED_OUT = "locked_out", "Token endpoint locked out"
         SECRET_GENERATED = "secret_generated", "Secret generated"
         SECRET_REVOKED = "secret_revoked", "Secret revoked"
+        KEY_ADDED = "key_added", "Key added"
+        KEY_GENERATED = "key_generated", "Key pair generated"
+        KEY_REVOKED = "key_revoked", "Key revoked"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_events")
     application = models.ForeignKey(

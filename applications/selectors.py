@@ -5,7 +5,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from applications.models import Application, AuditEvent, ClientSecret
+from applications.models import Application, AuditEvent, ClientSecret, PublicKey
 
 # The list page marks applications whose every live secret expires within this many days.
 EXPIRY_WARNING_DAYS = 14
@@ -16,15 +16,32 @@ def live_secrets_query(now=None) -> QuerySet[ClientSecret]:
     return ClientSecret.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True)
 
 
+def live_keys_query(now=None) -> QuerySet[PublicKey]:
+    now = now or timezone.now()
+    return PublicKey.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True)
+
+
+# Every kind of credential an application authenticates with (contract §10): the queries of its live ones.
+LIVE_CREDENTIALS = (live_secrets_query, live_keys_query)
+
+
+def live_credential_count(application) -> int:
+    """Live credentials of every kind, from what applications_for prefetched."""
+    return len(application.live_secrets) + len(application.live_keys)
+
+
 def applications_for(organization) -> QuerySet[Application]:
-    """The organization's applications, newest first, each with its `live_secrets`.
+    """The organization's applications, newest first, each with its `live_secrets` and `live_keys`.
 
     Tenant scoping happens here and nowhere else.
     """
     return (
         Application.objects.filter(organization=organization)
         .select_related("created_by")
-        .prefetch_related(Prefetch("secrets", queryset=live_secrets_query(), to_attr="live_secrets"))
+        .prefetch_related(
+            Prefetch("secrets", queryset=live_secrets_query(), to_attr="live_secrets"),
+            Prefetch("keys", queryset=live_keys_query(), to_attr="live_keys"),
+        )
         .order_by("-created", "-id")
     )
 
@@ -50,12 +67,25 @@ def get_unrevoked_secret(*, application, public_id) -> ClientSecret:
     return secret
 
 
-def expired_secrets_with_valid_tokens(application, now=None) -> list[ClientSecret]:
-    """The application's expired, unrevoked secrets that issued tokens still valid, each with `valid_tokens`."""
+def get_unrevoked_key(*, application, public_id) -> PublicKey:
+    """One unrevoked key of the application, live or expired, or Http404 (as get_unrevoked_secret)."""
+    unrevoked = PublicKey.objects.filter(application=application, revoked_at__isnull=True)
+    key = get_object_or_404(unrevoked, public_id=public_id)
+    key.application = application
+    return key
+
+
+def expired_with_valid_tokens(model, application, now=None) -> list:
+    """The application's expired, unrevoked credentials of `model` (ClientSecret, PublicKey) that issued tokens still
+    valid, each with `valid_tokens`."""
     now = now or timezone.now()
     valid = Count("issued_tokens", filter=Q(issued_tokens__access_token__expires__gt=now))
-    expired = ClientSecret.objects.filter(application=application, revoked_at__isnull=True, expires_at__lte=now)
+    expired = model.objects.filter(application=application, revoked_at__isnull=True, expires_at__lte=now)
     return list(expired.annotate(valid_tokens=valid).filter(valid_tokens__gt=0))
+
+
+def expired_secrets_with_valid_tokens(application, now=None) -> list[ClientSecret]:
+    return expired_with_valid_tokens(ClientSecret, application, now)
 
 
 def secret_expiry(application, now=None) -> tuple[str, int | None] | None:
@@ -63,6 +93,8 @@ def secret_expiry(application, now=None) -> tuple[str, int | None] | None:
     EXPIRY_WARNING_DAYS (counting to the last of them, whole days rounded up), else None."""
     now = now or timezone.now()
     live = [secret for secret in application.live_secrets if secret.is_live(now)]
+    if not live and any(key.is_live(now) for key in application.live_keys):
+        return None  # no secret, and no need of one: it signs in with its keys
     if not live:
         return ("expired", None)
     if any(secret.expires_at is None for secret in live):

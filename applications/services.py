@@ -11,9 +11,10 @@ from oauth2_provider.settings import oauth2_settings
 from applications import scopes as catalog
 from applications.audit import record_event
 from applications.identifiers import generate_client_secret
+from applications.keys import KeyRefused, generate_key_pair, parse_public_key
 from applications.lifetimes import EXPIRES_IN_DAYS, KEEP_CURRENT_FOR, token_lifetime_choices
-from applications.models import Application, AuditEvent, ClientSecret
-from applications.selectors import live_secrets_query
+from applications.models import Application, AuditEvent, ClientSecret, IssuedToken, PublicKey
+from applications.selectors import LIVE_CREDENTIALS, live_keys_query, live_secrets_query
 from portal import form_tokens
 from portal.actors import Actor, require_admin, require_no_escalation
 from portal.names import name_digest
@@ -25,8 +26,9 @@ NAME_TAKEN = "An application with this name already exists in the organization."
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 # Contract §6: an application holds one or two live secrets (the current one and its successor).
-MIN_LIVE_SECRETS = 1
 MAX_LIVE_SECRETS = 2
+# Contract §10: and up to five live public keys.
+MAX_LIVE_KEYS = 5
 
 
 class SecretLimitReached(Exception):
@@ -37,12 +39,22 @@ class SecretLimitReached(Exception):
         )
 
 
-class LastLiveSecret(Exception):
+class LastLiveCredential(Exception):
     def __init__(self):
         super().__init__(
-            "This is the application's only live secret and cannot be revoked: generate a new secret first, "
-            "or delete the application."
+            "This is the application's last live credential and cannot be revoked: generate a new secret or add a "
+            "key first, or delete the application."
         )
+
+
+class KeyLimitReached(Exception):
+    def __init__(self):
+        super().__init__(f"This application already has {MAX_LIVE_KEYS} live keys: revoke one of them first.")
+
+
+class DuplicateKey(Exception):
+    def __init__(self):
+        super().__init__("This key is already one of the application's live keys.")
 
 
 def _clean_name(*, organization, name: str, exclude_pk=None) -> str:
@@ -272,42 +284,163 @@ def rotate_secret(
     return row, plaintext
 
 
+def refuse_revoking_the_last_live_credential(*, application: Application, credential, now) -> None:
+    """Contract §10: an application keeps at least one live credential of any kind; raises LastLiveCredential when
+    `credential` is the last. An expired credential is no live one: revoking it (to end its tokens) is never refused.
+
+    Called with the application's row locked (`_lock`), so two revocations cannot each leave the other's last.
+    """
+    if not credential.is_live(now):
+        return
+    live = sum(query(now).filter(application=application).count() for query in LIVE_CREDENTIALS)
+    if live <= 1:
+        raise LastLiveCredential()
+
+
+def _revoke(credential, *, actor: Actor, revoke_tokens: bool, action: str, changes: dict) -> int:
+    """Revoke an unrevoked credential (a ClientSecret or a PublicKey) at once, and with `revoke_tokens` every access
+    token issued with it; returns how many tokens were revoked.
+
+    Raises the model's DoesNotExist when it is revoked already or its application is gone, and LastLiveCredential.
+    """
+    model = type(credential)
+    application = credential.application
+    require_no_escalation(actor, application)
+    if not _lock(application):
+        raise model.DoesNotExist("The application was deleted.")
+    now = timezone.now()
+    # Read again under the lock: a concurrent revocation or an expiry since the page was read is seen.
+    credential = model.objects.filter(application=application, pk=credential.pk, revoked_at__isnull=True).first()
+    if credential is None:
+        raise model.DoesNotExist("The credential is revoked already.")
+    refuse_revoking_the_last_live_credential(application=application, credential=credential, now=now)
+    credential.revoked_at = now
+    credential.save(update_fields=["revoked_at"])
+    revoked = 0
+    if revoke_tokens:
+        AccessToken = get_access_token_model()
+        field = IssuedToken.CREDENTIAL_FIELDS[model]
+        _, deleted = AccessToken.objects.filter(**{f"issued_with__{field}": credential}).delete()
+        revoked = deleted.get(AccessToken._meta.label, 0)
+    record_event(
+        application=application,
+        action=action,
+        actor=actor,
+        changes={**changes, "tokens_revoked": revoked if revoke_tokens else None},
+    )
+    return revoked
+
+
 @transaction.atomic
 def revoke_secret(*, secret: ClientSecret, actor: Actor, revoke_tokens: bool = True) -> int:
     """Revoke a secret at once, and with `revoke_tokens` every access token issued with it.
 
     An expired secret may be revoked too: that ends the tokens it issued, which outlive it. Returns how many
-    tokens were revoked. Raises LastLiveSecret for the application's only live secret, and
+    tokens were revoked. Raises LastLiveCredential for the application's last live credential, and
     ClientSecret.DoesNotExist when the secret is revoked already or the application is gone.
     """
-    application = secret.application
-    require_no_escalation(actor, application)
-    if not _lock(application):
-        raise ClientSecret.DoesNotExist("The application was deleted.")
-    now = timezone.now()
-    # The live secrets and this one, in one read: an expired secret never counts as the only live one.
-    unrevoked = ClientSecret.objects.filter(application=application, pk=secret.pk, revoked_at__isnull=True)
-    candidates = list(live_secrets_query(now).filter(application=application) | unrevoked)
-    secret = next((candidate for candidate in candidates if candidate.pk == secret.pk), None)
-    if secret is None:
-        raise ClientSecret.DoesNotExist("The secret is revoked already.")
-    live = [candidate for candidate in candidates if candidate.is_live(now)]
-    if secret in live and len(live) <= MIN_LIVE_SECRETS:
-        raise LastLiveSecret()
-    secret.revoked_at = now
-    secret.save(update_fields=["revoked_at"])
-    revoked = 0
-    if revoke_tokens:
-        AccessToken = get_access_token_model()
-        _, deleted = AccessToken.objects.filter(issued_with__secret=secret).delete()
-        revoked = deleted.get(AccessToken._meta.label, 0)
-    record_event(
-        application=application,
-        action=AuditEvent.Action.SECRET_REVOKED,
+    return _revoke(
+        secret,
         actor=actor,
-        changes={"secret": secret.hint, "tokens_revoked": revoked if revoke_tokens else None},
+        revoke_tokens=revoke_tokens,
+        action=AuditEvent.Action.SECRET_REVOKED,
+        changes={"secret": secret.hint},
     )
-    return revoked
+
+
+class KeyFormAlreadySubmitted(FormAlreadySubmitted):
+    """The one-time token of a "Generate key pair" form was already spent."""
+
+
+def _refuse_spent_key_form_token(*, application, form_token: str) -> None:
+    earlier = PublicKey.objects.filter(form_token=form_token).select_related("application").first()
+    if earlier is not None:
+        same = earlier.application.organization_id == application.organization_id
+        raise KeyFormAlreadySubmitted(earlier.application if same else None)
+
+
+def _add_key(*, application: Application, parsed, expires_at, now, form_token=None) -> PublicKey:
+    """Store a parsed public key, with the application's row locked: at most MAX_LIVE_KEYS live ones, none twice."""
+    if not _lock(application):
+        raise Application.DoesNotExist("The application was deleted.")
+    if form_token is not None:
+        _refuse_spent_key_form_token(application=application, form_token=form_token)
+    live = list(live_keys_query(now).filter(application=application))
+    if any(key.kid == parsed.kid for key in live):
+        raise DuplicateKey()
+    if len(live) >= MAX_LIVE_KEYS:
+        raise KeyLimitReached()
+    try:
+        with transaction.atomic():
+            return PublicKey.objects.create(
+                application=application,
+                kid=parsed.kid,
+                alg=parsed.alg,
+                public_key=parsed.pem,
+                created_at=now,
+                expires_at=expires_at,
+                form_token=form_token,
+            )
+    except IntegrityError:
+        if form_token is not None:
+            _refuse_spent_key_form_token(application=application, form_token=form_token)
+        raise Application.DoesNotExist("The application was deleted.")
+
+
+def _key_changes(key: PublicKey) -> dict:
+    return {"key": key.kid, "alg": key.alg, "expires_at": key.expires_at.isoformat() if key.expires_at else None}
+
+
+@transaction.atomic
+def add_key(
+    *, application: Application, actor: Actor, public_key, expires_in_days: int | None = EXPIRES_IN_DAYS.default
+) -> PublicKey:
+    """Add an uploaded public key (PEM text, or a JWK as text or decoded): contract §10.
+
+    Raises ValidationError naming `public_key` for anything that is no accepted public key (a private key
+    among them: refused, and nothing of it kept), DuplicateKey, KeyLimitReached, and Application.DoesNotExist.
+    """
+    require_no_escalation(actor, application)
+    now = timezone.now()
+    expires_at = _expiry(expires_in_days, now)
+    try:
+        parsed = parse_public_key(public_key)
+    except KeyRefused as refused:
+        raise ValidationError({"public_key": str(refused)})
+    key = _add_key(application=application, parsed=parsed, expires_at=expires_at, now=now)
+    record_event(application=application, action=AuditEvent.Action.KEY_ADDED, actor=actor, changes=_key_changes(key))
+    return key
+
+
+@transaction.atomic
+def generate_key(
+    *,
+    application: Application,
+    actor: Actor,
+    expires_in_days: int | None = EXPIRES_IN_DAYS.default,
+    form_token: str | None = None,
+) -> tuple[PublicKey, str]:
+    """Generate an EC P-256 key pair and keep its public key; the private key (PKCS#8 PEM) is returned here once.
+
+    With `form_token`, a second call with the same token generates nothing and raises KeyFormAlreadySubmitted.
+    """
+    require_no_escalation(actor, application)
+    now = timezone.now()
+    expires_at = _expiry(expires_in_days, now)
+    parsed, private_pem = generate_key_pair()
+    key = _add_key(application=application, parsed=parsed, expires_at=expires_at, now=now, form_token=form_token)
+    record_event(
+        application=application, action=AuditEvent.Action.KEY_GENERATED, actor=actor, changes=_key_changes(key)
+    )
+    return key, private_pem
+
+
+@transaction.atomic
+def revoke_key(*, key: PublicKey, actor: Actor, revoke_tokens: bool = True) -> int:
+    """Revoke a key at once, and with `revoke_tokens` every access token issued through it (as revoke_secret)."""
+    return _revoke(
+        key, actor=actor, revoke_tokens=revoke_tokens, action=AuditEvent.Action.KEY_REVOKED, changes={"key": key.kid}
+    )
 
 
 @transaction.atomic
@@ -373,8 +506,8 @@ def record_lockout(*, client_id: str, address: str | None) -> None:
         record_event(application=application, action=AuditEvent.Action.LOCKED_OUT, actor=actor)
 
 
-def record_use(used: Application | ClientSecret) -> None:
-    """Note that an application, or one of its secrets, was just used: at most one write a minute each."""
+def record_use(used: Application | ClientSecret | PublicKey) -> None:
+    """Note that an application, or one of its credentials, was just used: at most one write a minute each."""
     now = timezone.now()
     if used.last_used_at is None or now - used.last_used_at >= LAST_USED_RESOLUTION:
         type(used).objects.filter(pk=used.pk).update(last_used_at=now)

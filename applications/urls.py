@@ -15,5 +15,8 @@ urlpatterns = [
         views.revoke_secret_view,
         name="revoke-secret",
     ),
+    path("applications/<uuid:public_id>/keys/new/", views.add_key_view, name="add-key"),
+    path("applications/<uuid:public_id>/keys/generate/", views.generate_key_view, name="generate-key"),
+    path("applications/<uuid:public_id>/keys/<uuid:key_id>/revoke/", views.revoke_key_view, name="revoke-key"),
     path("activity/", views.activity_view, name="activity"),
 ]

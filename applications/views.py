@@ -5,30 +5,47 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
-from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
 from applications.downloads import api_variables, render_env, render_postman_environment
-from applications.forms import ApplicationForm, NewApplicationForm, RevokeSecretForm, RotateSecretForm
-from applications.models import Application, ClientSecret
-from applications.quickstarts import quickstarts
+from applications.forms import (
+    AddKeyForm,
+    ApplicationForm,
+    GenerateKeyForm,
+    NewApplicationForm,
+    RevokeKeyForm,
+    RevokeSecretForm,
+    RotateSecretForm,
+)
+from applications.models import Application, ClientSecret, PublicKey
+from applications.oauth.endpoints import token_endpoint
+from applications.quickstarts import key_quickstarts, quickstarts
 from applications.scopes import SCOPES
 from applications.selectors import (
     applications_for,
     audit_events_for,
     audit_events_for_application,
     expired_secrets_with_valid_tokens,
+    expired_with_valid_tokens,
     get_application,
+    get_unrevoked_key,
     get_unrevoked_secret,
+    live_credential_count,
     secret_expiry,
 )
 from applications.services import (
+    MAX_LIVE_KEYS,
     MAX_LIVE_SECRETS,
-    MIN_LIVE_SECRETS,
-    LastLiveSecret,
+    DuplicateKey,
+    KeyLimitReached,
+    LastLiveCredential,
     SecretLimitReached,
+    add_key,
     create_application,
     delete_application,
+    generate_key,
+    revoke_key,
     revoke_secret,
     rotate_secret,
     update_application,
@@ -149,11 +166,17 @@ def detail_view(request, public_id):
         [*application.live_secrets, *expired_secrets_with_valid_tokens(application)],
         key=lambda secret: (secret.created_at, secret.pk),
     )
+    keys = sorted(
+        [*application.live_keys, *expired_with_valid_tokens(PublicKey, application)],
+        key=lambda key: (key.created_at, key.pk),
+    )
     context = {
         "application": application,
         "form": form,
         "secrets": secrets,
         "secret_limit_reached": len(application.live_secrets) >= MAX_LIVE_SECRETS,
+        "keys": keys,
+        "key_limit_reached": len(application.live_keys) >= MAX_LIVE_KEYS,
         "scopes": _described_scopes(application),
         "events": audit_events_for_application(application)[:APPLICATION_EVENTS_SHOWN],
     }
@@ -213,14 +236,14 @@ def revoke_secret_view(request, public_id, secret_id):
     secret = get_unrevoked_secret(application=application, public_id=secret_id)
     expired = not secret.is_live()
     # The service's own refusal, said before the admin confirms.
-    refusal = str(LastLiveSecret()) if not expired and len(application.live_secrets) <= MIN_LIVE_SECRETS else None
+    refusal = str(LastLiveCredential()) if not expired and live_credential_count(application) <= 1 else None
     form = RevokeSecretForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             revoked = revoke_secret(
                 secret=secret, actor=Actor.member(request), revoke_tokens=form.cleaned_data["revoke_tokens"]
             )
-        except LastLiveSecret as refused:
+        except LastLiveCredential as refused:
             refusal = str(refused)
         except ClientSecret.DoesNotExist:
             raise Http404("The secret is revoked already.")
@@ -233,6 +256,93 @@ def revoke_secret_view(request, public_id, secret_id):
             return redirect("applications:detail", public_id=application.public_id)
     context = {"application": application, "secret": secret, "expired": expired, "form": form, "refusal": refusal}
     return render(request, "applications/confirm_revoke_secret.html", context)
+
+
+# What was pasted may be a private key sent by mistake: no error report shows it.
+@sensitive_post_parameters("public_key")
+@sensitive_variables()
+@require_http_methods(["GET", "POST"])
+@member_required
+def add_key_view(request, public_id):
+    application = _administered_application(request, public_id)
+    form = AddKeyForm(request.POST if request.method == "POST" else None)
+    refusal = str(KeyLimitReached()) if len(application.live_keys) >= MAX_LIVE_KEYS else None
+    if request.method == "POST" and form.is_valid():
+        try:
+            key = add_key(application=application, actor=Actor.member(request), **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        except (KeyLimitReached, DuplicateKey) as refused:
+            refusal = str(refused)
+        except Application.DoesNotExist:
+            raise Http404("The application was deleted.")
+        else:
+            messages.success(request, f"Key {key.kid} added: assertions signed with its private key now authenticate.")
+            return redirect("applications:detail", public_id=application.public_id)
+    return render(request, "applications/add_key.html", {"application": application, "form": form, "refusal": refusal})
+
+
+@sensitive_variables()
+@require_http_methods(["GET", "POST"])
+@member_required
+@one_time_form(spent_template="applications/key_already_generated.html", spent_name="application")
+def generate_key_view(request, public_id):
+    application = _administered_application(request, public_id)
+    form = GenerateKeyForm(request.POST if request.method == "POST" else None)
+    refusal = str(KeyLimitReached()) if len(application.live_keys) >= MAX_LIVE_KEYS else None
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, private_pem = generate_key(application=application, actor=Actor.member(request), **form.cleaned_data)
+        except KeyLimitReached as refused:
+            refusal = str(refused)
+        except Application.DoesNotExist:
+            raise Http404("The application was deleted.")
+        else:
+            return _reveal_key(request, application, key, private_pem)
+    context = {"application": application, "form": form, "refusal": refusal}
+    return render(request, "applications/generate_key.html", context)
+
+
+@sensitive_variables()
+def _reveal_key(request, application, key, private_pem):
+    # The private key lives only in this response: on the page and inside the data: link.
+    filename = f"{slugify(application.name) or application.public_id}-{key.kid[:8]}.pem"
+    context = {
+        "application": application,
+        "key": key,
+        "private_key": private_pem,
+        "private_key_href": _data_url(private_pem, "application/octet-stream"),
+        "private_key_filename": filename,
+        "token_endpoint": token_endpoint(public_origin(request)),
+        "quickstarts": key_quickstarts(),
+    }
+    return render(request, "applications/key_reveal.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def revoke_key_view(request, public_id, key_id):
+    application = _administered_application(request, public_id)
+    key = get_unrevoked_key(application=application, public_id=key_id)
+    expired = not key.is_live()
+    refusal = str(LastLiveCredential()) if not expired and live_credential_count(application) <= 1 else None
+    form = RevokeKeyForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            revoked = revoke_key(key=key, actor=Actor.member(request), revoke_tokens=form.cleaned_data["revoke_tokens"])
+        except LastLiveCredential as refused:
+            refusal = str(refused)
+        except PublicKey.DoesNotExist:
+            raise Http404("The key is revoked already.")
+        else:
+            if form.cleaned_data["revoke_tokens"]:
+                tokens = f"{revoked} access token{'' if revoked == 1 else 's'} issued through it revoked too"
+            else:
+                tokens = "the access tokens issued through it work until they expire"
+            messages.success(request, f"Key {key.kid} revoked: it no longer works; {tokens}.")
+            return redirect("applications:detail", public_id=application.public_id)
+    context = {"application": application, "key": key, "expired": expired, "form": form, "refusal": refusal}
+    return render(request, "applications/confirm_revoke_key.html", context)
 
 
 @require_GET

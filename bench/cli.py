@@ -18,6 +18,8 @@ all of them alike:
   C    POST /oauth/token          client credentials grants, the project's salted SHA-256 secret
   C@1k the same against the database with --small-tokens stored tokens
   C2   POST /oauth/token          grants for an application with two live secrets, with the newer one
+  K    POST /oauth/token          grants authenticated by an ES256 client assertion (private_key_jwt), a fresh jti
+                                  each: signed in bulk by this script before the rounds, each sent once
   D    POST /oauth/token          the same grants, the secret hashed with Django's default PBKDF2
   S    GET /bench/stock           an empty DRF view behind the toolkit's stock OAuth2Authentication and
                                   TokenHasScope, with B's token: what the toolkit gives out of the box
@@ -32,7 +34,7 @@ from pathlib import Path
 
 from bench.common import ROOT
 
-SCENARIOS = ["A", "A2", "B", "S", "I", "C", "C2", "D"]
+SCENARIOS = ["A", "A2", "B", "S", "I", "C", "C2", "K", "D"]
 
 
 def parse_args(argv=None):

@@ -74,8 +74,27 @@ class Database:
         return self.query(f"SELECT COALESCE(MAX(id), 0) FROM {self.token_table}")[0][0]
 
     def trim_tokens(self, keep_up_to_id: int) -> None:
-        """Delete the tokens a grant round issued, so every round starts from the same table size."""
-        self.query(f"DELETE FROM {self.token_table} WHERE id > ?", (keep_up_to_id,))
+        """Delete the tokens a grant round issued, so every round starts from the same table size.
+
+        Only grants that finished (their token's record of its credential is written): deleting the token of a
+        grant still in flight would fail that grant's record, a server error no client would ever cause.
+        """
+        issued = self.issued_table
+        finished = f"DELETE FROM {self.token_table} WHERE id > ? AND id IN (SELECT access_token_id FROM {issued})"
+        if self.postgres:
+            # One statement: the records go with their tokens before the foreign key is checked.
+            self.query(
+                f"WITH gone AS ({finished} RETURNING id) DELETE FROM {issued} WHERE access_token_id IN "
+                "(SELECT id FROM gone)",
+                (keep_up_to_id,),
+            )
+            return
+        self.query(finished, (keep_up_to_id,))
+        self.query(
+            f"DELETE FROM {issued} WHERE access_token_id > ? "
+            f"AND access_token_id NOT IN (SELECT id FROM {self.token_table})",
+            (keep_up_to_id,),
+        )
 
     def describe(self) -> str:
         if self.postgres:
@@ -105,6 +124,7 @@ class Database:
             if line.startswith("BENCH_SEED "):
                 seeded = json.loads(line.removeprefix("BENCH_SEED "))
                 self.token_table = seeded["token_table"]
+                self.issued_table = seeded["issued_table"]
                 return seeded
         raise SystemExit(f"seeding {self.label} failed:\n{done.stdout}\n{done.stderr}")
 

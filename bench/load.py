@@ -11,7 +11,7 @@ import threading
 import time
 import urllib.parse
 
-from bench.common import WRK_SCRIPT, log
+from bench.common import WORK, WRK_SCRIPT, log
 from bench.scenarios import Scenario
 
 
@@ -54,24 +54,33 @@ class Load:
 
     def run(self, scenario: Scenario, seconds: int) -> dict:
         connections = scenario.connections or self.args.connections
+        # A scenario whose bodies are each used once hands this round fresh ones, never sent before.
+        bodies = scenario.take_bodies(seconds) if scenario.bodies is not None else None
         if self.wrk:
-            result = self._wrk(scenario, seconds, connections)
+            result = self._wrk(scenario, seconds, connections, bodies)
         else:
-            result = python_load(scenario, seconds, connections)
+            result = python_load(scenario, seconds, connections, bodies)
         scenario.server.settle()
         return result
 
-    def _wrk(self, scenario: Scenario, seconds: int, connections: int) -> dict:
+    def _wrk(self, scenario: Scenario, seconds: int, connections: int, bodies: list[str] | None) -> dict:
+        threads = min(self.args.wrk_threads, connections)
         env = {
             **os.environ,
             "BENCH_METHOD": scenario.method,
             "BENCH_BODY": scenario.body,
             "BENCH_AUTHORIZATION": scenario.authorization,
+            "BENCH_BODIES": "",
+            "BENCH_WRK_THREADS": str(threads),
         }
+        if bodies is not None:
+            path = WORK / f"bodies-{scenario.key}.txt"
+            path.write_text("\n".join(bodies) + "\n")
+            env["BENCH_BODIES"] = str(path)
         command = [
             self.wrk,
             "-t",
-            str(min(self.args.wrk_threads, connections)),
+            str(threads),
             "-c",
             str(connections),
             "-d",
@@ -90,19 +99,22 @@ class Load:
 
 
 def _python_load_worker(
-    base: str, method: str, path: str, body: str, headers: dict, seconds: int, connections: int, queue
+    base: str, method: str, path: str, body: str, headers: dict, seconds: int, connections: int, queue, bodies=None
 ) -> None:
     parts = urllib.parse.urlsplit(base)
     latencies, statuses, errors = [], [], [0]
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
+    # Each body once, whichever connection sends it (list.pop is atomic under the GIL).
+    fresh = list(reversed(bodies)) if bodies is not None else None
 
     def loop():
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
         while time.monotonic() < deadline:
             started = time.perf_counter()
             try:
-                conn.request(method, path, body=body or None, headers=headers)
+                sent = (fresh.pop() if fresh else "exhausted") if fresh is not None else body
+                conn.request(method, path, body=sent or None, headers=headers)
                 response = conn.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):
@@ -127,7 +139,7 @@ def _python_load_worker(
     queue.put((latencies, statuses, errors[0]))
 
 
-def python_load(scenario: Scenario, seconds: int, connections: int) -> dict:
+def python_load(scenario: Scenario, seconds: int, connections: int, bodies: list[str] | None = None) -> dict:
     """The fallback when wrk cannot be had: connections in two processes, each a thread."""
     headers = scenario.headers
     queue = multiprocessing.Queue()
@@ -136,8 +148,10 @@ def python_load(scenario: Scenario, seconds: int, connections: int) -> dict:
         multiprocessing.Process(
             target=_python_load_worker,
             args=(scenario.server.base, scenario.method, scenario.path, scenario.body, headers, seconds, n, queue),
+            # Each process its own half of the bodies: none is sent twice.
+            kwargs={"bodies": bodies[index :: len(shares)] if bodies is not None else None},
         )
-        for n in shares
+        for index, n in enumerate(shares)
     ]
     for process in processes:
         process.start()

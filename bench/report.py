@@ -100,6 +100,8 @@ def targets(summaries: dict[str, Summary], context: dict) -> list[Target]:
         paired("C/A: grants against the ceiling", "C", "A", Goal("≥ 0.25", minimum=0.25)),
         paired("C/D: salted SHA-256 against PBKDF2 grants", "C", "D", Goal("≥ 50", minimum=50)),
         paired("C2/C: two live secrets against one", "C2", "C", Goal("≥ 0.9", minimum=0.9)),
+        # A signature check and a jti claimed once, where a secret costs one salted hash.
+        paired("K/C: grants by ES256 client assertion against secrets", "K", "C", Goal("≥ 0.7", minimum=0.7)),
     ]
     for key in ("B", "C"):
         small = next((k for k in summaries if k.startswith(key + "@")), None)

@@ -1,10 +1,17 @@
-"""The scenarios (A to D, C2, S and I): what each requests, from which server, and the check that it answers
+"""The scenarios (A to D, C2, K, S and I): what each requests, from which server, and the check that it answers
 before the rounds."""
 
+import base64
+import itertools
+import json
 import re
+import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
+from bench.common import log
 from bench.servers import Server, basic, get_token, request
 
 
@@ -21,6 +28,13 @@ class Scenario:
     # None: --connections. A PBKDF2 grant takes a core for a quarter of a second, so more
     # connections than workers only queue requests that outlive the round.
     connections: int | None = None
+    # Bodies each used once, in order (K: a fresh client assertion per grant), instead of `body`; and how many a
+    # second of load may take at most, which is how many each round is handed.
+    bodies: Iterator[str] | None = None
+    bodies_per_second: int = 0
+
+    def take_bodies(self, seconds: int) -> list[str]:
+        return list(itertools.islice(self.bodies, seconds * self.bodies_per_second))
 
     @property
     def headers(self) -> dict[str, str]:
@@ -37,10 +51,11 @@ class Scenario:
 
 
 def preflight(scenario: Scenario) -> None:
+    body = next(scenario.bodies) if scenario.bodies is not None else scenario.body
     status, content = request(
         scenario.server.base + scenario.path,
         method=scenario.method,
-        body=scenario.body.encode() if scenario.body else None,
+        body=body.encode() if body else None,
         headers=scenario.headers,
     )
     if not 200 <= status < 300:
@@ -59,6 +74,60 @@ def _grants(key: str, label: str, server: Server, client: tuple[str, str], **opt
         authorization=basic(*client),
         issues_tokens=True,
         **options,
+    )
+
+
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+# More grants a second than any scenario reaches here: each round is handed this many fresh assertions a second.
+ASSERTIONS_PER_SECOND = 2_500
+
+
+def signed_assertions(client_id: str, private_pem: str, audience: str, count: int) -> Iterator[str]:
+    """`count` grant bodies, each with an ES256 client assertion of its own jti, signed here before the rounds so
+    that the load generator only sends them. They are valid for 55 minutes: longer than any run."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+    from cryptography.hazmat.primitives.hashes import SHA256
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    key = load_pem_private_key(private_pem.encode(), None)
+
+    def part(value) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).rstrip(b"=").decode()
+
+    header = part({"alg": "ES256", "typ": "JWT"})
+    now = int(time.time())
+    for _ in range(count):
+        claims = {"iss": client_id, "sub": client_id, "aud": audience, "iat": now, "exp": now + 3300}
+        signing_input = f"{header}.{part({**claims, 'jti': uuid.uuid4().hex})}"
+        r, s = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(SHA256())))
+        signature = base64.urlsafe_b64encode(r.to_bytes(32) + s.to_bytes(32)).rstrip(b"=").decode()
+        yield urlencode(
+            {
+                "grant_type": "client_credentials",
+                "client_assertion_type": JWT_BEARER,
+                "client_assertion": f"{signing_input}.{signature}",
+            }
+        )
+
+
+def _assertion_grants(args, server: Server, client: tuple[str, str]) -> Scenario:
+    seconds = args.rounds * args.duration + args.warmup + 1
+    count = seconds * ASSERTIONS_PER_SECOND
+    log(f"K: signing {count:,} ES256 client assertions")
+    started = time.monotonic()
+    bodies = list(signed_assertions(*client, server.base + "/oauth/token", count))
+    log(f"K: signed in {time.monotonic() - started:.0f} s")
+    return Scenario(
+        "K",
+        "POST /oauth/token, ES256 client assertion (private_key_jwt)",
+        server,
+        "/oauth/token",
+        method="POST",
+        body=bodies[0],
+        issues_tokens=True,
+        bodies=iter(bodies),
+        bodies_per_second=ASSERTIONS_PER_SECOND,
     )
 
 
@@ -108,6 +177,7 @@ def build_scenarios(
                     authorization=basic(*seed["api_client"]),
                 ),
                 _grants("C2", "POST /oauth/token, two live secrets, the newer one", server, seed["rotated_client"]),
+                *([_assertion_grants(args, server, seed["key_client"])] if "K" in args.scenarios else []),
                 _grants(
                     "D",
                     "POST /oauth/token, PBKDF2 secret (Django's default)",
@@ -118,5 +188,5 @@ def build_scenarios(
             ]
     wanted = [s for s in scenarios if s.family in args.scenarios]
     # Each scenario beside its comparison twins, so that all see the same moment of the machine.
-    order = ["A", "A2", "S", "B", "I", "C", "C2", "D"]
+    order = ["A", "A2", "S", "B", "I", "C", "C2", "K", "D"]
     return sorted(wanted, key=lambda s: (order.index(s.family), s.key != s.family, s.key))

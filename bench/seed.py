@@ -31,8 +31,8 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
     from django.core.management import call_command
 
     from api.models import Credential
-    from applications.models import ClientSecret
-    from applications.services import create_application, rotate_secret
+    from applications.models import ClientSecret, IssuedToken
+    from applications.services import create_application, generate_key, rotate_secret
     from bench.views import BENCH_ORGANIZATION_SLUG
     from portal.actors import COMMAND_LINE
     from portal.services import ensure_organization
@@ -58,6 +58,11 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
         organization=organization, name="Bench grants, rotated", scopes=SCOPES, actor=COMMAND_LINE
     )
     _, rotated_secret = rotate_secret(application=rotated_app, actor=COMMAND_LINE, keep_current_for=None)
+    # K: grants authenticated by an ES256 client assertion, with a key generated as the portal generates one.
+    key_app, _ = create_application(
+        organization=organization, name="Bench grants, key pair", scopes=SCOPES, actor=COMMAND_LINE
+    )
+    _, key_private_pem = generate_key(application=key_app, actor=COMMAND_LINE)
 
     others, filler_apps = [], []
     for n in range(filler_organizations):
@@ -79,7 +84,9 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
         "grant_client": [grant_app.client_id, grant_secret],
         "pbkdf2_client": [pbkdf2_app.client_id, pbkdf2_secret],
         "rotated_client": [rotated_app.client_id, rotated_secret],
+        "key_client": [key_app.client_id, key_private_pem],
         "token_table": access_token_model()._meta.db_table,
+        "issued_table": IssuedToken._meta.db_table,
     }
 
 

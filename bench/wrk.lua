@@ -13,13 +13,37 @@ end
 
 local threads = {}
 
+-- BENCH_BODIES: a file of bodies, one a line, each sent once (a client assertion is accepted once); thread n of
+-- BENCH_WRK_THREADS sends lines n, n + threads, ... in turn. Past the last, "exhausted" (a 400) is sent.
+local bodies_file = os.getenv("BENCH_BODIES") or ""
+
 function setup(thread)
+  thread:set("id", #threads)
   table.insert(threads, thread)
 end
 
 function init(args)
   -- wrk itself counts only status >= 400; a 1xx or 3xx is a failure here too.
   non_2xx = 0
+  if bodies_file ~= "" then
+    local count = tonumber(os.getenv("BENCH_WRK_THREADS")) or 1
+    bodies, next_body = {}, 1
+    local n = 0
+    for line in io.lines(bodies_file) do
+      if n % count == id then
+        table.insert(bodies, line)
+      end
+      n = n + 1
+    end
+  end
+end
+
+if bodies_file ~= "" then
+  function request()
+    local body = bodies[next_body] or "exhausted"
+    next_body = next_body + 1
+    return wrk.format(nil, nil, nil, body)
+  end
 end
 
 function response(status, headers, body)

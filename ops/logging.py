@@ -8,11 +8,19 @@ from django.views.debug import SafeExceptionReporterFilter
 # Values that must never reach a log line: secrets and tokens in form/query/JSON
 # fields, and credentials in Authorization headers.
 _PATTERNS = [
-    (re.compile(r"(?i)\b(client_secret|access_token|refresh_token|password|token)=([^&\s\"',]+)"), r"\1=[redacted]"),
     (
-        re.compile(r"(?i)([\"'](?:client_secret|access_token|refresh_token|password|token)[\"']\s*:\s*[\"'])([^\"']+)"),
+        re.compile(r"(?i)\b(client_secret|client_assertion|access_token|refresh_token|password|token)=([^&\s\"',]+)"),
+        r"\1=[redacted]",
+    ),
+    (
+        re.compile(
+            r"(?i)([\"'](?:client_secret|client_assertion|access_token|refresh_token|password|token)[\"']\s*:\s*[\"'])"
+            r"([^\"']+)"
+        ),
         r"\1[redacted]",
     ),
+    # A private key pasted where a public one belongs: its whole PEM block, whatever its label.
+    (re.compile(r"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----.*?(-----END \1-----|$)", re.DOTALL), r"[redacted \1]"),
     (re.compile(r"(?i)\b(Basic|Bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [redacted]"),
 ]
 

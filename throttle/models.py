@@ -21,3 +21,18 @@ class FailureCounter(models.Model):
 
     def __str__(self):
         return f"{self.failures} failures until {self.expires_at:.0f}"
+
+
+class ClaimedOnce(models.Model):
+    """A value accepted once until `expires_at` (throttle.once): a client assertion's jti, say.
+
+    A table of its own for the counters' reason: nothing culls or evicts a claim before it ends.
+    """
+
+    # SHA-256 of what was claimed.
+    key = models.CharField(max_length=64, primary_key=True)
+    # When the claim ends, in seconds since the epoch; the same value may be claimed again after it.
+    expires_at = models.FloatField(db_index=True)
+
+    def __str__(self):
+        return f"claimed until {self.expires_at:.0f}"

@@ -9,8 +9,11 @@ from oauth2_provider.models import AccessToken
 from api.examples import VERIFIABLE_CREDENTIAL
 from applications import scopes as catalog
 from applications.oauth.reads import token_checksum
+from applications.tests.key_helpers import private_key, public_pem
 
 ALL_SCOPES = tuple(catalog.SCOPES)
+# A public key the operations' table adds (POST …/keys).
+PUBLIC_KEY = public_pem(private_key("ES256"))
 
 
 def access_token_row(token: str) -> AccessToken:
@@ -50,6 +53,8 @@ OPERATIONS = [
     Operation("DELETE", "/api/applications/{application}", "delete:applications", 204),
     Operation("POST", "/api/applications/{application}/secrets", "update:applications", 201, {}),
     Operation("DELETE", "/api/applications/{rotated}/secrets/{secret}", "update:applications", 204),
+    Operation("POST", "/api/applications/{application}/keys", "update:applications", 201, {"publicKey": PUBLIC_KEY}),
+    Operation("DELETE", "/api/applications/{application}/keys/{key}", "update:applications", 204),
     Operation("GET", "/api/organization", "read:organizations", 200),
 ]
 

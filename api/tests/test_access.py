@@ -11,7 +11,8 @@ from api.examples import VERIFIABLE_CREDENTIAL
 from api.models import Credential
 from api.tests.helpers import ALL_SCOPES, OPERATIONS, access_token_row, bearer
 from applications.models import Application, ClientSecret
-from applications.services import rotate_secret
+from applications.services import add_key, rotate_secret
+from applications.tests.key_helpers import private_key, public_pem
 from portal.actors import COMMAND_LINE
 
 DETAIL_OPERATIONS = [operation for operation in OPERATIONS if "{" in operation.path]
@@ -29,11 +30,14 @@ def targets(make_application, make_credential):
     rotated, _ = make_application(name="Rotated", scopes=["update:applications"])
     first = rotated.secrets.get()
     rotate_secret(application=rotated, actor=COMMAND_LINE)
+    # A key beside the application's secret, so that it may be revoked.
+    key = add_key(application=application, actor=COMMAND_LINE, public_key=public_pem(private_key()))
     return {
         "credential": make_credential().public_id,
         "application": application.public_id,
         "rotated": rotated.public_id,
         "secret": first.public_id,
+        "key": key.public_id,
     }
 
 
@@ -108,11 +112,13 @@ def test_another_organizations_object_is_404(
     secret = application.secrets.get()
     rotate_secret(application=application, actor=COMMAND_LINE, keep_current_for=None)
     credential = make_credential(organization=other_organization)
+    key = add_key(application=application, actor=COMMAND_LINE, public_key=public_pem(private_key()))
     targets = {
         "credential": credential.public_id,
         "application": application.public_id,
         "rotated": application.public_id,
         "secret": secret.public_id,
+        "key": key.public_id,
     }
     response = call(client, operation, targets, full_token)
     assert response.status_code == 404
@@ -120,12 +126,13 @@ def test_another_organizations_object_is_404(
     assert Credential.objects.filter(pk=credential.pk, visibility="private").exists()
     assert Application.objects.filter(pk=application.pk, description="").exists()
     assert application.secrets.filter(revoked_at__isnull=True).count() == 2
+    assert list(application.keys.values_list("revoked_at", flat=True)) == [None]
 
 
 @pytest.mark.parametrize("operation", DETAIL_OPERATIONS, ids=str)
 def test_an_unknown_id_is_404(client, full_token, operation):
     unknown = "00000000-0000-4000-8000-000000000000"
-    targets = {"credential": unknown, "application": unknown, "rotated": unknown, "secret": unknown}
+    targets = {"credential": unknown, "application": unknown, "rotated": unknown, "secret": unknown, "key": unknown}
     response = call(client, operation, targets, full_token)
     assert response.status_code == 404
     assert_json(response)

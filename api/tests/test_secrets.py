@@ -211,7 +211,7 @@ def test_delete_of_the_only_live_secret_is_409(client, token, target):
     before = snapshot()
     response = delete(client, token, application, application.secrets.get().public_id)
     assert response.status_code == 409
-    assert "generate a new secret first" in response.json()["detail"]
+    assert "generate a new secret or add a key first" in response.json()["detail"]
     assert snapshot() == before
     assert request_token(client, application, secret).status_code == 200
 

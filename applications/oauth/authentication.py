@@ -1,4 +1,4 @@
-"""Client authentication of a token request: the one reading of HTTP Basic and body credentials.
+"""Client authentication of a token request: the one reading of HTTP Basic, body credentials and client assertions.
 
 The brute-force limiter counts on what this returns and the validator checks exactly
 what it returns, so no spelling of a header can be counted one way and authenticated
@@ -16,8 +16,10 @@ from urllib.parse import unquote_plus
 from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2.rfc6749 import errors
 
+from applications.oauth.assertions import JWT_BEARER, unverified_subject
+
 if TYPE_CHECKING:
-    from applications.models import Application, ClientSecret
+    from applications.models import Application, ClientSecret, PublicKey
 
 
 class ClientAuthenticationError(Exception):
@@ -45,6 +47,13 @@ def _malformed(description: str) -> ClientAuthenticationError:
 class ClientCredentials:
     client_id: str | None  # None when the request names no client
     client_secret: str | None = field(repr=False)
+    # RFC 7523 §2.2: a signed JWT instead of a secret (contract §10).
+    client_assertion: str | None = field(default=None, repr=False)
+
+    @property
+    def kind(self) -> str:
+        """Which check these credentials go to: "assertion" or "secret"."""
+        return "assertion" if self.client_assertion is not None else "secret"
 
 
 @dataclass
@@ -58,7 +67,13 @@ class ClientAuthentication:
 
     credentials: ClientCredentials
     application: Application | None = None
+    # The credential that authenticated: one of these is set.
     secret: ClientSecret | None = None
+    key: PublicKey | None = None
+
+    @property
+    def credential(self) -> ClientSecret | PublicKey | None:
+        return self.secret or self.key
 
 
 @sensitive_variables()
@@ -94,19 +109,25 @@ def read_basic(authorization: str) -> tuple[str, str] | None:
     return client_id, client_secret
 
 
+_BODY_FIELDS = ("client_id", "client_secret", "client_assertion_type", "client_assertion")
+
+
 @sensitive_variables()
 def client_credentials(authorization: str | None, params) -> ClientCredentials:
     """The client a token request authenticates as, from its Authorization header and body parameters.
 
-    One method per request (RFC 6749 §2.3.1): body credentials that differ from the Basic
-    ones are refused; the same ones sent both ways (some older clients do) try nothing more.
+    One method per request (RFC 6749 §2.3.1, RFC 7521 §4.2): body credentials that differ from the Basic
+    ones are refused; the same ones sent both ways (some older clients do) try nothing more. A client
+    assertion comes alone, with at most the client_id it names.
     """
     body: dict[str, str] = {}
     for name, value in params:
-        if name in ("client_id", "client_secret"):
+        if name in _BODY_FIELDS:
             if name in body:
                 raise _malformed(f"{name} is given more than once.")
             body[name] = value
+    if "client_assertion_type" in body or "client_assertion" in body:
+        return _assertion_credentials(authorization, body)
     basic = read_basic(authorization)
     if basic is None:
         return ClientCredentials(body.get("client_id") or None, body.get("client_secret"))
@@ -117,3 +138,16 @@ def client_credentials(authorization: str | None, params) -> ClientCredentials:
     if body.get("client_secret") and body["client_secret"] != client_secret:
         raise _malformed("Use one client authentication method: HTTP Basic or client_secret in the body, not both.")
     return ClientCredentials(client_id, client_secret)
+
+
+@sensitive_variables()
+def _assertion_credentials(authorization: str | None, body: dict[str, str]) -> ClientCredentials:
+    if body.get("client_assertion_type") != JWT_BEARER:
+        raise _malformed(f"client_assertion_type must be {JWT_BEARER}.")
+    if "client_assertion" not in body:
+        raise _malformed("client_assertion is missing.")
+    if authorization or "client_secret" in body:
+        raise _malformed("Use one client authentication method: a client assertion alone, without a secret.")
+    # The failures of a refused assertion count against the client it names: client_id, else its unverified sub.
+    client_id = body.get("client_id") or unverified_subject(body["client_assertion"])
+    return ClientCredentials(client_id, None, body["client_assertion"])

@@ -6,11 +6,12 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import cache_control
 
 from applications import scopes as catalog
+from applications.keys import SIGNING_ALGORITHMS
 from applications.oauth.endpoints import introspection_endpoint, revocation_endpoint, token_endpoint
 from portal.origin import public_origin
 
-# Every endpoint authenticates its client the same two ways (contract §4).
-CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+# Every endpoint authenticates its client the same ways (contract §4, and §10's client assertions).
+CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")
 
 
 def authorization_server_metadata(*, issuer: str) -> dict:
@@ -26,6 +27,7 @@ def authorization_server_metadata(*, issuer: str) -> dict:
         "token_endpoint_auth_methods_supported": methods,
         "revocation_endpoint_auth_methods_supported": methods,
         "introspection_endpoint_auth_methods_supported": methods,
+        "token_endpoint_auth_signing_alg_values_supported": list(SIGNING_ALGORITHMS),
         "scopes_supported": list(catalog.SCOPES),
     }
 

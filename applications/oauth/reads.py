@@ -9,7 +9,7 @@ import re
 from django.db import connections, router
 from oauth2_provider.models import get_access_token_model, get_application_model
 
-from applications.models import ClientSecret
+from applications.models import ClientSecret, PublicKey
 from portal.models import Organization
 
 
@@ -121,10 +121,33 @@ _application_and_secrets = RowQuery(
 
 def application_and_secrets(client_id: str):
     """(the application with this client ID, its unrevoked secrets), or None when no application has it."""
-    rows = _application_and_secrets.fetch_all(client_id)
+    return _application_and_credentials(_application_and_secrets, client_id)
+
+
+# The same for a client assertion: the client and its unrevoked public keys.
+_application_and_keys = RowQuery(
+    [
+        (get_application_model(), "a", None),
+        (
+            PublicKey,
+            "k",
+            {"id", "application_id", "kid", "alg", "public_key", "expires_at", "last_used_at", "revoked_at"},
+        ),
+    ],
+    "FROM {a} LEFT OUTER JOIN {k} ON {k.application_id} = {a.id} AND {k.revoked_at} IS NULL WHERE {a.client_id} = %s",
+)
+
+
+def application_and_keys(client_id: str):
+    """(the application with this client ID, its unrevoked public keys), or None when no application has it."""
+    return _application_and_credentials(_application_and_keys, client_id)
+
+
+def _application_and_credentials(query: RowQuery, client_id: str):
+    rows = query.fetch_all(client_id)
     if not rows:
         return None
-    return rows[0][0], [secret for _, secret in rows if secret.pk is not None]
+    return rows[0][0], [credential for _, credential in rows if credential.pk is not None]
 
 
 # What an API request reads of its token: validity and scope, the application it records use

@@ -1,4 +1,6 @@
+import logging
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.contrib.auth.hashers import check_password
 from django.db import IntegrityError, connections, router, transaction
@@ -9,17 +11,22 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
 from applications.identifiers import refused_without_hashing
-from applications.models import ClientSecret, IssuedToken
-from applications.oauth.authentication import ClientAuthentication
-from applications.oauth.reads import application_and_secrets, introspected_token, token_checksum
+from applications.models import ClientSecret, IssuedToken, PublicKey
+from applications.oauth import assertions
+from applications.oauth.authentication import ClientAuthentication, ClientCredentials
+from applications.oauth.endpoints import token_endpoint
+from applications.oauth.reads import application_and_keys, application_and_secrets, introspected_token, token_checksum
 from applications.oauth.server import issuer
 from applications.services import record_use
+from throttle import once
+
+logger = logging.getLogger(__name__)
 
 
-def record_issued_token(access_token_id: int, secret_id: int) -> bool:
-    """Record the token's secret, unless that secret was revoked meanwhile; False then.
+def record_issued_token(access_token_id: int, credential: ClientSecret | PublicKey) -> bool:
+    """Record the credential the token was issued with, unless it was revoked meanwhile; False then.
 
-    One hand-written statement, as the reads are. The secret's row is read with a share lock where
+    One hand-written statement, as the reads are. The credential's row is read with a share lock where
     the database has one: a revocation committing between this client's authentication and here
     is seen (no token escapes "revoke with its tokens"), and one still running waits for this.
     """
@@ -27,15 +34,15 @@ def record_issued_token(access_token_id: int, secret_id: int) -> bool:
     connection = connections[using]
     qn = connection.ops.quote_name
     token_column = qn(IssuedToken._meta.get_field("access_token").column)
-    secret_column = qn(IssuedToken._meta.get_field("secret").column)
-    secrets = ClientSecret._meta
+    credential_column = qn(IssuedToken._meta.get_field(IssuedToken.CREDENTIAL_FIELDS[type(credential)]).column)
+    credentials = type(credential)._meta
+    pk, revoked_at = qn(credentials.pk.column), qn(credentials.get_field("revoked_at").column)
     lock = " FOR SHARE" if connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {qn(IssuedToken._meta.db_table)} ({token_column}, {secret_column}) "
-            f"SELECT %s, {qn(secrets.pk.column)} FROM {qn(secrets.db_table)} "
-            f"WHERE {qn(secrets.pk.column)} = %s AND {qn(secrets.get_field('revoked_at').column)} IS NULL{lock}",
-            [access_token_id, secret_id],
+            f"INSERT INTO {qn(IssuedToken._meta.db_table)} ({token_column}, {credential_column}) "
+            f"SELECT %s, {pk} FROM {qn(credentials.db_table)} WHERE {pk} = %s AND {revoked_at} IS NULL{lock}",
+            [access_token_id, credential.pk],
         )
         return cursor.rowcount == 1
 
@@ -76,6 +83,56 @@ def matching_secret(secret: str, unrevoked: list[ClientSecret]) -> ClientSecret 
     return matched
 
 
+class ClaimStoreUnavailable(errors.TemporarilyUnavailableError):
+    """An assertion's jti cannot be checked for replay (Redis down): refused, and not counted as a failure."""
+
+    description = "Client assertions cannot be checked now; retry shortly."
+    status_code = 503
+
+    @property
+    def headers(self):
+        return {**super().headers, "Retry-After": "2"}
+
+
+def _audiences(request) -> set[str]:
+    """What an assertion's aud may name (contract §10): the issuer, the token endpoint, the endpoint called."""
+    origin = issuer(request)
+    parts = urlsplit(request.uri)
+    return {origin, token_endpoint(origin), f"{parts.scheme}://{parts.netloc}{parts.path}"}
+
+
+@sensitive_variables()
+def asserted_key(request, credentials: ClientCredentials, application, keys: list[PublicKey]) -> PublicKey | None:
+    """The live key whose private key signed the request's assertion, which holds every rule of contract §10 and
+    was not used before; None otherwise. Fails closed: the replay store away answers 503, never a token."""
+    now = timezone.now()
+    try:
+        key, claims = assertions.verified_key(credentials.client_assertion, [k for k in keys if k.is_live(now)])
+        jti, until = assertions.check_claims(
+            claims, client_id=application.client_id, audiences=_audiences(request), now=now.timestamp()
+        )
+        assertions.accept_once(client_id=application.client_id, jti=jti, until=until)
+    except assertions.AssertionRefused as refused:
+        logger.info("Client assertion refused for client %s: %s", application.client_id, refused)
+        return None
+    except once.Unavailable:
+        raise ClaimStoreUnavailable(request=request)
+    return key
+
+
+@sensitive_variables()
+def secret_of(request, credentials: ClientCredentials, application, secrets: list[ClientSecret]):
+    return matching_secret(credentials.client_secret or "", secrets)
+
+
+# Each kind of credential (ClientCredentials.kind): how its client and candidate credentials are read, and which of
+# them the request's credentials prove.
+CREDENTIAL_CHECKS = {
+    "secret": (application_and_secrets, secret_of),
+    "assertion": (application_and_keys, asserted_key),
+}
+
+
 class ApplicationValidator(OAuth2Validator):
     """The toolkit's validator, on its public hooks: clients authenticate with the credentials the backend read."""
 
@@ -90,31 +147,33 @@ class ApplicationValidator(OAuth2Validator):
 
     @sensitive_variables()
     def authenticate_client(self, request, *args, **kwargs):
-        """Check the credentials the backend read and counts: the client and its unrevoked secrets in one query."""
+        """Check the credentials the backend read and counts: the client and its unrevoked credentials of the kind
+        sent (secrets, or keys for an assertion) in one query, then the one they prove."""
         authentication = self.authentication
         client_id = authentication.credentials.client_id if authentication else None
         if not client_id:
             return False
+        read, check = CREDENTIAL_CHECKS[authentication.credentials.kind]
         try:
-            found = application_and_secrets(client_id)
+            found = read(client_id)
         except ValueError:  # a NUL byte PostgreSQL refuses to send: no client has it
             found = None
         if found is None:
             return False
-        application, secrets = found
+        application, candidates = found
         if not application.is_usable(request):
             return False
-        secret = matching_secret(authentication.credentials.client_secret or "", secrets)
-        if secret is None:
+        credential = check(request, authentication.credentials, application, candidates)
+        if credential is None:
             return False
         request.client = authentication.application = application
-        authentication.secret = secret
-        # At the token, revocation and introspection endpoints alike: any use shows the secret is still deployed.
-        record_use(secret)
+        setattr(authentication, IssuedToken.CREDENTIAL_FIELDS[type(credential)], credential)
+        # At the token, revocation and introspection endpoints alike: any use shows the credential is still deployed.
+        record_use(credential)
         return True
 
     def save_bearer_token(self, token, request, *args, **kwargs):
-        """Store a client-credentials token, linked to the secret it was issued with.
+        """Store a client-credentials token, linked to the credential it was issued with.
 
         No transaction around the two INSERTs (the toolkit's adds a BEGIN and a COMMIT): the token reaches its
         client only in the response, after both, so a failure between them leaves a token nobody holds.
@@ -134,7 +193,7 @@ class ApplicationValidator(OAuth2Validator):
             # The application was deleted between authenticating and storing the token:
             # it issues no token after its deletion commits.
             raise errors.InvalidClientError(request=request)
-        if not record_issued_token(access_token.pk, self.authentication.secret.pk):
+        if not record_issued_token(access_token.pk, self.authentication.credential):
             access_token.delete()
             raise errors.InvalidClientError(request=request)
         record_use(request.client)

@@ -1,4 +1,5 @@
-"""Ready-to-run snippets for the one-time reveal page and the README: get a token, call GET /api/credentials.
+"""Ready-to-run snippets for the one-time reveal pages and the README: get a token, call GET /api/credentials; and
+get a token with a key pair (the reveal of a generated key).
 
 Each reads the variables of the downloaded `.env` file; the files here are the one copy, and a test runs them.
 """
@@ -14,10 +15,26 @@ QUICKSTARTS = [
 ]
 
 
-@cache
-def quickstarts() -> list[dict[str, str]]:
+# Signing in with a key pair (contract §10): each reads the private key's PEM file and gets a token.
+KEY_QUICKSTARTS = [
+    ("key-python", "Python (Authlib's PrivateKeyJWT)", "quickstart_key.py", "key_python.py"),
+    ("key-node", "Node.js (built-in crypto and fetch)", "quickstart-key.mjs", "key_node.mjs"),
+]
+
+
+def _read(entries) -> list[dict[str, str]]:
     here = Path(__file__).parent
     return [
         {"slug": slug, "language": language, "filename": filename, "source": (here / source).read_text()}
-        for slug, language, filename, source in QUICKSTARTS
+        for slug, language, filename, source in entries
     ]
+
+
+@cache
+def quickstarts() -> list[dict[str, str]]:
+    return _read(QUICKSTARTS)
+
+
+@cache
+def key_quickstarts() -> list[dict[str, str]]:
+    return _read(KEY_QUICKSTARTS)

@@ -143,3 +143,49 @@ def test_requests_oauthlib_session_introspects_with_body_credentials(live_server
     assert answer["active"] is True
     assert answer["scope"] == "read:credentials"
     assert abs(answer["exp"] - token["expires_at"]) <= 2
+
+
+@pytest.fixture
+def keyed_application(make_application):
+    """An application with one key of the kind asked for, and that key's private key as joserfc's key object."""
+    from joserfc.jwk import ECKey, OKPKey, RSAKey
+
+    from applications.services import add_key
+    from applications.tests.key_helpers import private_key, private_pem, public_pem
+    from portal.actors import COMMAND_LINE
+
+    def make(kind):
+        app, _ = make_application(name=f"Keyed {kind}", scopes=["read:credentials"])
+        private = private_key(kind)
+        add_key(application=app, actor=COMMAND_LINE, public_key=public_pem(private))
+        key_class = {"RS256": RSAKey, "ES256": ECKey, "EdDSA": OKPKey}[kind]
+        return app, key_class.import_key(private_pem(private))
+
+    return make
+
+
+@pytest.mark.parametrize("kind", ["RS256", "ES256", "EdDSA"])
+def test_authlibs_private_key_jwt_gets_introspects_and_revokes_a_token(
+    live_server, metadata, sessions, keyed_application, kind
+):
+    from authlib.oauth2.rfc7523 import PrivateKeyJWT
+
+    assert "private_key_jwt" in metadata["token_endpoint_auth_methods_supported"]
+    assert kind in metadata["token_endpoint_auth_signing_alg_values_supported"]
+    app, key = keyed_application(kind)
+    # No token_endpoint given: each request's assertion names the endpoint it is sent to as its audience.
+    auth = PrivateKeyJWT(alg=kind)
+    session = sessions(
+        AuthlibSession(app.client_id, key, token_endpoint_auth_method=auth, revocation_endpoint_auth_method=auth)
+    )
+
+    token = session.fetch_token(metadata["token_endpoint"], grant_type="client_credentials")["access_token"]
+    active = session.introspect_token(metadata["introspection_endpoint"], token=token)
+    assert api_status(live_server, token) == 200
+    revoked = session.revoke_token(metadata["revocation_endpoint"], token=token)
+
+    assert active.status_code == 200, active.text
+    assert active.json()["active"] is True
+    assert active.json()["client_id"] == app.client_id
+    assert revoked.status_code == 200, revoked.text
+    assert api_status(live_server, token) == 401

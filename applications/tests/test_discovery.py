@@ -5,7 +5,7 @@ import pytest
 from applications.scopes import SCOPES
 
 URL = "/.well-known/oauth-authorization-server"
-CLIENT_AUTH = ["client_secret_basic", "client_secret_post"]
+CLIENT_AUTH = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
 
 def expected_metadata(issuer):
@@ -19,6 +19,7 @@ def expected_metadata(issuer):
         "token_endpoint_auth_methods_supported": CLIENT_AUTH,
         "revocation_endpoint_auth_methods_supported": CLIENT_AUTH,
         "introspection_endpoint_auth_methods_supported": CLIENT_AUTH,
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "PS256", "ES256", "EdDSA"],
         "scopes_supported": [
             "read:credentials",
             "create:credentials",

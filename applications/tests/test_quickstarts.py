@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,9 @@ import pytest
 
 from api.services import create_credential
 from applications.downloads import api_variables, render_env
-from applications.quickstarts import quickstarts
+from applications.quickstarts import key_quickstarts, quickstarts
+from applications.services import generate_key
+from portal.actors import COMMAND_LINE
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 VC = {
@@ -36,7 +39,7 @@ def workdir(live_server, organization, make_application, tmp_path):
 
 
 def source(slug: str) -> str:
-    return next(q["source"] for q in quickstarts() if q["slug"] == slug)
+    return next(q["source"] for q in [*quickstarts(), *key_quickstarts()] if q["slug"] == slug)
 
 
 def run(command, cwd, **env) -> dict:
@@ -99,7 +102,68 @@ def test_the_curl_quickstart_lists_the_credentials(workdir):
     assert page["count"] == 1
 
 
-@pytest.mark.parametrize("slug", ["curl", "python", "node"])
+@pytest.fixture
+def key_workdir(live_server, organization, make_application, tmp_path):
+    """Beside the application's `.env`, the private key of a generated key pair, as the reveal's download saves it."""
+    application, secret = make_application(name="Key quickstart", scopes=["read:credentials"])
+    origin = live_server.url.replace("//localhost:", "//127.0.0.1:")
+    variables = api_variables(origin=origin, organization=organization, application=application, secret=secret)
+    (tmp_path / ".env").write_text(render_env(variables))
+    _, private_pem = generate_key(application=application, actor=COMMAND_LINE)
+    (tmp_path / "key.pem").write_text(private_pem)
+    return tmp_path
+
+
+def assert_a_token_was_issued(answer: dict):
+    assert answer["token_type"] == "Bearer"
+    assert answer["scope"] == "read:credentials"
+    assert answer["expires_in"] == 3600
+
+
+def test_the_python_key_quickstart_gets_a_token(key_workdir):
+    (key_workdir / "quickstart_key.py").write_text(source("key-python"))
+
+    answer = run(
+        ["bash", "-c", f"set -a; . ./.env; set +a; {sys.executable} quickstart_key.py"],
+        key_workdir,
+        PRIVATE_KEY_FILE="key.pem",
+        AUTHLIB_INSECURE_TRANSPORT="1",
+    )
+
+    assert_a_token_was_issued(answer)
+
+
+def test_the_node_key_quickstart_gets_a_token_with_node_alone(key_workdir):
+    node, _ = _node()
+    (key_workdir / "quickstart-key.mjs").write_text(source("key-node"))
+
+    answer = run(
+        ["bash", "-c", f"set -a; . ./.env; set +a; {node} quickstart-key.mjs"], key_workdir, PRIVATE_KEY_FILE="key.pem"
+    )
+
+    assert_a_token_was_issued(answer)
+
+
+def test_the_node_key_quickstart_needs_no_package():
+    # Node's own modules only: nothing to install, on Debian's Node 18 as on newer ones.
+    modules = re.findall(r'from "([^"]+)"', source("key-node"))
+    assert modules and all(module.startswith("node:") for module in modules)
+
+
+def test_the_key_reveal_page_shows_both_key_quickstarts(admin_portal_client, make_application):
+    from portal.tests.helpers import form_token_of
+
+    application, _ = make_application()
+    generate_url = f"/integrations/applications/{application.public_id}/keys/generate/"
+    token = form_token_of(admin_portal_client.get(generate_url).content.decode())
+    html = admin_portal_client.post(generate_url, {"expires_in_days": "never", "form_token": token}).content.decode()
+
+    for quickstart in key_quickstarts():
+        assert f'<code id="quickstart-{quickstart["slug"]}">{escape(quickstart["source"])}</code>' in html
+        assert f'data-copy="quickstart-{quickstart["slug"]}"' in html
+
+
+@pytest.mark.parametrize("slug", ["curl", "python", "node", "key-python", "key-node"])
 def test_the_readme_shows_the_same_quickstarts(slug):
     assert source(slug).strip() in README.read_text()
 

@@ -122,7 +122,7 @@ def test_an_expired_secret_is_listed_while_tokens_it_issued_are_valid(
     listed = section[section.index(row) :].split("</tr>")[0]
     assert "expired — 2 tokens still valid" in listed
     assert f'href="{revoke_url(application, first)}"' in listed
-    assert "No live secret is left" not in section
+    assert "No live credential is left" not in section
     member_section = section_of(member_client.get(detail_url(application)).content.decode())
     assert row in member_section and revoke_url(application, first) not in member_section
 
@@ -140,7 +140,7 @@ def test_an_expired_secret_with_valid_tokens_is_listed_when_no_secret_is_live(
     ClientSecret.objects.filter(application=application).update(expires_at=timezone.now() - timedelta(seconds=1))
     section = section_of(admin_portal_client.get(detail_url(application)).content.decode())
     assert "expired — 1 token still valid" in section
-    assert "No live secret is left: this application cannot get tokens." in section
+    assert "No live credential is left: this application cannot get tokens." in section
 
 
 def test_the_view_page_reads_expired_secrets_in_a_bounded_number_of_queries(
@@ -418,12 +418,15 @@ def test_the_only_live_secret_cannot_be_revoked(admin_portal_client, make_applic
     application, secret = make_application()
     row = application.secrets.get()
     page = admin_portal_client.get(revoke_url(application, row)).content.decode()
-    assert "cannot be revoked: generate a new secret first, or delete the application" in page
+    assert "cannot be revoked: generate a new secret or add a key first, or delete the application" in page
     assert 'name="revoke_tokens"' not in page
 
     response = admin_portal_client.post(revoke_url(application, row), {"revoke_tokens": "on"})
     assert response.status_code == 200
-    assert "cannot be revoked: generate a new secret first, or delete the application" in response.content.decode()
+    assert (
+        "cannot be revoked: generate a new secret or add a key first, or delete the application"
+        in response.content.decode()
+    )
     row.refresh_from_db()
     assert row.revoked_at is None
     assert request_token(client, application, secret).status_code == 200

@@ -15,7 +15,7 @@ from applications.identifiers import is_well_formed
 from applications.models import Application, AuditEvent, ClientSecret, IssuedToken
 from applications.oauth.hashers import ClientSecretHasher
 from applications.services import (
-    LastLiveSecret,
+    LastLiveCredential,
     SecretLimitReached,
     revoke_secret,
     rotate_secret,
@@ -312,10 +312,10 @@ def test_revoking_without_tokens_lets_them_live_out_their_lifetime(client, make_
     assert_invalid_client(request_token(client, application, old))
 
 
-def test_the_only_live_secret_cannot_be_revoked(client, make_application, get_token):
+def test_the_only_live_secret_cannot_be_revoked_without_another_live_credential(client, make_application, get_token):
     application, secret = make_application()
     token = get_token(application, secret)
-    with pytest.raises(LastLiveSecret, match="generate a new secret first, or delete the application"):
+    with pytest.raises(LastLiveCredential, match="generate a new secret or add a key first, or delete the application"):
         revoke_secret(secret=application.secrets.get(), actor=COMMAND_LINE)
     assert application.secrets.get().revoked_at is None
     assert api_status(client, token) == 200
@@ -324,7 +324,7 @@ def test_the_only_live_secret_cannot_be_revoked(client, make_application, get_to
 def test_the_only_live_secret_beside_an_expired_one_cannot_be_revoked(make_application):
     application, _ = make_application()
     new, _ = rotate(application, keep_current_for=0)
-    with pytest.raises(LastLiveSecret):
+    with pytest.raises(LastLiveCredential):
         revoke_secret(secret=new, actor=COMMAND_LINE)
 
 

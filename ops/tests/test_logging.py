@@ -15,6 +15,8 @@ from ops.logging import JsonFormatter, RedactSecretsFilter, escape_controls, red
         ("Authorization: Bearer tok3nValue.x-y", "tok3nValue"),
         ("GET /api/credentials?access_token=tok3nValue", "tok3nValue"),
         ("{'password': 'hunter2hunter2'}", "hunter2hunter2"),
+        ("grant_type=client_credentials&client_assertion=eyJhbGciOi.eyJpc3Mi.c2lnbmF0dXJl", "eyJpc3Mi"),
+        ('{"client_assertion": "eyJhbGciOi.eyJpc3Mi.c2lnbmF0dXJl"}', "eyJpc3Mi"),
     ],
 )
 def test_secrets_are_redacted(line, secret):
@@ -22,6 +24,16 @@ def test_secrets_are_redacted(line, secret):
 
     assert secret not in cleaned
     assert "[redacted]" in cleaned
+
+
+@pytest.mark.parametrize("label", ["PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"])
+def test_a_private_key_is_redacted_whole_even_cut_off(label):
+    block = f"-----BEGIN {label}-----\nMIGHAgEAMBMGByqGSM49\nAgEGCCqGSM49AwEHBG0w\n-----END {label}-----"
+
+    for text in (f"public_key: {block} (refused)", f"public_key: {block[:60]}"):
+        cleaned = redact(text)
+        assert "MIGHAgEA" not in cleaned and "AgEGCCqG" not in cleaned
+        assert f"[redacted {label}]" in cleaned
 
 
 def test_the_filter_redacts_arguments_and_tracebacks():

@@ -39,12 +39,33 @@ HEADER_VALUES = st.one_of(
     st.binary(max_size=60).map(lambda raw: "Basic " + raw.hex()),
 )
 TOKEN_KEYS = st.sampled_from(
-    ["grant_type", "scope", "client_id", "client_secret", "audience", "resource", "device_code", "code"]
+    [
+        "grant_type",
+        "scope",
+        "client_id",
+        "client_secret",
+        "client_assertion_type",
+        "client_assertion",
+        "audience",
+        "resource",
+        "device_code",
+        "code",
+    ]
 )
+# Pieces of a client assertion: base64url of JSON headers a JOSE library could trip on, joined by dots.
+JWT_PARTS = st.sampled_from(["e30", "eyJhbGciOiJub25lIn0", "eyJhbGciOiJFUzI1NiIsImNyaXQiOjV9", "W1tbW1s", "", "x"])
+ASSERTIONS = st.lists(JWT_PARTS, min_size=1, max_size=5).map(".".join)
 TOKEN_VALUES = st.one_of(
     st.sampled_from(
-        ["client_credentials", "password", "authorization_code", "urn:ietf:params:oauth:grant-type:device_code"]
+        [
+            "client_credentials",
+            "password",
+            "authorization_code",
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ]
     ),
+    ASSERTIONS,
     TEXT_WITH_SURROGATES,
     st.text(alphabet="read:credentials create:applications \t", min_size=1000, max_size=5000),
 )

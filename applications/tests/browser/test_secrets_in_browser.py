@@ -86,7 +86,9 @@ def test_the_only_live_secret_cannot_be_revoked_in_the_browser(signed_in_page, m
     application, _ = make_application()
     page.goto(f"{LIST_PATH}{application.public_id}/")
     secret_rows(page).first.get_by_role("link", name="Revoke").click()
-    page.get_by_text("cannot be revoked: generate a new secret first, or delete the application").wait_for()
+    page.get_by_text(
+        "cannot be revoked: generate a new secret or add a key first, or delete the application"
+    ).wait_for()
     assert page.get_by_role("button", name="Revoke").count() == 0
     assert application.secrets.get().revoked_at is None
 
