@@ -67,6 +67,13 @@ class ClientSecret(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     # The one-time token of the portal form that generated this secret (as Application.form_token).
     form_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    # How a leak report finds the row, in one indexed query: the unsalted SHA-256 of the secret, as the toolkit keeps
+    # of each token (256 random bits leave nothing for a salt to protect), or for a secret issued before this was
+    # kept "hint:" and its hint, the checksum's last 4 characters, which a few rows share at most. The salted
+    # secret_hash decides either way.
+    lookup_key = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)  # noqa: DJ001
+    # Set when a leak report revoked the secret: the report's url ("" when it named none).
+    leak_url = models.TextField(null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -78,6 +85,12 @@ class ClientSecret(models.Model):
     def is_live(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    @property
+    def leak_link(self) -> str | None:
+        """The leak report's url when it may be a link on a page (http or https), else None."""
+        url = self.leak_url or ""
+        return url if url.startswith(("https://", "http://")) else None
 
 
 class IssuedToken(models.Model):
@@ -105,6 +118,8 @@ class AuditEvent(ActivityEvent):
         LOCKED_OUT = "locked_out", "Token endpoint locked out"
         SECRET_GENERATED = "secret_generated", "Secret generated"
         SECRET_REVOKED = "secret_revoked", "Secret revoked"
+        SECRET_LEAKED = "secret_leaked", "Secret reported leaked, revoked"
+        TOKEN_LEAKED = "token_leaked", "Access token reported leaked, revoked"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_events")
     application = models.ForeignKey(
@@ -114,7 +129,8 @@ class AuditEvent(ActivityEvent):
     application_public_id = models.UUIDField()
     application_name = models.CharField(max_length=255)
     action = models.CharField(max_length=16, choices=Action.choices)
-    # changes: {"field": [old, new]} for updates.
+    # changes: {"field": [old, new]} for updates; {"secret": hint, "url": …, "tokens_revoked": n} and {"url": …}
+    # for a secret and a token a leak report revoked.
 
     class Meta(ActivityEvent.Meta):
         indexes = [

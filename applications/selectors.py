@@ -1,7 +1,7 @@
 import math
 from datetime import timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -9,6 +9,8 @@ from applications.models import Application, AuditEvent, ClientSecret
 
 # The list page marks applications whose every live secret expires within this many days.
 EXPIRY_WARNING_DAYS = 14
+# The view page shows a secret a leak report revoked for this many days, and for as long as no secret is live.
+LEAK_SHOWN_DAYS = 30
 
 
 def live_secrets_query(now=None) -> QuerySet[ClientSecret]:
@@ -17,13 +19,16 @@ def live_secrets_query(now=None) -> QuerySet[ClientSecret]:
 
 
 def applications_for(organization) -> QuerySet[Application]:
-    """The organization's applications, newest first, each with its `live_secrets`.
+    """The organization's applications, newest first, each with its `live_secrets` and whether a leak report
+    revoked one of its secrets (`reported_leaked`).
 
     Tenant scoping happens here and nowhere else.
     """
+    leaked = ClientSecret.objects.filter(application=OuterRef("pk"), leak_url__isnull=False)
     return (
         Application.objects.filter(organization=organization)
         .select_related("created_by")
+        .annotate(reported_leaked=Exists(leaked))
         .prefetch_related(Prefetch("secrets", queryset=live_secrets_query(), to_attr="live_secrets"))
         .order_by("-created", "-id")
     )
@@ -58,13 +63,24 @@ def expired_secrets_with_valid_tokens(application, now=None) -> list[ClientSecre
     return list(expired.annotate(valid_tokens=valid).filter(valid_tokens__gt=0))
 
 
+def leaked_secrets(application, now=None) -> list[ClientSecret]:
+    """The application's secrets a leak report revoked, each with its `leak_url`: those of the last LEAK_SHOWN_DAYS
+    days, and all of them while no secret of the application is live."""
+    now = now or timezone.now()
+    leaked = ClientSecret.objects.filter(application=application, leak_url__isnull=False)
+    if application.live_secrets:
+        leaked = leaked.filter(revoked_at__gt=now - timedelta(days=LEAK_SHOWN_DAYS))
+    return list(leaked)
+
+
 def secret_expiry(application, now=None) -> tuple[str, int | None] | None:
-    """("expired", None) when no live secret is left, ("expiring", days) when every live one ends within
-    EXPIRY_WARNING_DAYS (counting to the last of them, whole days rounded up), else None."""
+    """("leaked", None) when no live secret is left and a leak report revoked one, ("expired", None) when none is
+    left otherwise, ("expiring", days) when every live one ends within EXPIRY_WARNING_DAYS (counting to the last of
+    them, whole days rounded up), else None."""
     now = now or timezone.now()
     live = [secret for secret in application.live_secrets if secret.is_live(now)]
     if not live:
-        return ("expired", None)
+        return ("leaked" if application.reported_leaked else "expired", None)
     if any(secret.expires_at is None for secret in live):
         return None
     last = max(secret.expires_at for secret in live)

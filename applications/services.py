@@ -12,6 +12,7 @@ from applications import scopes as catalog
 from applications.audit import record_event
 from applications.identifiers import generate_client_secret
 from applications.models import Application, AuditEvent, ClientSecret
+from applications.oauth.reads import token_checksum
 from applications.selectors import live_secrets_query
 from portal import form_tokens
 from portal.actors import Actor, require_access_manager, require_manager
@@ -191,6 +192,7 @@ def _add_secret(*, application, expires_at, now, form_token=None) -> tuple[Clien
         application=application,
         secret_hash=make_password(secret, hasher=oauth2_settings.CLIENT_SECRET_HASHER),
         hint=secret[-4:],
+        lookup_key=token_checksum(secret),
         created_at=now,
         expires_at=expires_at,
         form_token=form_token,
@@ -298,11 +300,7 @@ def revoke_secret(*, secret: ClientSecret, actor: Actor, revoke_tokens: bool = T
         raise LastLiveSecret()
     secret.revoked_at = now
     secret.save(update_fields=["revoked_at"])
-    revoked = 0
-    if revoke_tokens:
-        AccessToken = get_access_token_model()
-        _, deleted = AccessToken.objects.filter(issued_with__secret=secret).delete()
-        revoked = deleted.get(AccessToken._meta.label, 0)
+    revoked = _revoke_tokens_issued_with(secret) if revoke_tokens else 0
     record_event(
         application=application,
         action=AuditEvent.Action.SECRET_REVOKED,
@@ -310,6 +308,52 @@ def revoke_secret(*, secret: ClientSecret, actor: Actor, revoke_tokens: bool = T
         changes={"secret": secret.hint, "tokens_revoked": revoked if revoke_tokens else None},
     )
     return revoked
+
+
+def _revoke_tokens_issued_with(secret: ClientSecret) -> int:
+    AccessToken = get_access_token_model()
+    _, deleted = AccessToken.objects.filter(issued_with__secret=secret).delete()
+    return deleted.get(AccessToken._meta.label, 0)
+
+
+@transaction.atomic
+def revoke_leaked_secret(*, secret: ClientSecret, url: str, actor: Actor) -> bool:
+    """Revoke a secret found in public, and every token it issued, at once: its only live one too (contract §12).
+
+    The caller has verified the leak report, whoever's the secret is: `actor` (the reporter) is recorded, never
+    checked. False when the secret is no longer live (revoked, expired, or its application deleted), changing nothing.
+    """
+    application = secret.application
+    if not _lock(application):
+        return False
+    now = timezone.now()
+    # Conditional: of two reports of one secret at once, one revokes it and the other finds it revoked.
+    if not live_secrets_query(now).filter(pk=secret.pk).update(revoked_at=now, leak_url=url):
+        return False
+    secret.revoked_at, secret.leak_url = now, url
+    revoked = _revoke_tokens_issued_with(secret)
+    record_event(
+        application=application,
+        action=AuditEvent.Action.SECRET_LEAKED,
+        actor=actor,
+        changes={"secret": secret.hint, "url": url, "tokens_revoked": revoked},
+    )
+    return True
+
+
+@transaction.atomic
+def revoke_leaked_token(*, access_token, url: str, actor: Actor) -> bool:
+    """Revoke an access token found in public, alone: the secret that issued it stays live (contract §12).
+
+    As revoke_leaked_secret, the caller has verified the report. False when the token is gone or expired already.
+    """
+    unexpired = type(access_token).objects.filter(pk=access_token.pk, expires__gt=timezone.now())
+    if not unexpired.delete()[0]:
+        return False
+    record_event(
+        application=access_token.application, action=AuditEvent.Action.TOKEN_LEAKED, actor=actor, changes={"url": url}
+    )
+    return True
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ from applications.selectors import (
     expired_secrets_with_valid_tokens,
     get_application,
     get_unrevoked_secret,
+    leaked_secrets,
     secret_expiry,
 )
 from applications.services import (
@@ -139,9 +140,9 @@ def detail_view(request, public_id):
             }
         )
     # An expired secret stays listed while tokens it issued are valid (only revoking it ends them); those rows
-    # carry `valid_tokens`, the live ones do not.
+    # carry `valid_tokens`, the live ones do not. A secret revoked as leaked stays listed with the report's url.
     secrets = sorted(
-        [*application.live_secrets, *expired_secrets_with_valid_tokens(application)],
+        [*application.live_secrets, *expired_secrets_with_valid_tokens(application), *leaked_secrets(application)],
         key=lambda secret: (secret.created_at, secret.pk),
     )
     context = {
