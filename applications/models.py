@@ -140,3 +140,23 @@ class AuditEvent(ActivityEvent):
 
     def __str__(self):
         return f"{self.application_name} {self.action} by {self.actor_label}"
+
+
+class ExpiryNotice(models.Model):
+    """A notice sent to an organization's admins that one of its credentials expires soon: one row per credential
+    and threshold (14, 7 or 1 days), so each notice is sent once however often `notifyexpiring` runs."""
+
+    # The kind of credential (applications.expiry.SOURCES), "secret", and its public id: no foreign key, so that every
+    # kind shares the table (a row outlives its credential, harmlessly).
+    kind = models.CharField(max_length=16)
+    credential = models.UUIDField()
+    threshold_days = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "credential", "threshold_days"], name="unique_expiry_notice")
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.credential}: {self.threshold_days}-day notice"
