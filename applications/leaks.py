@@ -10,11 +10,10 @@ from django.contrib.auth.hashers import check_password
 from django.core.mail import EmailMessage, get_connection
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
-from oauth2_provider.models import get_access_token_model
 
 from applications.identifiers import ACCESS_TOKEN_PREFIX, CLIENT_SECRET_PREFIX, is_well_formed
 from applications.models import Application, ClientSecret
-from applications.oauth.reads import token_checksum
+from applications.oauth.reads import active_access_token, secrets_with_lookup_keys, token_checksum
 from applications.services import revoke_leaked_secret, revoke_leaked_token
 from portal.actors import Actor
 from portal.selectors import admin_emails
@@ -44,10 +43,11 @@ def revoke_reported(*, token: str, url: str, actor: Actor) -> Revoked | None:
     url = url[:URL_MAX_LENGTH]
     if is_well_formed(token, CLIENT_SECRET_PREFIX):
         secret = _secret_with_value(token)
-        if secret is not None and revoke_leaked_secret(secret=secret, url=url, actor=actor):
+        if secret is not None and secret.is_live() and revoke_leaked_secret(secret=secret, url=url, actor=actor):
             return Revoked(secret.application, f"client secret …{secret.hint}", url)
     elif is_well_formed(token, ACCESS_TOKEN_PREFIX):
-        access_token = _access_token_with_value(token)
+        # Unexpired, by the SHA-256 checksum the toolkit keeps under a unique index: as the API's bearer check reads it.
+        access_token = active_access_token(token)
         if access_token is not None and revoke_leaked_token(access_token=access_token, url=url, actor=actor):
             return Revoked(access_token.application, "an access token", url)
     return None
@@ -56,15 +56,8 @@ def revoke_reported(*, token: str, url: str, actor: Actor) -> Revoked | None:
 @sensitive_variables()
 def _secret_with_value(value: str) -> ClientSecret | None:
     # Its SHA-256, or the hint of a secret issued before those were kept: one query on one index (see lookup_key).
-    keys = [token_checksum(value), f"hint:{value[-4:]}"]
-    candidates = ClientSecret.objects.filter(lookup_key__in=keys).select_related("application__organization").order_by()
+    candidates = secrets_with_lookup_keys(token_checksum(value), f"hint:{value[-4:]}")
     return next((secret for secret in candidates if check_password(value, secret.secret_hash)), None)
-
-
-def _access_token_with_value(value: str):
-    # Only the SHA-256 checksum of each token is stored, under a unique index.
-    tokens = get_access_token_model().objects.filter(token_checksum=token_checksum(value))
-    return tokens.select_related("application__organization").first()
 
 
 def mail_revoked(revoked: list[Revoked], *, origin: str, reporter: str) -> None:

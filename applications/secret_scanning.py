@@ -26,7 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 from redis.exceptions import RedisError
 
-from applications.leaks import mail_revoked, revoke_reported
+from applications.leaks import Revoked, mail_revoked, revoke_reported
 from applications.oauth.reads import token_checksum
 from applications.remote import FetchError, fetch_json
 from portal.actors import Actor, client_address
@@ -178,6 +178,20 @@ def _is_unicode(value: str) -> bool:
     return True
 
 
+@sensitive_variables()
+def label_entries(entries: list[Entry], *, actor: Actor) -> tuple[list[dict], list[Revoked]]:
+    """Revoke each live credential reported; GitHub's answer for each entry, in order, and what was revoked."""
+    answers, revoked = [], []
+    for entry in entries:
+        # One transaction an entry: what is revoked stays revoked whatever happens to the entries after it.
+        found = revoke_reported(token=entry.token, url=entry.url, actor=actor)
+        if found is not None:
+            revoked.append(found)
+        label = "true_positive" if found is not None else "false_positive"
+        answers.append({"token_hash": token_checksum(entry.token), "token_type": entry.type, "label": label})
+    return answers, revoked
+
+
 def _refused(status: int, error: str, description: str) -> JsonResponse:
     return JsonResponse({"error": error, "error_description": description}, status=status)
 
@@ -216,15 +230,7 @@ def github_view(request):
     except InvalidReport as error:
         return _refused(400, "invalid_report", str(error))
 
-    actor = Actor.server(REPORTER, client_address(request))
-    answers, revoked = [], []
-    for entry in entries:
-        # One transaction an entry: what is revoked stays revoked whatever happens to the entries after it.
-        found = revoke_reported(token=entry.token, url=entry.url, actor=actor)
-        if found is not None:
-            revoked.append(found)
-        label = "true_positive" if found is not None else "false_positive"
-        answers.append({"token_hash": token_checksum(entry.token), "token_type": entry.type, "label": label})
+    answers, revoked = label_entries(entries, actor=Actor.server(REPORTER, client_address(request)))
     logger.info("%s reported %d credentials, %d of them live and now revoked", REPORTER, len(entries), len(revoked))
     mail_revoked(revoked, origin=public_origin(request), reporter=REPORTER)
     return JsonResponse(answers, safe=False)
