@@ -4,8 +4,12 @@ test generates and publishes on a local server, as GitHub publishes its own."""
 import base64
 import hashlib
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -679,3 +683,33 @@ def test_any_signed_body_is_answered_200_or_400_json_and_revokes_nothing_unknown
         assert [item["label"] for item in answer] == ["false_positive"] * len(entries)
         assert [item["token_type"] for item in answer] == [item["type"] for item in entries]
     assert stored_state() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_readmes_forwarding_step_revokes_the_secrets_of_the_alerts_it_is_given(
+    live_server, publisher, make_application, tmp_path
+):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    # The README's own commands: the key pair, and forward.py (indented in a list item).
+    for command in re.findall(r"\n {7}(openssl [^\n]+)", readme):
+        subprocess.run(command, shell=True, cwd=tmp_path, check=True, capture_output=True)
+    snippet = re.search(r"```python\n( {3}# forward\.py.*?) {3}```", readme, re.DOTALL).group(1)
+    (tmp_path / "forward.py").write_text("".join(line[3:] for line in snippet.splitlines(keepends=True)))
+    published = {"key_identifier": "forwarder-1", "key": (tmp_path / "forwarder.pub").read_text(), "is_current": True}
+    publisher.publish(KEYS_PATH, {"public_keys": [published]})
+    application, secret = make_application()
+    alert = {"secret": secret, "secret_type": "custom_ipcs", "html_url": "https://github.com/o/r/security/1"}
+
+    done = subprocess.run(
+        [sys.executable, "forward.py"],
+        cwd=tmp_path,
+        input=json.dumps([alert]),
+        env={**os.environ, "PORTAL": live_server.url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)[0]["label"] == "true_positive"
+    assert ClientSecret.objects.get(application=application).leak_url == alert["html_url"]
