@@ -4,6 +4,7 @@ test generates and publishes on a local server, as GitHub publishes its own."""
 import base64
 import hashlib
 import json
+import logging
 import os
 import re
 import subprocess
@@ -32,6 +33,7 @@ from portal.actors import COMMAND_LINE
 from portal.models import Membership
 from portal.tests.factories import MembershipFactory
 from portal.tests.helpers import at_once, signed_in, slow_down
+from portal.tests.storage import everything_stored
 from testing.documents import DocumentServer
 
 ENDPOINT = "/secret-scanning/github"
@@ -561,6 +563,19 @@ def test_a_mail_that_cannot_be_sent_does_not_undo_the_revocation(client, github,
 
     assert report(client, github, [entry(secret)]).json()[0]["label"] == "true_positive"
     assert ClientSecret.objects.get(application=application).revoked_at is not None
+
+
+def test_a_report_leaves_no_reported_value_in_the_database_the_cache_or_the_logs(client, github, leaky, caplog):
+    caplog.set_level(logging.DEBUG)
+    _, secret, (token, _) = leaky
+    unknown = unknown_secret()
+
+    report(client, github, [entry(secret), entry(token), entry(unknown)])
+
+    stored = everything_stored()
+    logged = caplog.text + "\n".join(f"{record.getMessage()} {record.exc_text}" for record in caplog.records)
+    for value in (secret, token, unknown):
+        assert value not in stored and value not in logged
 
 
 def _text(page) -> str:
