@@ -67,6 +67,13 @@ class ClientSecret(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     # The one-time token of the portal form that generated this secret (as Application.form_token).
     form_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    # How a leak report finds the row, in one indexed query: the unsalted SHA-256 of the secret, as the toolkit keeps
+    # of each token (256 random bits leave nothing for a salt to protect), or for a secret issued before this was
+    # kept "hint:" and its hint, the checksum's last 4 characters, which a few rows share at most. The salted
+    # secret_hash decides either way.
+    lookup_key = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)  # noqa: DJ001
+    # Set when a leak report revoked the secret: the report's url ("" when it named none).
+    leak_url = models.TextField(null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -78,6 +85,12 @@ class ClientSecret(models.Model):
     def is_live(self, now=None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    @property
+    def leak_link(self) -> str | None:
+        """The leak report's url when it may be a link on a page (http or https), else None."""
+        url = self.leak_url or ""
+        return url if url.startswith(("https://", "http://")) else None
 
 
 class PublicKey(models.Model):
@@ -160,6 +173,8 @@ class AuditEvent(ActivityEvent):
         KEY_ADDED = "key_added", "Key added"
         KEY_GENERATED = "key_generated", "Key pair generated"
         KEY_REVOKED = "key_revoked", "Key revoked"
+        SECRET_LEAKED = "secret_leaked", "Secret reported leaked, revoked"
+        TOKEN_LEAKED = "token_leaked", "Access token reported leaked, revoked"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_events")
     application = models.ForeignKey(
@@ -168,8 +183,9 @@ class AuditEvent(ActivityEvent):
     # Copies, so the record still names the application after it is deleted.
     application_public_id = models.UUIDField()
     application_name = models.CharField(max_length=255)
-    action = models.CharField(max_length=16, choices=Action.choices)
-    # changes: {"field": [old, new]} for updates.
+    action = models.CharField(max_length=32, choices=Action.choices)
+    # changes: {"field": [old, new]} for updates; {"secret": hint, "url": …, "tokens_revoked": n} and {"url": …}
+    # for a secret and a token a leak report revoked.
 
     class Meta(ActivityEvent.Meta):
         indexes = [
@@ -177,5 +193,42 @@ class AuditEvent(ActivityEvent):
             models.Index(fields=["application_public_id", "-created_at"], name="audit_application_created"),
         ]
 
+    def details(self) -> list[tuple[str, str]]:
+        changes, action = self.changes, self.Action
+        if self.action == action.UPDATED:
+            return [("note", f"{field}: “{old}” → “{new}”") for field, (old, new) in changes.items()]
+        details = []
+        if changes.get("secret"):
+            details.append(("code", f"…{changes['secret']}"))
+        if changes.get("key"):
+            details.append(("code", changes["key"]))
+            if changes.get("alg"):
+                details.append(("inline", changes["alg"]))
+        details += self._tokens_revoked(changes)
+        if self.action in (action.SECRET_LEAKED, action.TOKEN_LEAKED):
+            url = changes.get("url")
+            details.append(("value", f"found at {url}" if url else "the report gave no url"))
+        return details
+
     def __str__(self):
         return f"{self.application_name} {self.action} by {self.actor_label}"
+
+
+class ExpiryNotice(models.Model):
+    """A notice sent to an organization's admins that one of its credentials expires soon: one row per credential
+    and threshold (14, 7 or 1 days), so each notice is sent once however often `notifyexpiring` runs."""
+
+    # The kind of credential (applications.expiry.SOURCES), "secret", and its public id: no foreign key, so that every
+    # kind shares the table (a row outlives its credential, harmlessly).
+    kind = models.CharField(max_length=16)
+    credential = models.UUIDField()
+    threshold_days = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "credential", "threshold_days"], name="unique_expiry_notice")
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.credential}: {self.threshold_days}-day notice"

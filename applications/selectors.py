@@ -1,7 +1,7 @@
 import math
 from datetime import timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -9,6 +9,8 @@ from applications.models import Application, AuditEvent, ClientSecret, PublicKey
 
 # The list page marks applications whose every live secret expires within this many days.
 EXPIRY_WARNING_DAYS = 14
+# The view page shows a secret a leak report revoked for this many days, and for as long as no secret is live.
+LEAK_SHOWN_DAYS = 30
 
 
 def live_secrets_query(now=None) -> QuerySet[ClientSecret]:
@@ -31,13 +33,16 @@ def live_credential_count(application) -> int:
 
 
 def applications_for(organization) -> QuerySet[Application]:
-    """The organization's applications, newest first, each with its `live_secrets` and `live_keys`.
+    """The organization's applications, newest first, each with its `live_secrets` and `live_keys`, and whether a
+    leak report revoked one of its secrets (`reported_leaked`).
 
     Tenant scoping happens here and nowhere else.
     """
+    leaked = ClientSecret.objects.filter(application=OuterRef("pk"), leak_url__isnull=False)
     return (
         Application.objects.filter(organization=organization)
         .select_related("created_by")
+        .annotate(reported_leaked=Exists(leaked))
         .prefetch_related(
             Prefetch("secrets", queryset=live_secrets_query(), to_attr="live_secrets"),
             Prefetch("keys", queryset=live_keys_query(), to_attr="live_keys"),
@@ -88,15 +93,26 @@ def expired_secrets_with_valid_tokens(application, now=None) -> list[ClientSecre
     return expired_with_valid_tokens(ClientSecret, application, now)
 
 
+def leaked_secrets(application, now=None) -> list[ClientSecret]:
+    """The application's secrets a leak report revoked, each with its `leak_url`: those of the last LEAK_SHOWN_DAYS
+    days, and all of them while the application has no live credential."""
+    now = now or timezone.now()
+    leaked = ClientSecret.objects.filter(application=application, leak_url__isnull=False)
+    if application.live_secrets or application.live_keys:
+        leaked = leaked.filter(revoked_at__gt=now - timedelta(days=LEAK_SHOWN_DAYS))
+    return list(leaked)
+
+
 def secret_expiry(application, now=None) -> tuple[str, int | None] | None:
-    """("expired", None) when no live secret is left, ("expiring", days) when every live one ends within
-    EXPIRY_WARNING_DAYS (counting to the last of them, whole days rounded up), else None."""
+    """("leaked", None) when no live secret is left and a leak report revoked one, ("expired", None) when none is
+    left otherwise, ("expiring", days) when every live one ends within EXPIRY_WARNING_DAYS (counting to the last of
+    them, whole days rounded up), else None."""
     now = now or timezone.now()
     live = [secret for secret in application.live_secrets if secret.is_live(now)]
     if not live and any(key.is_live(now) for key in application.live_keys):
         return None  # no secret, and no need of one: it signs in with its keys
     if not live:
-        return ("expired", None)
+        return ("leaked" if application.reported_leaked else "expired", None)
     if any(secret.expires_at is None for secret in live):
         return None
     last = max(secret.expires_at for secret in live)

@@ -14,6 +14,7 @@ from applications.identifiers import generate_client_secret
 from applications.keys import KeyRefused, generate_key_pair, parse_public_key
 from applications.lifetimes import EXPIRES_IN_DAYS, KEEP_CURRENT_FOR, token_lifetime_choices
 from applications.models import Application, AuditEvent, ClientSecret, IssuedToken, PublicKey
+from applications.oauth.reads import token_checksum
 from applications.selectors import LIVE_CREDENTIALS, live_keys_query, live_secrets_query
 from portal import form_tokens
 from portal.actors import Actor, require_admin, require_no_escalation
@@ -201,6 +202,7 @@ def _add_secret(*, application, expires_at, now, form_token=None) -> tuple[Clien
         application=application,
         secret_hash=make_password(secret, hasher=oauth2_settings.CLIENT_SECRET_HASHER),
         hint=secret[-4:],
+        lookup_key=token_checksum(secret),
         created_at=now,
         expires_at=expires_at,
         form_token=form_token,
@@ -316,12 +318,7 @@ def _revoke(credential, *, actor: Actor, revoke_tokens: bool, action: str, chang
     refuse_revoking_the_last_live_credential(application=application, credential=credential, now=now)
     credential.revoked_at = now
     credential.save(update_fields=["revoked_at"])
-    revoked = 0
-    if revoke_tokens:
-        AccessToken = get_access_token_model()
-        field = IssuedToken.CREDENTIAL_FIELDS[model]
-        _, deleted = AccessToken.objects.filter(**{f"issued_with__{field}": credential}).delete()
-        revoked = deleted.get(AccessToken._meta.label, 0)
+    revoked = _revoke_tokens_issued_with(credential) if revoke_tokens else 0
     record_event(
         application=application,
         action=action,
@@ -441,6 +438,54 @@ def revoke_key(*, key: PublicKey, actor: Actor, revoke_tokens: bool = True) -> i
     return _revoke(
         key, actor=actor, revoke_tokens=revoke_tokens, action=AuditEvent.Action.KEY_REVOKED, changes={"key": key.kid}
     )
+
+
+def _revoke_tokens_issued_with(credential) -> int:
+    """Delete every access token issued with the credential (a ClientSecret or a PublicKey); returns how many."""
+    AccessToken = get_access_token_model()
+    field = IssuedToken.CREDENTIAL_FIELDS[type(credential)]
+    _, deleted = AccessToken.objects.filter(**{f"issued_with__{field}": credential}).delete()
+    return deleted.get(AccessToken._meta.label, 0)
+
+
+@transaction.atomic
+def revoke_leaked_secret(*, secret: ClientSecret, url: str, actor: Actor) -> bool:
+    """Revoke a secret found in public, and every token it issued, at once: its only live one too (contract §12).
+
+    The caller has verified the leak report, whoever's the secret is: `actor` (the reporter) is recorded, never
+    checked. False when the secret is no longer live (revoked, expired, or its application deleted), changing nothing.
+    """
+    application = secret.application
+    if not _lock(application):
+        return False
+    now = timezone.now()
+    # Conditional: of two reports of one secret at once, one revokes it and the other finds it revoked.
+    if not live_secrets_query(now).filter(pk=secret.pk).update(revoked_at=now, leak_url=url):
+        return False
+    secret.revoked_at, secret.leak_url = now, url
+    revoked = _revoke_tokens_issued_with(secret)
+    record_event(
+        application=application,
+        action=AuditEvent.Action.SECRET_LEAKED,
+        actor=actor,
+        changes={"secret": secret.hint, "url": url, "tokens_revoked": revoked},
+    )
+    return True
+
+
+@transaction.atomic
+def revoke_leaked_token(*, access_token, url: str, actor: Actor) -> bool:
+    """Revoke an access token found in public, alone: the secret that issued it stays live (contract §12).
+
+    As revoke_leaked_secret, the caller has verified the report. False when the token is gone or expired already.
+    """
+    unexpired = type(access_token).objects.filter(pk=access_token.pk, expires__gt=timezone.now())
+    if not unexpired.delete()[0]:
+        return False
+    record_event(
+        application=access_token.application, action=AuditEvent.Action.TOKEN_LEAKED, actor=actor, changes={"url": url}
+    )
+    return True
 
 
 @transaction.atomic

@@ -31,6 +31,7 @@ from applications.selectors import (
     get_application,
     get_unrevoked_key,
     get_unrevoked_secret,
+    leaked_secrets,
     live_credential_count,
     secret_expiry,
 )
@@ -161,9 +162,9 @@ def detail_view(request, public_id):
             }
         )
     # An expired secret stays listed while tokens it issued are valid (only revoking it ends them); those rows
-    # carry `valid_tokens`, the live ones do not.
+    # carry `valid_tokens`, the live ones do not. A secret revoked as leaked stays listed with the report's url.
     secrets = sorted(
-        [*application.live_secrets, *expired_secrets_with_valid_tokens(application)],
+        [*application.live_secrets, *expired_secrets_with_valid_tokens(application), *leaked_secrets(application)],
         key=lambda secret: (secret.created_at, secret.pk),
     )
     keys = sorted(

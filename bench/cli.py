@@ -24,6 +24,10 @@ all of them alike:
   S    GET /bench/stock           an empty DRF view behind the toolkit's stock OAuth2Authentication and
                                   TokenHasScope, with B's token: what the toolkit gives out of the box
   B-sync, C-sync                  B and C served by gunicorn sync workers on the main database
+  L    leak reports, in process   GitHub's report of 1,000 entries (a third live secrets, a third revoked ones,
+                                  a third unknown) labelled as POST /secret-scanning/github does, against as many
+                                  stored secrets as tokens in each database: the time per entry at 100,000 and at
+                                  1,000 stored secrets; after the load rounds, --leak-rounds rounds
 
 The /bench/ views exist only because the servers run with BENCHMARK_VIEWS=true.
 """
@@ -34,7 +38,7 @@ from pathlib import Path
 
 from bench.common import ROOT
 
-SCENARIOS = ["A", "A2", "B", "S", "I", "C", "C2", "K", "D"]
+SCENARIOS = ["A", "A2", "B", "S", "I", "C", "C2", "K", "D", "L"]
 
 
 def parse_args(argv=None):
@@ -61,6 +65,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--warmup", type=int, default=2, help="seconds of unmeasured load per scenario before the rounds (0: none)"
     )
+    parser.add_argument("--leak-rounds", type=int, default=20, help="alternating rounds of scenario L")
     parser.add_argument("--connections", type=int, default=16, help="open connections of the load generator")
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument(
@@ -97,6 +102,8 @@ def parse_args(argv=None):
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     if args.tokens < 1 or args.small_tokens < 0 or (args.small_tokens and args.small_tokens >= args.tokens):
         parser.error("--tokens must be positive and larger than --small-tokens")
-    if args.duration < 1 or args.warmup < 0 or args.rounds < 1:
-        parser.error("--duration and --rounds must be at least 1, --warmup at least 0")
+    if args.duration < 1 or args.warmup < 0 or args.rounds < 1 or args.leak_rounds < 1:
+        parser.error("--duration, --rounds and --leak-rounds must be at least 1, --warmup at least 0")
+    if "L" in args.scenarios and 0 < args.small_tokens < 1000:
+        parser.error("scenario L needs --small-tokens of at least 1000 (or 0 for no comparison)")
     return args

@@ -70,6 +70,9 @@ class Database:
     def stored_tokens(self) -> int:
         return self.query(f"SELECT COUNT(*) FROM {self.token_table}")[0][0]
 
+    def stored_secrets(self) -> int:
+        return self.query("SELECT COUNT(*) FROM applications_clientsecret")[0][0]
+
     def max_token_id(self) -> int:
         return self.query(f"SELECT COALESCE(MAX(id), 0) FROM {self.token_table}")[0][0]
 
@@ -113,6 +116,9 @@ class Database:
                 str(args.credentials),
                 "--filler-organizations",
                 str(args.filler_organizations),
+                # Scenario L: as many stored client secrets as stored tokens.
+                "--secrets",
+                str(tokens if "L" in args.scenarios else 0),
             ],
             cwd=ROOT,
             env=server_environment(self.url),

@@ -4,7 +4,8 @@
 The entry point: `python bench/run.py --help` describes the run (bench/cli.py). The parts:
 bench/databases.py (fresh seeded databases), bench/servers.py (the servers under load),
 bench/scenarios.py and bench/load.py (what is requested, by wrk or a Python fallback),
-bench/measure.py (rounds, CPU and memory from /proc) and bench/report.py (RESULTS.md).
+bench/measure.py (rounds, CPU and memory from /proc), bench/leaks.py (leak reports, measured in process) and
+bench/report.py (RESULTS.md).
 """
 
 import datetime as dt
@@ -19,6 +20,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 from bench.cli import parse_args  # noqa: E402
 from bench.common import WORK, log  # noqa: E402
 from bench.databases import Database, clear_expired_tokens  # noqa: E402
+from bench.leaks import run_leak_rounds  # noqa: E402
 from bench.load import Load, ensure_wrk  # noqa: E402
 from bench.measure import proc_status_kib, run_rounds  # noqa: E402
 from bench.report import print_report, report  # noqa: E402
@@ -31,9 +33,10 @@ def main(argv=None) -> int:
     started = time.monotonic()
     WORK.mkdir(parents=True, exist_ok=True)
     databases = [Database("main", keep=args.keep_databases)]
-    if args.small_tokens and {"B", "C"} & set(args.scenarios):
+    if args.small_tokens and {"B", "C", "L"} & set(args.scenarios):
         databases.append(Database("small", keep=args.keep_databases))
     servers: list[Server] = []
+    load_scenarios = set(args.scenarios) - {"L"}
 
     def interrupted(signum, frame):
         raise KeyboardInterrupt
@@ -46,34 +49,37 @@ def main(argv=None) -> int:
             database.create()
             seeded[database.label] = database.seed(args, tokens)
             log(f"{database.label} database: {database.url.split('@')[-1]}, {database.stored_tokens():,} stored tokens")
-        wrk = ensure_wrk(args.load_generator)
-        for database in databases:
-            servers.append(Server(args, database))
-        sync = None
-        if not args.no_sync_comparison and {"B", "C"} & set(args.scenarios):
-            sync = Server(args, databases[0], kind="sync")
-            servers.append(sync)
-        for server in servers:
-            server.start()
-            log(f"{server.database.label} server on {server.base}: {server.describe()}")
-        small = next((server for server in servers if server.database.label == "small"), None)
-        scenarios = build_scenarios(args, servers[0], small, sync, seeded)
-        load = Load(args, wrk)
-        log(f"{args.rounds} rounds of {', '.join(s.key for s in scenarios)}, {args.duration} s each")
-        summaries, gate = run_rounds(args, load, scenarios, servers)
+        summaries, gate, hwm, logs, load, sync = {}, None, {}, "", None, None
+        if load_scenarios:
+            wrk = ensure_wrk(args.load_generator)
+            for database in databases:
+                servers.append(Server(args, database))
+            if not args.no_sync_comparison and {"B", "C"} & set(args.scenarios):
+                sync = Server(args, databases[0], kind="sync")
+                servers.append(sync)
+            for server in servers:
+                server.start()
+                log(f"{server.database.label} server on {server.base}: {server.describe()}")
+            small = next((server for server in servers if server.database.label == "small"), None)
+            scenarios = build_scenarios(args, servers[0], small, sync, seeded)
+            load = Load(args, wrk)
+            log(f"{args.rounds} rounds of {', '.join(s.key for s in scenarios)}, {args.duration} s each")
+            summaries, gate = run_rounds(args, load, scenarios, servers)
 
-        hwm = {pid: proc_status_kib(pid, "VmHWM") or 0 for pid in servers[0].worker_pids()}
-        logs = "".join(server.log_text() for server in servers)
-        for server in servers:
-            server.stop()
+            hwm = {pid: proc_status_kib(pid, "VmHWM") or 0 for pid in servers[0].worker_pids()}
+            logs = "".join(server.log_text() for server in servers)
+            for server in servers:
+                server.stop()
+        # In process, once the servers are gone: each database's worker alone on the machine in its turn.
+        leaks = run_leak_rounds(args, databases, seeded) if "L" in args.scenarios else None
         disturbed = [k for k, s in summaries.items() if s.median("other_cpu") > 0.10]
         context = {
             "command": " ".join(["python bench/run.py", *(argv if argv is not None else sys.argv[1:])]),
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "database": databases[0].describe(),
-            "server": servers[0].describe(),
+            "server": servers[0].describe() if servers else "none (no load scenario)",
             "comparison": sync.describe() if sync else "",
-            "load": load.describe(),
+            "load": load.describe() if load else "none",
             "locked": logs.count("database is locked"),
             "tracebacks": logs.count("Traceback"),
             "hwm": ", ".join(f"{kib / 1024:.0f} MiB" for kib in hwm.values()) or "n/a",
@@ -83,6 +89,7 @@ def main(argv=None) -> int:
                 if disturbed
                 else ""
             ),
+            "leaks": leaks,
             "cleartokens": clear_expired_tokens(databases[0]),
             "elapsed": time.monotonic() - started,
         }

@@ -1,9 +1,9 @@
 """Fill one benchmark database: `python -m bench.seed --tokens N` with DATABASE_URL naming it.
 
 Migrates, creates the benchmarked organization and its applications through the real
-services, other organizations with theirs, credentials, and N stored access tokens (bulk
-inserted: filler rows need no service). Prints one JSON object with the clients' IDs and
-secrets for bench/run.py.
+services, other organizations with theirs, credentials, N stored access tokens and, with
+--secrets, stored client secrets (bulk inserted: filler rows need no service). Prints one
+JSON object with the clients' IDs and secrets, and scenario L's report, for bench/run.py.
 """
 
 import argparse
@@ -26,7 +26,7 @@ VERIFIABLE_CREDENTIAL = {
 SCOPES = ["read:credentials", "create:credentials"]
 
 
-def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
+def seed(*, tokens: int, credentials: int, filler_organizations: int, secrets_count: int = 0) -> dict:
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
 
@@ -79,7 +79,9 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
     Credential.objects.bulk_create(rows, batch_size=2_000)
 
     fill_tokens(tokens, filler_apps or [grant_app.pk])
+    leak_report = fill_secrets(secrets_count, filler_apps or [grant_app.pk]) if secrets_count else None
     return {
+        "leak_report": leak_report,
         "api_client": [api_app.client_id, api_secret],
         "grant_client": [grant_app.client_id, grant_secret],
         "pbkdf2_client": [pbkdf2_app.client_id, pbkdf2_secret],
@@ -123,11 +125,67 @@ def fill_tokens(count: int, application_ids: list[int]) -> None:
         AccessToken.objects.bulk_create(batch)
 
 
+# Scenario L: a report of this many entries, a third of them live secrets, a third revoked ones, a third unknown.
+LEAK_REPORT_ENTRIES = 1_000
+
+
+def fill_secrets(count: int, application_ids: list[int]) -> dict:
+    """Bulk-insert `count` client secrets spread over the applications, stored as the services store them (salted
+    hash, hint, lookup key); the report scenario L sends, with the ids of the live secrets it names."""
+    import random
+
+    from django.contrib.auth.hashers import make_password
+    from django.utils import timezone
+
+    from applications.identifiers import generate_client_secret
+    from applications.models import ClientSecret
+    from applications.oauth.reads import token_checksum
+
+    live_count = LEAK_REPORT_ENTRIES - 2 * (LEAK_REPORT_ENTRIES // 3)
+    revoked_count = LEAK_REPORT_ENTRIES // 3
+    if count < live_count + revoked_count:
+        raise SystemExit(f"--secrets must be at least {live_count + revoked_count}")
+    now = timezone.now()
+    live, revoked, batch = [], [], []
+    for n in range(count):
+        secret = generate_client_secret()
+        if n < live_count:
+            live.append(secret)
+        elif n < live_count + revoked_count:
+            revoked.append(secret)
+        batch.append(
+            ClientSecret(
+                application_id=application_ids[n % len(application_ids)],
+                secret_hash=make_password(secret, hasher="sha256_salted"),
+                hint=secret[-4:],
+                lookup_key=token_checksum(secret),
+                revoked_at=now if live_count <= n < live_count + revoked_count else None,
+            )
+        )
+        if len(batch) == 10_000:
+            ClientSecret.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        ClientSecret.objects.bulk_create(batch)
+    unknown = [generate_client_secret() for _ in range(LEAK_REPORT_ENTRIES - live_count - revoked_count)]
+    tokens = live + revoked + unknown
+    random.Random(24).shuffle(tokens)
+    url = "https://github.com/octocat/bench/blob/0000000/settings.py#L1"
+    entries = [
+        {"token": token, "type": "integrations_portal_secret", "url": url, "source": "content"} for token in tokens
+    ]
+    live_ids = list(
+        ClientSecret.objects.filter(lookup_key__in=[token_checksum(s) for s in live]).values_list("pk", flat=True)
+    )
+    return {"entries": entries, "live_ids": live_ids}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tokens", type=int, required=True)
     parser.add_argument("--credentials", type=int, default=1_000)
     parser.add_argument("--filler-organizations", type=int, default=20)
+    parser.add_argument("--secrets", type=int, default=0, help="stored client secrets for scenario L (0: none)")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["BENCHMARK_VIEWS"] = "true"
@@ -135,7 +193,12 @@ def main() -> None:
     import django
 
     django.setup()
-    result = seed(tokens=args.tokens, credentials=args.credentials, filler_organizations=args.filler_organizations)
+    result = seed(
+        tokens=args.tokens,
+        credentials=args.credentials,
+        filler_organizations=args.filler_organizations,
+        secrets_count=args.secrets,
+    )
     print("BENCH_SEED " + json.dumps(result))
 
 

@@ -182,6 +182,8 @@ SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
 # django-environ's format): they are also mailed to the invited address.
 EMAIL_URL = env.str("EMAIL_URL", default="")
 INVITATION_EMAILS = bool(EMAIL_URL)
+# Likewise leak reports and expiry notices (contract §12): mailed to the organization's admins when set.
+NOTICE_EMAILS = bool(EMAIL_URL)
 # Unset, Django's dummy backend: nothing can be sent, not even by mistake (never the console: it would print the link).
 vars().update(env.email_url("EMAIL_URL", default="dummymail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Integrations Portal <portal@localhost>")
@@ -258,6 +260,12 @@ FAILURE_LIMITS = {
 
 # Token requests are a handful of short fields; anything larger is refused before parsing.
 TOKEN_REQUEST_MAX_BYTES = 16 * 1024
+
+# Where the keys that sign GitHub secret scanning's leak reports are published (contract §12). Operators who
+# forward reports of their own point it at their own keys.
+SECRET_SCANNING_KEYS_URL = env.str(
+    "SECRET_SCANNING_KEYS_URL", default="https://api.github.com/meta/public_keys/secret_scanning"
+)
 
 
 # --- REST API ----------------------------------------------------------------

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from applications import secret_scanning
 from applications.oauth.discovery import metadata_view
 from ops import health, metrics
 from portal import views
@@ -40,6 +41,7 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_view, name="invitation"),
     path("oauth/", include("applications.oauth.urls")),
     path(".well-known/oauth-authorization-server", metadata_view, name="oauth-metadata"),
+    path("secret-scanning/github", secret_scanning.github_view, name="secret-scanning-github"),
     path("api/", include("api.urls")),
     path("healthz", health.healthz_view, name="healthz"),
     path("readyz", health.readyz_view, name="readyz"),

@@ -21,9 +21,9 @@ RETRY_AFTER_SECONDS = 5
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
-# The API, the OAuth endpoints and the metadata documents speak JSON, also when Django itself refuses a request
-# before any view runs: every path in the folders these URLs are in.
-JSON_URL_NAMES = ("api:root", "oauth-token", "oauth-metadata")
+# The API, the OAuth endpoints, the metadata documents and leak reports speak JSON, also when Django itself refuses a
+# request before any view runs: every path in the folders these URLs are in.
+JSON_URL_NAMES = ("api:root", "oauth-token", "oauth-metadata", "secret-scanning-github")
 
 
 @functools.cache

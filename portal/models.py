@@ -100,6 +100,18 @@ class ActivityEvent(models.Model):
         abstract = True
         ordering = ["-created_at", "-id"]
 
+    def details(self) -> list[tuple[str, str]]:
+        """What the Activity page shows beside the action, as (kind, text): "code" and "inline" follow it on its
+        line, "note" and "value" (a long one, which may wrap anywhere) each take a line of their own."""
+        return []
+
+    @staticmethod
+    def _tokens_revoked(changes: dict) -> list[tuple[str, str]]:
+        count = changes.get("tokens_revoked")
+        if not count and count != 0:
+            return []
+        return [("note", f"with {count} access token{'' if count == 1 else 's'}")]
+
 
 class MemberEvent(ActivityEvent):
     """Who invited, admitted, promoted, demoted or removed whom, when and from where.
@@ -136,6 +148,16 @@ class MemberEvent(ActivityEvent):
 
     # The Activity page lists these beside applications' AuditEvents.
     is_member_event = True
+
+    def details(self) -> list[tuple[str, str]]:
+        details = []
+        role = self.changes.get("role")
+        if self.action == self.Action.ROLE_CHANGED and role:
+            details.append(("note", f"role: “{role[0]}” → “{role[1]}”"))
+        elif role and role[1]:
+            details.append(("note", f"role: {role[1]}"))
+        details += [("note", self.changes[field]) for field in ("reason", "factor") if self.changes.get(field)]
+        return details
 
 
 class AuthenticatorApp(TimestampMixin, Device):

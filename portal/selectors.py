@@ -101,3 +101,9 @@ def invitation_for_token(token: str) -> Invitation | None:
 
 def member_events_for(organization) -> QuerySet[MemberEvent]:
     return MemberEvent.objects.filter(organization=organization)
+
+
+def admin_emails(organization) -> list[str]:
+    """The addresses of the organization's admins, for the notices mailed to them; an admin without one is skipped."""
+    admins = Membership.objects.filter(organization=organization, role=Membership.Role.ADMIN).exclude(user__email="")
+    return list(admins.order_by("created_at", "id").values_list("user__email", flat=True))

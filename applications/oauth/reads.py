@@ -1,4 +1,5 @@
-"""Lean reads for the hot paths: the token endpoint's application load, the API's bearer check and introspection.
+"""Lean reads for the hot paths: the token endpoint's application load, the API's bearer check and introspection,
+and the leak report's look-up of a secret.
 
 RowQuery, the house's one compile-once read, serves the API's credential list too.
 """
@@ -198,3 +199,26 @@ def introspected_token(token: str):
     found = _token_claims.fetch(token_checksum(token)) if token else None
     access_token = found[0] if found else None
     return None if access_token is None or access_token.is_expired() else access_token
+
+
+# A leak report's secret: the rows under its lookup keys (ClientSecret.lookup_key), each with its application and
+# organization for the Activity record and the mail, on the lookup key's index.
+_secrets_by_lookup_key = RowQuery(
+    [
+        (ClientSecret, "s", {"id", "public_id", "application_id", "secret_hash", "hint", "expires_at", "revoked_at"}),
+        (get_application_model(), "a", {"id", "public_id", "name", "organization_id"}),
+        (Organization, "o", None),
+    ],
+    "FROM {s} INNER JOIN {a} ON {a.id} = {s.application_id} INNER JOIN {o} ON {o.id} = {a.organization_id} "
+    "WHERE {s.lookup_key} IN (%s, %s)",
+)
+
+
+def secrets_with_lookup_keys(first: str, second: str) -> list[ClientSecret]:
+    """The secrets stored under either lookup key, each with its application and organization, in one query."""
+    found = []
+    for secret, application, organization in _secrets_by_lookup_key.fetch_all(first, second):
+        application.organization = organization
+        secret.application = application
+        found.append(secret)
+    return found

@@ -156,3 +156,45 @@ def test_older_look_alike_names_keep_working_and_no_new_look_alike_is_taken():
             actor=COMMAND_LINE,
         )
     assert Application.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_secret_issued_before_lookup_keys_can_still_be_revoked_as_leaked():
+    from django.contrib.auth.hashers import make_password
+
+    from applications.identifiers import generate_client_secret
+    from applications.leaks import revoke_reported
+    from portal.actors import Actor
+
+    before = [("applications", "0006_application_name_key")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    organization = old.get_model("portal", "Organization").objects.create(name="Acme", slug="acme")
+    application = old.get_model("applications", "Application").objects.create(
+        organization=organization,
+        name="Older",
+        scopes="read:credentials",
+        client_id="older-client",
+        client_secret="sha256_salted$salt$digest",
+        client_type="confidential",
+        authorization_grant_type="client-credentials",
+    )
+    secret, pre_hint_secret = generate_client_secret(), "L" * 64
+    ClientSecret = old.get_model("applications", "ClientSecret")
+    for value, hint in ((secret, secret[-4:]), (pre_hint_secret, "")):
+        ClientSecret.objects.create(
+            application=application, secret_hash=make_password(value, hasher="sha256_salted"), hint=hint
+        )
+
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    from applications.models import ClientSecret as CurrentClientSecret
+
+    # Its plaintext was never kept, so it is found by its hint; one issued before hints cannot be found at all.
+    keys = sorted(CurrentClientSecret.objects.values_list("lookup_key", flat=True), key=str)
+    assert keys == [None, f"hint:{secret[-4:]}"]
+    revoked = revoke_reported(token=secret, url="https://github.com/o/r/blob/c/f", actor=Actor.server("test"))
+    assert revoked is not None and revoked.credential == f"client secret …{secret[-4:]}"
+    assert CurrentClientSecret.objects.get(hint=secret[-4:]).revoked_at is not None
