@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from applications.models import ExpiryNotice
-from applications.selectors import live_secrets_query
+from applications.selectors import live_keys_query, live_secrets_query
 from portal.selectors import admin_emails
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,14 @@ SOURCES = [
             live_secrets_query(now).filter(expires_at__lte=until).select_related("application__organization")
         ),
         name=lambda secret: f"…{secret.hint}" if secret.hint else f"issued {secret.created_at:%-d %b %Y}",
+    ),
+    Source(
+        kind="key",
+        label="public key",
+        expiring=lambda now, until: (
+            live_keys_query(now).filter(expires_at__lte=until).select_related("application__organization")
+        ),
+        name=lambda key: key.kid,
     ),
 ]
 

@@ -218,8 +218,8 @@ class ExpiryNotice(models.Model):
     """A notice sent to an organization's admins that one of its credentials expires soon: one row per credential
     and threshold (14, 7 or 1 days), so each notice is sent once however often `notifyexpiring` runs."""
 
-    # The kind of credential (applications.expiry.SOURCES), "secret", and its public id: no foreign key, so that every
-    # kind shares the table (a row outlives its credential, harmlessly).
+    # The kind of credential (applications.expiry.SOURCES), "secret" or "key", and its public id: no foreign key,
+    # so that every kind shares the table (a row outlives its credential, harmlessly).
     kind = models.CharField(max_length=16)
     credential = models.UUIDField()
     threshold_days = models.PositiveSmallIntegerField()

@@ -189,3 +189,23 @@ def test_a_notice_another_run_recorded_meanwhile_is_not_sent_again(
 
     assert notify()[-1] == "0 notices sent"
     assert mailed == []
+
+
+def test_a_public_key_gets_its_notices_as_a_secret_does(frozen_time, make_application, admin_user, mailed):
+    from applications.services import generate_key
+
+    application, _ = make_application()
+    key, private_key = generate_key(application=application, actor=COMMAND_LINE, expires_in_days=10)
+
+    assert notify()[-1] == "1 notices sent"
+    frozen_time[0] += 9.5 * DAY
+    assert notify()[-1] == "1 notices sent"
+    assert notify()[-1] == "0 notices sent"
+
+    assert [message.subject for message in mailed] == [
+        f"Public key {key.kid} of “Nightly sync” expires in 10 days",
+        f"Public key {key.kid} of “Nightly sync” expires in less than a day",
+    ]
+    assert all(private_key not in message.body for message in mailed)
+    notices = ExpiryNotice.objects.filter(kind="key", credential=key.public_id)
+    assert sorted(notices.values_list("threshold_days", flat=True)) == [1, 14]
