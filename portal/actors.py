@@ -47,6 +47,7 @@ COMMAND_LINE = Actor(label="command line", trusted=True)
 
 
 def client_address(request) -> str | None:
+    # The one client address of contract §11: the first middleware wrote it over the peer's (TRUSTED_PROXIES).
     return request.META.get("REMOTE_ADDR") or None
 
 
