@@ -88,8 +88,8 @@ def may_change_access(actor: Actor, application) -> bool:
 class ScopeEscalation(PermissionDenied):
     def __init__(self):
         super().__init__(
-            "An API client may change the credentials or the token lifetime only of its own application, "
-            "or of one whose scopes are all among its own."
+            "An API client may change the credentials, the token lifetime, the allowed networks or the suspension "
+            "only of its own application, or of one whose scopes are all among its own."
         )
 
 

@@ -57,6 +57,8 @@ class ClientAuthentication:
     """
 
     credentials: ClientCredentials
+    # The client's address (contract §11): the application's allowed networks are checked against it.
+    address: str | None = None
     application: Application | None = None
     secret: ClientSecret | None = None
 

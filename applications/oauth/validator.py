@@ -102,7 +102,9 @@ class ApplicationValidator(OAuth2Validator):
         if found is None:
             return False
         application, secrets = found
-        if not application.is_usable(request):
+        # Before any credential is checked, whatever its kind: a suspended application, or a request from outside
+        # its allowed networks, authenticates with none (and counts as a failure).
+        if not application.is_usable(request) or not application.admits(authentication.address):
             return False
         secret = matching_secret(authentication.credentials.client_secret or "", secrets)
         if secret is None:
@@ -110,7 +112,7 @@ class ApplicationValidator(OAuth2Validator):
         request.client = authentication.application = application
         authentication.secret = secret
         # At the token, revocation and introspection endpoints alike: any use shows the secret is still deployed.
-        record_use(secret)
+        record_use(secret, address=authentication.address)
         return True
 
     def save_bearer_token(self, token, request, *args, **kwargs):
