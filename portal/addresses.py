@@ -51,14 +51,16 @@ def spell(network: Network) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _networks(entries: tuple[str, ...]) -> tuple[Network, ...]:
-    parsed = []
+def _ranges(entries: tuple[str, ...]) -> tuple[tuple[int, int, int], ...]:
+    """(IP version, first address, netmask) of each network, as integers: a check is then a mask and a compare."""
+    ranges = []
     for entry in entries:
         try:
-            parsed.append(parse_network(entry))
+            network = parse_network(entry)
         except ValueError:
             continue  # stored entries are spelled by spell(); one that is not matches nothing
-    return tuple(parsed)
+        ranges.append((network.version, int(network.network_address), int(network.netmask)))
+    return tuple(ranges)
 
 
 def within(address: str | None, entries: list[str] | tuple[str, ...]) -> bool:
@@ -67,4 +69,7 @@ def within(address: str | None, entries: list[str] | tuple[str, ...]) -> bool:
     An address that cannot be read lies in none.
     """
     parsed = parse_address(address) if address else None
-    return parsed is not None and any(parsed in network for network in _networks(tuple(entries)))
+    if parsed is None:
+        return False
+    version, value = parsed.version, int(parsed)
+    return any(version == v and value & mask == first for v, first, mask in _ranges(tuple(entries)))

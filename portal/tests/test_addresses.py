@@ -84,12 +84,12 @@ def test_within_holds_at_the_edges_of_a_range(address, entries, inside):
 
 def test_each_list_is_parsed_once_however_often_it_is_checked():
     entries = ["192.0.2.0/24", "2001:db8:77::/48"]
-    before = addresses._networks.cache_info()
+    before = addresses._ranges.cache_info()
 
     for _ in range(100):
         within("192.0.2.9", entries)
 
-    after = addresses._networks.cache_info()
+    after = addresses._ranges.cache_info()
     assert after.misses - before.misses <= 1
     assert after.hits - before.hits >= 99
 
