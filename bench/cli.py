@@ -22,6 +22,7 @@ all of them alike:
   S    GET /bench/stock           an empty DRF view behind the toolkit's stock OAuth2Authentication and
                                   TokenHasScope, with B's token: what the toolkit gives out of the box
   B-sync, C-sync                  B and C served by gunicorn sync workers on the main database
+  B-net, C-net                    B and C for applications with 20 allowed networks, from an address inside them
 
 The /bench/ views exist only because the servers run with BENCHMARK_VIEWS=true.
 """
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from bench.common import ROOT
 
-SCENARIOS = ["A", "A2", "B", "S", "I", "C", "C2", "D"]
+SCENARIOS = ["A", "A2", "B", "B-net", "S", "I", "C", "C-net", "C2", "D"]
 
 
 def parse_args(argv=None):

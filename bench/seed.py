@@ -24,6 +24,8 @@ VERIFIABLE_CREDENTIAL = {
     "credentialSubject": {"id": "did:example:subject", "employeeOf": "Bench Corp", "role": "Integrations"},
 }
 SCOPES = ["read:credentials", "create:credentials"]
+# B-net and C-net: 20 allowed networks, the load's own address (127.0.0.1) last, so every request checks them all.
+ALLOWED_NETWORKS = [f"198.18.{n}.0/24" for n in range(19)] + ["127.0.0.1"]
 
 
 def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
@@ -32,7 +34,7 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
 
     from api.models import Credential
     from applications.models import ClientSecret
-    from applications.services import create_application, rotate_secret
+    from applications.services import create_application, rotate_secret, update_application
     from bench.views import BENCH_ORGANIZATION_SLUG
     from portal.actors import COMMAND_LINE
     from portal.services import ensure_organization
@@ -58,6 +60,15 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
         organization=organization, name="Bench grants, rotated", scopes=SCOPES, actor=COMMAND_LINE
     )
     _, rotated_secret = rotate_secret(application=rotated_app, actor=COMMAND_LINE, keep_current_for=None)
+    # B-net and C-net: B's and C's clients, each fenced in to ALLOWED_NETWORKS.
+    fenced = {}
+    for key, name, scopes in [
+        ("api", "Bench API client, fenced", ["read:credentials"]),
+        ("grant", "Bench grants, fenced", SCOPES),
+    ]:
+        app, secret = create_application(organization=organization, name=name, scopes=scopes, actor=COMMAND_LINE)
+        update_application(application=app, actor=COMMAND_LINE, allowed_networks=ALLOWED_NETWORKS)
+        fenced[key] = [app.client_id, secret]
 
     others, filler_apps = [], []
     for n in range(filler_organizations):
@@ -79,6 +90,8 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int) -> dict:
         "grant_client": [grant_app.client_id, grant_secret],
         "pbkdf2_client": [pbkdf2_app.client_id, pbkdf2_secret],
         "rotated_client": [rotated_app.client_id, rotated_secret],
+        "api_client_net": fenced["api"],
+        "grant_client_net": fenced["grant"],
         "token_table": access_token_model()._meta.db_table,
     }
 
