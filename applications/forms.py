@@ -112,7 +112,7 @@ class AllowedNetworksForm(forms.Form):
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false", "autocomplete": "off"}),
-        label="Allowed networks",
+        label="Addresses and CIDR ranges",
         help_text=f"One IPv4 or IPv6 address or CIDR range a line (such as 198.51.100.0/24), at most "
         f"{MAX_ALLOWED_NETWORKS}. Requests from any other address are refused, with tokens already issued too. "
         "Empty: any address.",
