@@ -4,9 +4,12 @@ every reader of the address (Django's META, the request log, Activity) sees that
 import logging
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from ops.clientaddress import PEER_ADDR, client_address
-from portal.addresses import parse_network
+from portal.addresses import parse_address, parse_network
 
 PROXIES = tuple(parse_network(entry) for entry in ("10.0.0.0/8", "192.0.2.10", "2001:db8:ffff::/48"))
 
@@ -166,3 +169,25 @@ def test_ten_kilobytes_of_junk_forwarded_is_answered_as_json(client, make_applic
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
+
+
+def test_ten_kilobytes_of_junk_forwarded_to_the_api_and_a_page_is_no_error(
+    client, make_application, get_token, behind_a_proxy
+):
+    application, secret = make_application()
+    token = get_token(application, secret)
+    junk = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "[::1" + "%,:]" * 2_560}
+
+    api = client.get("/api/credentials", HTTP_AUTHORIZATION=f"Bearer {token}", **junk)
+    page = client.get("/accounts/login/", **junk)
+
+    assert (api.status_code, api["Content-Type"]) == (200, "application/json")
+    assert page.status_code == 200
+
+
+@given(st.text(max_size=400))
+@hypothesis_settings(max_examples=300, deadline=None)
+def test_whatever_is_forwarded_the_answer_is_the_peer_or_an_address_it_names(forwarded):
+    answer = client_address("10.0.0.1", forwarded, PROXIES)
+
+    assert answer == "10.0.0.1" or (parse_address(answer) is not None and str(parse_address(answer)) == answer)
