@@ -3,6 +3,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from applications.oauth.reads import active_access_token
 from applications.services import record_use
+from portal.actors import client_address
 
 
 class BearerTokenAuthentication(OAuth2Authentication):
@@ -28,7 +29,9 @@ class BearerTokenAuthentication(OAuth2Authentication):
         # RFC 8707: a token issued for named resources is good only at those.
         if access_token.resource and not access_token.allows_audience(request.build_absolute_uri(request.path)):
             return False
-        return access_token.application.is_usable(request)
+        # A suspended application's tokens, or any from outside its allowed networks, are refused (contract §11).
+        application = access_token.application
+        return application.is_usable(request) and application.admits(client_address(request))
 
     def authenticate_header(self, request):
         # RFC 6750 §3: the error attribute only when a token was sent and refused.

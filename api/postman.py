@@ -202,8 +202,8 @@ OPERATIONS: tuple[tuple[str, tuple[Operation, ...]], ...] = (
                 ("applications", "{{APPLICATION_ID}}"),
                 "update",
                 "applications",
-                "Changes `name` and `description` only; scopes are fixed at creation. "
-                "As shipped it sends the application's own description back unchanged.",
+                "Changes `name`, `description`, `tokenLifetime`, `allowedNetworks` or `suspended`; scopes are "
+                "fixed at creation. As shipped it sends the application's own description back unchanged.",
                 200,
                 body='{\n  "description": {{APPLICATION_DESCRIPTION_JSON}}\n}',
                 needs=("APPLICATION_ID", "APPLICATION_DESCRIPTION_JSON"),

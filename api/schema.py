@@ -120,13 +120,13 @@ def errors(*codes: int) -> dict:
     return {code: VALIDATION_ERROR if code == 400 else _error(code) for code in codes}
 
 
-# The operations that change an application's credentials or token lifetime: besides a missing scope, a 403
-# refuses a client acting on an application with scopes it lacks itself (contract §6, no escalation).
+# The operations that change an application's credentials, token lifetime, networks or suspension: besides a missing
+# scope, a 403 refuses a client acting on an application with scopes it lacks itself (contract §6, no escalation).
 ACCESS_FORBIDDEN = OpenApiResponse(
     ERROR,
     description=f"{_ERROR_DESCRIPTIONS[403]} Or the application is neither the client's own nor one whose scopes "
-    "are all among the client's: a client may not change the credentials or the token lifetime of an application "
-    "with scopes it lacks.",
+    "are all among the client's: a client may not change the credentials, the token lifetime or the allowed "
+    "networks of, nor suspend, an application with scopes it lacks.",
     examples=[
         OpenApiExample(
             _ERROR_EXAMPLES[403][0],
@@ -294,6 +294,8 @@ APPLICATION_DETAIL_EXAMPLE = OpenApiExample(
     value={
         **APPLICATION_EXAMPLE.value,
         "tokenLifetime": 3600,
+        "allowedNetworks": ["198.51.100.0/24", "2001:db8:42::/48"],
+        "suspended": False,
         "secrets": [
             {
                 "id": examples.SECRET_ID,
@@ -301,6 +303,7 @@ APPLICATION_DETAIL_EXAMPLE = OpenApiExample(
                 "createdAt": "2026-01-01T12:00:00Z",
                 "expiresAt": None,
                 "lastUsedAt": "2026-01-02T08:30:00Z",
+                "lastUsedAddress": "198.51.100.7",
             }
         ],
         "keys": [],
@@ -324,15 +327,19 @@ application_detail = extend_schema_view(
         "Read an application",
         ApplicationDetailSerializer,
         APPLICATION_DETAIL_EXAMPLE,
-        description="With its token lifetime, its live secrets (id, hint, dates; never a client secret or "
-        "its hash) and its live public keys (id, kid, alg, dates).",
+        description="With its token lifetime, allowed networks, whether it is suspended, its live secrets (id, hint, "
+        "dates, the address of the last use; never a client secret or its hash) and its live public keys (id, kid, "
+        "alg, dates, the address of the last use).",
     ),
     patch=_write(
         "applications_update",
-        "Rename an application, change its description or its token lifetime",
-        "Only `name`, `description` and `tokenLifetime` change; scopes are fixed at creation, and sending them "
-        "is a 400. `tokenLifetime` applies to the tokens issued afterwards; a client may change it only for its "
-        "own application or one whose scopes are all among its own (else 403, and nothing changes).",
+        "Rename an application, change its description, token lifetime or allowed networks, or suspend it",
+        "Only `name`, `description`, `tokenLifetime`, `allowedNetworks` and `suspended` change; scopes are fixed "
+        "at creation, and sending them is a 400. `tokenLifetime` applies to the tokens issued afterwards; "
+        "`allowedNetworks` and `suspended` hold from the next request on, for tokens already issued too (a request "
+        "from outside the networks, or for a suspended application, is 401). A client may change the last three "
+        "only for its own application or one whose scopes are all among its own (else 403, and nothing changes), "
+        "and may not suspend itself (403).",
         request=ApplicationUpdateSerializer,
         response=ApplicationDetailSerializer,
         status=200,
@@ -344,10 +351,22 @@ application_detail = extend_schema_view(
                 request_only=True,
             ),
             OpenApiExample("Shorter-lived tokens", value={"tokenLifetime": 900}, request_only=True),
+            OpenApiExample(
+                "Only from the integration's networks",
+                value={"allowedNetworks": ["198.51.100.0/24", "2001:db8:42::/48"]},
+                request_only=True,
+            ),
+            OpenApiExample("Suspend", value={"suspended": True}, request_only=True),
             APPLICATION_DETAIL_EXAMPLE,
             OpenApiExample(
                 "Scopes are fixed",
                 value={"scopes": ["Scopes are fixed when an application is created and cannot be changed."]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+            OpenApiExample(
+                "A bad network",
+                value={"allowedNetworks": ["“198.51.100.0/33” is not an IP address or CIDR range."]},
                 response_only=True,
                 status_codes=["400"],
             ),

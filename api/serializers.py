@@ -2,6 +2,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import cached_property
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -11,7 +12,12 @@ from api.renderers import RawJSON
 from api.verifiable_credentials import CREDENTIAL_TYPE, CREDENTIALS_CONTEXTS, validate_verifiable_credential
 from applications.lifetimes import EXPIRES_IN_DAYS, KEEP_CURRENT_FOR, token_lifetime_choices
 from applications.models import Application, ClientSecret, PublicKey
-from applications.services import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
+from applications.services import (
+    DESCRIPTION_MAX_LENGTH,
+    MAX_ALLOWED_NETWORKS,
+    NAME_MAX_LENGTH,
+    clean_allowed_networks,
+)
 from portal.models import Organization
 
 
@@ -145,6 +151,30 @@ class CredentialUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
         fields = ["visibility"]
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "example": "198.51.100.0/24"},
+        "maxItems": MAX_ALLOWED_NETWORKS,
+        "description": "IPv4 or IPv6 addresses and CIDR ranges requests for the application may come from; empty: "
+        "any address.",
+    }
+)
+class AllowedNetworksField(serializers.Field):
+    """A list of strings, each checked by the service's own rule, so the API names a bad entry as the form does."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list) or not all(isinstance(entry, str) for entry in data):
+            raise serializers.ValidationError("Give a list of IP addresses and CIDR ranges, each a string.")
+        try:
+            return clean_allowed_networks(data)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages)
+
+    def to_representation(self, value):
+        return list(value)
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     clientId = serializers.CharField(source="client_id", read_only=True)
@@ -168,10 +198,16 @@ class SecretSerializer(serializers.ModelSerializer):
     createdAt = DateTimeField(source="created_at", read_only=True)
     expiresAt = DateTimeField(source="expires_at", read_only=True, allow_null=True)
     lastUsedAt = DateTimeField(source="last_used_at", read_only=True, allow_null=True)
+    lastUsedAddress = serializers.IPAddressField(
+        source="last_used_address",
+        read_only=True,
+        allow_null=True,
+        help_text="The client address of the use that last set lastUsedAt.",
+    )
 
     class Meta:
         model = ClientSecret
-        fields = ["id", "hint", "createdAt", "expiresAt", "lastUsedAt"]
+        fields = ["id", "hint", "createdAt", "expiresAt", "lastUsedAt", "lastUsedAddress"]
         read_only_fields = fields
 
     def get_hint(self, secret) -> str | None:
@@ -187,22 +223,38 @@ class KeySerializer(serializers.ModelSerializer):
     createdAt = DateTimeField(source="created_at", read_only=True)
     expiresAt = DateTimeField(source="expires_at", read_only=True, allow_null=True)
     lastUsedAt = DateTimeField(source="last_used_at", read_only=True, allow_null=True)
+    lastUsedAddress = serializers.IPAddressField(
+        source="last_used_address",
+        read_only=True,
+        allow_null=True,
+        help_text="The client address of the use that last set lastUsedAt.",
+    )
 
     class Meta:
         model = PublicKey
-        fields = ["id", "kid", "alg", "createdAt", "expiresAt", "lastUsedAt"]
+        fields = ["id", "kid", "alg", "createdAt", "expiresAt", "lastUsedAt", "lastUsedAddress"]
         read_only_fields = fields
 
 
 class ApplicationDetailSerializer(ApplicationSerializer):
-    """One application: the list's fields, its token lifetime, its live secrets and its live public keys."""
+    """One application: the list's fields, its token lifetime, allowed networks, suspension, live secrets and live
+    public keys."""
 
     tokenLifetime = serializers.IntegerField(source="effective_token_lifetime", read_only=True)
+    allowedNetworks = AllowedNetworksField(source="allowed_networks", read_only=True)
+    suspended = serializers.BooleanField(read_only=True)
     secrets = SecretSerializer(source="live_secrets", many=True, read_only=True)
     keys = KeySerializer(source="live_keys", many=True, read_only=True)
 
     class Meta(ApplicationSerializer.Meta):
-        fields = [*ApplicationSerializer.Meta.fields, "tokenLifetime", "secrets", "keys"]
+        fields = [
+            *ApplicationSerializer.Meta.fields,
+            "tokenLifetime",
+            "allowedNetworks",
+            "suspended",
+            "secrets",
+            "keys",
+        ]
         read_only_fields = fields
 
 
@@ -221,10 +273,28 @@ class ApplicationUpdateSerializer(StrictInputMixin, serializers.Serializer):
         help_text="Seconds each access token issued from now on lives.",
     )
 
+    allowedNetworks = AllowedNetworksField(
+        source="allowed_networks",
+        required=False,
+        help_text=f"The addresses and CIDR ranges requests may come from (at most {MAX_ALLOWED_NETWORKS}); [] for "
+        "any. From the next request on, tokens already issued included.",
+    )
+    suspended = serializers.BooleanField(
+        required=False,
+        help_text="true: every credential and token of the application is refused until it is resumed (false); "
+        "nothing is deleted. An application may not suspend itself.",
+    )
+
     def validate_tokenLifetime(self, value):
         # ChoiceField takes "3600" and 3600 alike; only a JSON integer is a number of seconds.
         if type(self.initial_data.get("tokenLifetime")) is not int:
             raise serializers.ValidationError("Give a number of seconds.")
+        return value
+
+    def validate_suspended(self, value):
+        # BooleanField takes "true", 1 and "on" too; only a JSON boolean says it.
+        if type(self.initial_data.get("suspended")) is not bool:
+            raise serializers.ValidationError("Give true or false.")
         return value
 
 

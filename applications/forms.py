@@ -3,7 +3,7 @@ from oauth2_provider.settings import oauth2_settings
 
 from applications import scopes as catalog
 from applications.lifetimes import EXPIRES_IN_DAYS, KEEP_CURRENT_FOR, token_lifetime_choices, token_lifetime_label
-from applications.services import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
+from applications.services import DESCRIPTION_MAX_LENGTH, MAX_ALLOWED_NETWORKS, NAME_MAX_LENGTH
 from portal.form_tokens import form_token_field
 
 _EXPIRED = "This form is incomplete or has expired: open New Application again."
@@ -105,6 +105,22 @@ class RotateSecretForm(forms.Form):
     )
     expires_in_days = ExpiresInDaysField()
     form_token = form_token_field(expired=_SECRET_FORM_EXPIRED)
+
+
+class AllowedNetworksForm(forms.Form):
+    # The service checks the lines (each an address or a range, at most MAX_ALLOWED_NETWORKS) and names a bad one.
+    allowed_networks = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false", "autocomplete": "off"}),
+        label="Addresses and CIDR ranges",
+        help_text=f"One IPv4 or IPv6 address or CIDR range a line (such as 198.51.100.0/24), at most "
+        f"{MAX_ALLOWED_NETWORKS}. Requests from any other address are refused, with tokens already issued too. "
+        "Empty: any address.",
+    )
+
+    def clean_allowed_networks(self):
+        return self.cleaned_data["allowed_networks"].splitlines()
 
 
 class RevokeSecretForm(forms.Form):

@@ -7,6 +7,7 @@ from django.utils import timezone
 from oauth2_provider.models import AbstractApplication
 from oauth2_provider.settings import oauth2_settings
 
+from portal.addresses import within
 from portal.models import ActivityEvent, Organization
 
 
@@ -30,6 +31,11 @@ class Application(AbstractApplication):
     # portal.names.name_digest of the name: look-alike names share it, and the constraint settles two racing creates.
     # Null (not "", which would collide) only for a look-alike of an older name, named before keys (migration 0006).
     name_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
+    # Where requests for it may come from (contract §11): addresses and CIDR ranges as portal.addresses.spell
+    # writes them; empty, anywhere. Read with the application on every grant and API request.
+    allowed_networks = models.JSONField(default=list, blank=True)
+    # Suspended, every credential and token of it is refused; nothing is deleted, and resuming restores them.
+    suspended = models.BooleanField(default=False)
 
     class Meta(AbstractApplication.Meta):
         constraints = [
@@ -41,6 +47,11 @@ class Application(AbstractApplication):
     @property
     def scope_list(self) -> list[str]:
         return self.scopes.split()
+
+    def admits(self, address: str | None) -> bool:
+        """Whether a request from `address` may use the application now: it is not suspended, and the address is
+        in its allowed networks (any address when it has none). Every credential and every token is checked here."""
+        return not self.suspended and (not self.allowed_networks or within(address, self.allowed_networks))
 
     @property
     def effective_token_lifetime(self) -> int:
@@ -64,6 +75,8 @@ class ClientSecret(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # The client address of the use that last wrote last_used_at (contract §11).
+    last_used_address = models.GenericIPAddressField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     # The one-time token of the portal form that generated this secret (as Application.form_token).
     form_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
@@ -110,6 +123,7 @@ class PublicKey(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_address = models.GenericIPAddressField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     # The one-time token of the "Generate key pair" form that made this key (as Application.form_token).
     form_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
@@ -175,6 +189,8 @@ class AuditEvent(ActivityEvent):
         KEY_REVOKED = "key_revoked", "Key revoked"
         SECRET_LEAKED = "secret_leaked", "Secret reported leaked, revoked"
         TOKEN_LEAKED = "token_leaked", "Access token reported leaked, revoked"
+        SUSPENDED = "suspended", "Suspended"
+        RESUMED = "resumed", "Resumed"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_events")
     application = models.ForeignKey(
@@ -193,10 +209,16 @@ class AuditEvent(ActivityEvent):
             models.Index(fields=["application_public_id", "-created_at"], name="audit_application_created"),
         ]
 
+    @staticmethod
+    def _change(field: str, old, new) -> str:
+        if field == "allowed_networks":
+            return f"allowed networks: {', '.join(old) or 'any'} → {', '.join(new) or 'any'}"
+        return f"{field}: “{old}” → “{new}”"
+
     def details(self) -> list[tuple[str, str]]:
         changes, action = self.changes, self.Action
         if self.action == action.UPDATED:
-            return [("note", f"{field}: “{old}” → “{new}”") for field, (old, new) in changes.items()]
+            return [("note", self._change(field, old, new)) for field, (old, new) in changes.items()]
         details = []
         if changes.get("secret"):
             details.append(("code", f"…{changes['secret']}"))

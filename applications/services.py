@@ -2,7 +2,7 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
@@ -18,6 +18,7 @@ from applications.oauth.reads import token_checksum
 from applications.selectors import LIVE_CREDENTIALS, live_keys_query, live_secrets_query
 from portal import form_tokens
 from portal.actors import Actor, require_admin, require_no_escalation
+from portal.addresses import parse_network, spell
 from portal.names import name_digest
 
 NAME_MAX_LENGTH = 100
@@ -25,6 +26,9 @@ DESCRIPTION_MAX_LENGTH = 1000
 NAME_TAKEN = "An application with this name already exists in the organization."
 # "Last used" is for people; writing it more often than this would cost every request a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+# Contract §11: the addresses and ranges an application's requests may come from.
+MAX_ALLOWED_NETWORKS = 50
 
 # Contract §6: an application holds one or two live secrets (the current one and its successor).
 MAX_LIVE_SECRETS = 2
@@ -83,6 +87,25 @@ def _clean_token_lifetime(token_lifetime) -> int:
         choices = ", ".join(str(value) for value in token_lifetime_choices())
         raise ValidationError({"token_lifetime": f"Choose one of {choices} seconds."})
     return token_lifetime
+
+
+def clean_allowed_networks(entries) -> list[str]:
+    """Allowed networks as stored: each spelled one way, in the order given, once; ValidationError naming each entry
+    that is no IP address or CIDR range, or saying there are too many."""
+    entries = [entry.strip() for entry in entries if entry.strip()]
+    if len(entries) > MAX_ALLOWED_NETWORKS:
+        raise ValidationError(
+            {"allowed_networks": f"Give at most {MAX_ALLOWED_NETWORKS} networks ({len(entries)} were given)."}
+        )
+    networks, errors = [], []
+    for entry in entries:
+        try:
+            networks.append(spell(parse_network(entry)))
+        except ValueError as error:
+            errors.append(str(error))
+    if errors:
+        raise ValidationError({"allowed_networks": errors})
+    return list(dict.fromkeys(networks))
 
 
 def _whole_number_or_none(value, *, field: str, low: int, high: int, unit: str, none_means: str) -> int | None:
@@ -488,17 +511,32 @@ def revoke_leaked_token(*, access_token, url: str, actor: Actor) -> bool:
     return True
 
 
+class SelfSuspension(PermissionDenied):
+    def __init__(self):
+        super().__init__("An application may not suspend itself: an admin, or another application, may.")
+
+
 @transaction.atomic
 def update_application(
-    *, application: Application, actor: Actor, name=None, description=None, token_lifetime=None
+    *,
+    application: Application,
+    actor: Actor,
+    name=None,
+    description=None,
+    token_lifetime=None,
+    allowed_networks=None,
+    suspended: bool | None = None,
 ) -> Application:
-    """Rename or redescribe an application, or change the lifetime of the tokens it gets from now on.
+    """Rename or redescribe an application, change the lifetime of the tokens it gets from now on, the networks its
+    requests may come from, or suspend or resume it; each from the next request on, on every server.
 
     Scopes are fixed at creation and never change.
     """
     require_admin(actor, application.organization)
-    if token_lifetime is not None:
+    if token_lifetime is not None or allowed_networks is not None or suspended is not None:
         require_no_escalation(actor, application)
+    if suspended and actor.application is not None and actor.application.pk == application.pk:
+        raise SelfSuspension()
     new_values = {}
     if name is not None:
         new_values["name"] = _clean_name(organization=application.organization, name=name, exclude_pk=application.pk)
@@ -506,6 +544,10 @@ def update_application(
         new_values["description"] = _clean_description(description)
     if token_lifetime is not None:
         new_values["token_lifetime"] = _clean_token_lifetime(token_lifetime)
+    if allowed_networks is not None:
+        new_values["allowed_networks"] = clean_allowed_networks(allowed_networks)
+    if suspended is not None:
+        new_values["suspended"] = bool(suspended)
     current = {field: getattr(application, field) for field in new_values}
     if "token_lifetime" in current:
         current["token_lifetime"] = application.effective_token_lifetime
@@ -524,7 +566,12 @@ def update_application(
     except IntegrityError:
         # A concurrent create or rename took the name between the check and the save.
         raise ValidationError({"name": NAME_TAKEN})
-    record_event(application=application, action=AuditEvent.Action.UPDATED, actor=actor, changes=changes)
+    # Suspending and resuming are events of their own in Activity; any other change is an update, old and new.
+    if "suspended" in changes:
+        action = AuditEvent.Action.SUSPENDED if changes.pop("suspended")[1] else AuditEvent.Action.RESUMED
+        record_event(application=application, action=action, actor=actor)
+    if changes:
+        record_event(application=application, action=AuditEvent.Action.UPDATED, actor=actor, changes=changes)
     return application
 
 
@@ -551,9 +598,16 @@ def record_lockout(*, client_id: str, address: str | None) -> None:
         record_event(application=application, action=AuditEvent.Action.LOCKED_OUT, actor=actor)
 
 
-def record_use(used: Application | ClientSecret | PublicKey) -> None:
-    """Note that an application, or one of its credentials, was just used: at most one write a minute each."""
+def record_use(used: Application | ClientSecret | PublicKey, *, address: str | None = None) -> None:
+    """Note that an application, or one of its credentials, was just used: at most one write a minute each.
+
+    A credential also keeps the client address of the use that wrote the time, in the same write.
+    """
     now = timezone.now()
     if used.last_used_at is None or now - used.last_used_at >= LAST_USED_RESOLUTION:
-        type(used).objects.filter(pk=used.pk).update(last_used_at=now)
-        used.last_used_at = now
+        values = {"last_used_at": now}
+        if not isinstance(used, Application):
+            values["last_used_address"] = address
+        type(used).objects.filter(pk=used.pk).update(**values)
+        for name, value in values.items():
+            setattr(used, name, value)

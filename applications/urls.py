@@ -9,6 +9,9 @@ urlpatterns = [
     path("applications/new/", views.create_view, name="new"),
     path("applications/<uuid:public_id>/", views.detail_view, name="detail"),
     path("applications/<uuid:public_id>/delete/", views.delete_view, name="delete"),
+    path("applications/<uuid:public_id>/networks/", views.networks_view, name="networks"),
+    path("applications/<uuid:public_id>/suspend/", views.suspend_view, name="suspend"),
+    path("applications/<uuid:public_id>/resume/", views.resume_view, name="resume"),
     path("applications/<uuid:public_id>/secrets/new/", views.rotate_view, name="rotate-secret"),
     path(
         "applications/<uuid:public_id>/secrets/<uuid:secret_id>/revoke/",

@@ -6,11 +6,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from applications.downloads import api_variables, render_env, render_postman_environment
 from applications.forms import (
     AddKeyForm,
+    AllowedNetworksForm,
     ApplicationForm,
     GenerateKeyForm,
     NewApplicationForm,
@@ -142,6 +143,7 @@ def _reveal(request, application, secret, new_secret=None):
 @member_required
 def detail_view(request, public_id):
     application = get_application(organization=request.membership.organization, public_id=public_id)
+    form = None
     if request.method == "POST":
         admins_only(request)
         form = ApplicationForm(request.POST)
@@ -153,7 +155,12 @@ def detail_view(request, public_id):
             else:
                 messages.success(request, f"Application “{application.name}” updated.")
                 return redirect("applications:detail", public_id=application.public_id)
-    else:
+    return _detail(request, application, form=form)
+
+
+def _detail(request, application, *, form=None, networks_form=None):
+    """The view page; a form given is one the admin sent back with errors."""
+    if form is None:
         form = ApplicationForm(
             initial={
                 "name": application.name,
@@ -161,6 +168,8 @@ def detail_view(request, public_id):
                 "token_lifetime": application.effective_token_lifetime,
             }
         )
+    if networks_form is None:
+        networks_form = AllowedNetworksForm(initial={"allowed_networks": "\n".join(application.allowed_networks)})
     # An expired secret stays listed while tokens it issued are valid (only revoking it ends them); those rows
     # carry `valid_tokens`, the live ones do not. A secret revoked as leaked stays listed with the report's url.
     secrets = sorted(
@@ -174,6 +183,7 @@ def detail_view(request, public_id):
     context = {
         "application": application,
         "form": form,
+        "networks_form": networks_form,
         "secrets": secrets,
         "secret_limit_reached": len(application.live_secrets) >= MAX_LIVE_SECRETS,
         "keys": keys,
@@ -182,6 +192,52 @@ def detail_view(request, public_id):
         "events": audit_events_for_application(application)[:APPLICATION_EVENTS_SHOWN],
     }
     return render(request, "applications/detail.html", context)
+
+
+@require_POST
+@member_required
+def networks_view(request, public_id):
+    application = _administered_application(request, public_id)
+    form = AllowedNetworksForm(request.POST)
+    if form.is_valid():
+        try:
+            update_application(
+                application=application,
+                actor=Actor.member(request),
+                allowed_networks=form.cleaned_data["allowed_networks"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            networks = ", ".join(application.allowed_networks) or "any address"
+            messages.success(request, f"Application “{application.name}” now accepts requests from {networks}.")
+            return redirect("applications:detail", public_id=application.public_id)
+    return _detail(request, application, networks_form=form)
+
+
+def _suspension(request, public_id, *, suspended: bool):
+    application = _administered_application(request, public_id)
+    update_application(application=application, actor=Actor.member(request), suspended=suspended)
+    if suspended:
+        messages.success(
+            request,
+            f"Application “{application.name}” suspended: its credentials and tokens are refused until it is resumed.",
+        )
+    else:
+        messages.success(request, f"Application “{application.name}” resumed: its credentials and tokens work again.")
+    return redirect("applications:detail", public_id=application.public_id)
+
+
+@require_POST
+@member_required
+def suspend_view(request, public_id):
+    return _suspension(request, public_id, suspended=True)
+
+
+@require_POST
+@member_required
+def resume_view(request, public_id):
+    return _suspension(request, public_id, suspended=False)
 
 
 @require_http_methods(["GET", "POST"])

@@ -24,6 +24,7 @@ all of them alike:
   S    GET /bench/stock           an empty DRF view behind the toolkit's stock OAuth2Authentication and
                                   TokenHasScope, with B's token: what the toolkit gives out of the box
   B-sync, C-sync                  B and C served by gunicorn sync workers on the main database
+  B-net, C-net                    B and C for applications with 20 allowed networks, from an address inside them
   L    leak reports, in process   GitHub's report of 1,000 entries (a third live secrets, a third revoked ones,
                                   a third unknown) labelled as POST /secret-scanning/github does, against as many
                                   stored secrets as tokens in each database: the time per entry at 100,000 and at
@@ -38,7 +39,7 @@ from pathlib import Path
 
 from bench.common import ROOT
 
-SCENARIOS = ["A", "A2", "B", "S", "I", "C", "C2", "K", "D", "L"]
+SCENARIOS = ["A", "A2", "B", "B-net", "S", "I", "C", "C-net", "C2", "K", "D", "L"]
 
 
 def parse_args(argv=None):

@@ -105,6 +105,9 @@ def targets(summaries: dict[str, Summary], context: dict) -> list[Target]:
         paired("C2/C: two live secrets against one", "C2", "C", Goal("≥ 0.9", minimum=0.9)),
         # A signature check and a jti claimed once, where a secret costs one salted hash.
         paired("K/C: grants by ES256 client assertion against secrets", "K", "C", Goal("≥ 0.7", minimum=0.7)),
+        # Allowed networks ride along with the application each request reads already, parsed once per list.
+        paired("B-net/B: the API with 20 allowed networks", "B-net", "B", Goal("≥ 0.95", minimum=0.95)),
+        paired("C-net/C: grants with 20 allowed networks", "C-net", "C", Goal("≥ 0.95", minimum=0.95)),
     ]
     for key in ("B", "C"):
         small = next((k for k in summaries if k.startswith(key + "@")), None)

@@ -1,5 +1,5 @@
-"""The scenarios (A to D, C2, K, S and I): what each requests, from which server, and the check that it answers
-before the rounds."""
+"""The scenarios (A to D, C2, K, S, I, B-net and C-net): what each requests, from which server, and the check that
+it answers before the rounds."""
 
 import base64
 import itertools
@@ -46,8 +46,8 @@ class Scenario:
 
     @property
     def family(self) -> str:
-        """The scenario without its variant: "B" for B, B@1k and B-sync."""
-        return re.match(r"[A-Z]\d?", self.key).group()
+        """The scenario without its variant: "B" for B, B@1k and B-sync; B-net is a scenario of its own."""
+        return re.match(r"[A-Z]\d?(-net)?", self.key).group()
 
 
 def preflight(scenario: Scenario) -> None:
@@ -177,6 +177,19 @@ def build_scenarios(
                     authorization=basic(*seed["api_client"]),
                 ),
                 _grants("C2", "POST /oauth/token, two live secrets, the newer one", server, seed["rotated_client"]),
+                Scenario(
+                    "B-net",
+                    "GET /api/credentials, the application with 20 allowed networks",
+                    server,
+                    "/api/credentials",
+                    authorization=f"Bearer {get_token(server.base, seed['api_client_net'], 'read:credentials')}",
+                ),
+                _grants(
+                    "C-net",
+                    "POST /oauth/token, the application with 20 allowed networks",
+                    server,
+                    seed["grant_client_net"],
+                ),
                 *([_assertion_grants(args, server, seed["key_client"])] if "K" in args.scenarios else []),
                 _grants(
                     "D",
@@ -188,5 +201,5 @@ def build_scenarios(
             ]
     wanted = [s for s in scenarios if s.family in args.scenarios]
     # Each scenario beside its comparison twins, so that all see the same moment of the machine.
-    order = ["A", "A2", "S", "B", "I", "C", "C2", "K", "D"]
+    order = ["A", "A2", "S", "B", "B-net", "I", "C", "C-net", "C2", "K", "D"]
     return sorted(wanted, key=lambda s: (order.index(s.family), s.key != s.family, s.key))

@@ -24,6 +24,8 @@ VERIFIABLE_CREDENTIAL = {
     "credentialSubject": {"id": "did:example:subject", "employeeOf": "Bench Corp", "role": "Integrations"},
 }
 SCOPES = ["read:credentials", "create:credentials"]
+# B-net and C-net: 20 allowed networks, the load's own address (127.0.0.1) last, so every request checks them all.
+ALLOWED_NETWORKS = [f"198.18.{n}.0/24" for n in range(19)] + ["127.0.0.1"]
 
 
 def seed(*, tokens: int, credentials: int, filler_organizations: int, secrets_count: int = 0) -> dict:
@@ -32,7 +34,7 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int, secrets_co
 
     from api.models import Credential
     from applications.models import ClientSecret, IssuedToken
-    from applications.services import create_application, generate_key, rotate_secret
+    from applications.services import create_application, generate_key, rotate_secret, update_application
     from bench.views import BENCH_ORGANIZATION_SLUG
     from portal.actors import COMMAND_LINE
     from portal.services import ensure_organization
@@ -64,6 +66,16 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int, secrets_co
     )
     _, key_private_pem = generate_key(application=key_app, actor=COMMAND_LINE)
 
+    # B-net and C-net: B's and C's clients, each fenced in to ALLOWED_NETWORKS.
+    fenced = {}
+    for key, name, scopes in [
+        ("api", "Bench API client, fenced", ["read:credentials"]),
+        ("grant", "Bench grants, fenced", SCOPES),
+    ]:
+        app, secret = create_application(organization=organization, name=name, scopes=scopes, actor=COMMAND_LINE)
+        update_application(application=app, actor=COMMAND_LINE, allowed_networks=ALLOWED_NETWORKS)
+        fenced[key] = [app.client_id, secret]
+
     others, filler_apps = [], []
     for n in range(filler_organizations):
         other, _ = ensure_organization(name_or_slug=f"Filler {n:03d}")
@@ -87,6 +99,8 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int, secrets_co
         "pbkdf2_client": [pbkdf2_app.client_id, pbkdf2_secret],
         "rotated_client": [rotated_app.client_id, rotated_secret],
         "key_client": [key_app.client_id, key_private_pem],
+        "api_client_net": fenced["api"],
+        "grant_client_net": fenced["grant"],
         "token_table": access_token_model()._meta.db_table,
         "issued_table": IssuedToken._meta.db_table,
     }

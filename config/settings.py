@@ -9,6 +9,8 @@ from csp.constants import NONE, SELF
 from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.addresses import parse_network
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -68,7 +70,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: it times and logs every request, including those a later middleware answers.
+    # Before anything reads the client's address: REMOTE_ADDR becomes the one of contract §11 (TRUSTED_PROXIES).
+    "ops.clientaddress.ClientAddressMiddleware",
+    # Then the request log: it times and logs every request, including those a later middleware answers.
     "ops.requestlog.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -258,6 +262,7 @@ FAILURE_LIMITS = {
     "INVITATION_SIGNUP_PER_ADDRESS": _failure_limit("INVITATION_SIGNUP_FAILURE_LIMIT_PER_ADDRESS", (10, 900)),
 }
 
+
 # Token requests are a handful of short fields; anything larger is refused before parsing.
 TOKEN_REQUEST_MAX_BYTES = 16 * 1024
 
@@ -353,6 +358,24 @@ if SECURE:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_BASE_URL] if PUBLIC_BASE_URL else [])
+
+
+def _trusted_proxies() -> tuple:
+    """TRUSTED_PROXIES, parsed once at start; a process refuses to start on an entry that is no address or range."""
+    proxies = []
+    for entry in env.list("TRUSTED_PROXIES", default=[]):
+        if not entry.strip():
+            continue
+        try:
+            proxies.append(parse_network(entry.strip()))
+        except ValueError as error:
+            raise ImproperlyConfigured(f"TRUSTED_PROXIES: {error}") from None
+    return tuple(proxies)
+
+
+# Addresses and CIDR ranges of the proxies and load balancers in front of the servers: only from one of them is
+# X-Forwarded-For read, for the client's address (ops/clientaddress.py). Unset, the peer is the client.
+TRUSTED_PROXIES = _trusted_proxies()
 
 
 # --- Logging ----------------------------------------------------------------

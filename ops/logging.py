@@ -92,7 +92,8 @@ class JsonFormatter(logging.Formatter):
     """LOG_FORMAT=json: one JSON object per line, for log shippers.
 
     time, level, logger and message always; method, path, status, duration_ms, remote_addr
-    and client_id on request records (ops/requestlog.py); the traceback when there is one.
+    and client_id on request records (ops/requestlog.py), and peer_addr when the client came through a trusted
+    proxy; the traceback when there is one.
     Every string is scrubbed again here (scrubbing twice changes nothing), for records the redaction filter
     does not see.
     """

@@ -11,6 +11,7 @@ import re
 import time
 
 from ops import metrics
+from ops.clientaddress import PEER_ADDR
 from ops.logging import redact_path
 from portal.actors import client_address
 
@@ -72,7 +73,7 @@ def token_result(request) -> str:
 
 
 class RequestLogMiddleware:
-    """Outermost: times the whole request, then logs it and counts it."""
+    """Outermost but for the client address: times the whole request, then logs it and counts it."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -86,13 +87,17 @@ class RequestLogMiddleware:
         if view == TOKEN_VIEW:
             metrics.count_token_request(token_result(request))
         path = log_path(request)
+        address = client_address(request) or ""
         fields = {
             "method": request.method,
             "path": path,
             "status": response.status_code,
             "duration_ms": round(seconds * 1000, 1),
-            "remote_addr": client_address(request) or "",
+            "remote_addr": address,
         }
+        peer = request.META.get(PEER_ADDR)
+        if peer and peer != address:
+            fields["peer_addr"] = peer  # the proxy the client came through (TRUSTED_PROXIES)
         client_id = client_id_of(request)
         if client_id:
             fields["client_id"] = client_id

@@ -47,6 +47,7 @@ COMMAND_LINE = Actor(label="command line", trusted=True)
 
 
 def client_address(request) -> str | None:
+    # The one client address of contract §11: the first middleware wrote it over the peer's (TRUSTED_PROXIES).
     return request.META.get("REMOTE_ADDR") or None
 
 
@@ -87,8 +88,8 @@ def may_change_access(actor: Actor, application) -> bool:
 class ScopeEscalation(PermissionDenied):
     def __init__(self):
         super().__init__(
-            "An API client may change the credentials or the token lifetime only of its own application, "
-            "or of one whose scopes are all among its own."
+            "An API client may change the credentials, the token lifetime, the allowed networks or the suspension "
+            "only of its own application, or of one whose scopes are all among its own."
         )
 
 

@@ -35,6 +35,8 @@ def test_an_application_shows_the_view_pages_facts_and_never_a_secret(client, to
         "createdAt": api_time(target.created),
         "lastUsedAt": None,
         "tokenLifetime": 3600,
+        "allowedNetworks": [],
+        "suspended": False,
         "secrets": [
             {
                 "id": str(row.public_id),
@@ -42,6 +44,7 @@ def test_an_application_shows_the_view_pages_facts_and_never_a_secret(client, to
                 "createdAt": body["secrets"][0]["createdAt"],
                 "expiresAt": None,
                 "lastUsedAt": None,
+                "lastUsedAddress": None,
             }
         ],
         "keys": [],

@@ -43,7 +43,7 @@ def test_a_key_is_added_and_listed_and_authenticates(client, token, target, shap
     assert response.status_code == 201, response.content
     body = response.json()
     key = PublicKey.objects.get()
-    assert set(body) == {"id", "kid", "alg", "createdAt", "expiresAt", "lastUsedAt"}
+    assert set(body) == {"id", "kid", "alg", "createdAt", "expiresAt", "lastUsedAt", "lastUsedAddress"}
     assert (body["id"], body["kid"], body["alg"], body["lastUsedAt"]) == (str(key.public_id), key.kid, "EdDSA", None)
     assert body["expiresAt"] is not None
     listed = client.get(f"/api/applications/{target.public_id}", **bearer(token)).json()["keys"]

@@ -1,5 +1,5 @@
-"""Contract §6, no escalation through the API: a client changes the credentials or the token lifetime only of
-itself or of an application whose scopes are all among its own."""
+"""Contract §6, no escalation through the API: a client changes the credentials, the token lifetime or the allowed
+networks of, or suspends, only itself or an application whose scopes are all among its own."""
 
 import json
 
@@ -108,6 +108,26 @@ def test_a_client_may_not_change_a_siblings_token_lifetime(client, caller, sibli
     assert request_token(client, target, secret).json()["expires_in"] == 3600
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"allowedNetworks": ["198.51.100.0/24"]},
+        {"allowedNetworks": []},
+        {"suspended": True},
+        {"suspended": False},
+        {"name": "Taken over", "suspended": True},
+    ],
+    ids=["networks", "no networks", "suspend", "resume", "suspend with a name"],
+)
+def test_a_client_may_not_fence_in_or_suspend_a_sibling_with_scopes_it_lacks(client, caller, sibling, body):
+    _, token = caller
+    target, secret = sibling
+    before = snapshot()
+    assert_refused(patch(client, token, target, body))
+    assert snapshot() == before
+    assert request_token(client, target, secret).status_code == 200
+
+
 def test_a_client_may_still_rename_and_redescribe_a_sibling(client, caller, sibling):
     _, token = caller
     target, _ = sibling
@@ -134,8 +154,11 @@ def test_a_client_may_change_a_sibling_whose_scopes_are_all_among_its_own(
     assert client.delete(url(target, "secrets", str(first.public_id)), **bearer(token)).status_code == 204
     assert request_token(client, target, old).status_code == 401
     assert patch(client, token, target, {"tokenLifetime": 900}).status_code == 200
+    assert patch(client, token, target, {"allowedNetworks": ["198.51.100.0/24"]}).status_code == 200
+    assert patch(client, token, target, {"suspended": True}).status_code == 200
     target.refresh_from_db()
     assert target.token_lifetime == 900
+    assert (target.allowed_networks, target.suspended) == (["198.51.100.0/24"], True)
 
 
 def test_a_client_may_change_its_own_credentials_and_token_lifetime(client, caller):

@@ -56,8 +56,8 @@ def test_get_lists_only_live_secrets_and_the_token_lifetime(client, token, targe
     assert body["tokenLifetime"] == 3600
     assert [item["id"] for item in body["secrets"]] == [str(second.public_id)]
     item = body["secrets"][0]
-    assert set(item) == {"id", "hint", "createdAt", "expiresAt", "lastUsedAt"}
-    assert item["hint"] == second.hint and item["lastUsedAt"] is None
+    assert set(item) == {"id", "hint", "createdAt", "expiresAt", "lastUsedAt", "lastUsedAddress"}
+    assert item["hint"] == second.hint and item["lastUsedAt"] is None and item["lastUsedAddress"] is None
     assert item["expiresAt"] == api_time(second.expires_at)
     assert first.secret_hash not in json.dumps(body) and second.secret_hash not in json.dumps(body)
 

@@ -66,6 +66,8 @@ class ClientAuthentication:
     """
 
     credentials: ClientCredentials
+    # The client's address (contract §11): the application's allowed networks are checked against it.
+    address: str | None = None
     application: Application | None = None
     # The credential that authenticated: one of these is set.
     secret: ClientSecret | None = None

@@ -156,7 +156,11 @@ def _application_and_credentials(query: RowQuery, client_id: str):
 _token_by_checksum = RowQuery(
     [
         (get_access_token_model(), "t", {"id", "user_id", "application_id", "expires", "created", "scope", "resource"}),
-        (get_application_model(), "a", {"id", "client_id", "name", "organization_id", "last_used_at"}),
+        (
+            get_application_model(),
+            "a",
+            {"id", "client_id", "name", "organization_id", "last_used_at", "allowed_networks", "suspended"},
+        ),
         (Organization, "o", None),
     ],
     "FROM {t} INNER JOIN {a} ON {a.id} = {t.application_id} INNER JOIN {o} ON {o.id} = {a.organization_id} "

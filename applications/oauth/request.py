@@ -157,7 +157,7 @@ class TokenRequestBackend(OAuthLibCore):
             return answer(*_too_many_attempts(lookout.wait))
 
         # The validator checks exactly the credentials counted here, read once.
-        self.server.request_validator.authentication = ClientAuthentication(credentials)
+        self.server.request_validator.authentication = ClientAuthentication(credentials, address=address or None)
         uri, http_method, _, headers = self._extract_params(request)
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:

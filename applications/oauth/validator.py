@@ -161,7 +161,9 @@ class ApplicationValidator(OAuth2Validator):
         if found is None:
             return False
         application, candidates = found
-        if not application.is_usable(request):
+        # Before any credential is checked, whatever its kind: a suspended application, or a request from outside
+        # its allowed networks, authenticates with none (and counts as a failure).
+        if not application.is_usable(request) or not application.admits(authentication.address):
             return False
         credential = check(request, authentication.credentials, application, candidates)
         if credential is None:
@@ -169,7 +171,7 @@ class ApplicationValidator(OAuth2Validator):
         request.client = authentication.application = application
         setattr(authentication, IssuedToken.CREDENTIAL_FIELDS[type(credential)], credential)
         # At the token, revocation and introspection endpoints alike: any use shows the credential is still deployed.
-        record_use(credential)
+        record_use(credential, address=authentication.address)
         return True
 
     def save_bearer_token(self, token, request, *args, **kwargs):

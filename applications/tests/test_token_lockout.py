@@ -88,6 +88,39 @@ def test_one_address_guessing_many_client_ids_is_limited(client, make_applicatio
     assert from_elsewhere.status_code == 200
 
 
+# Issue 19, finding 4: behind a load balancer every client shares its address, so 50 failures from anyone locked
+# every client out; with TRUSTED_PROXIES the limits count each client's forwarded address.
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/oauth/introspect"])
+def test_behind_a_trusted_proxy_failures_lock_out_only_their_forwarded_address(
+    client, make_application, settings, frozen_time, path
+):
+    from portal.addresses import parse_network
+
+    settings.TRUSTED_PROXIES = (parse_network("10.0.0.0/8"),)
+    victim, secret = make_application(name="Victim")
+    bystander, bystander_secret = make_application(name="Bystander")
+
+    def through_proxy(client_id, secret, address):
+        return client.post(
+            path,
+            "grant_type=client_credentials&token=x",
+            content_type=FORM,
+            HTTP_AUTHORIZATION=basic_auth(client_id, secret),
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"{address}, 10.0.0.2",
+        )
+
+    for _ in range(3):  # the victim's client ID, to its limit, from one client
+        assert through_proxy(victim.client_id, "wrong", "198.51.100.66").status_code == 401
+    for n in range(6):  # and other client IDs from another, to that address's limit
+        assert through_proxy(f"guess-{n}", "wrong", "203.0.113.66").status_code == 401
+
+    assert through_proxy(victim.client_id, secret, "198.51.100.66").status_code == 429
+    assert through_proxy(bystander.client_id, bystander_secret, "203.0.113.66").status_code == 429
+    assert through_proxy(victim.client_id, secret, "198.51.100.7").status_code == 200
+    assert through_proxy(bystander.client_id, bystander_secret, "198.51.100.7").status_code == 200
+
+
 def post_token(client, body, authorization=None, content_type=FORM, address="127.0.0.1"):
     headers = {"HTTP_AUTHORIZATION": authorization} if authorization is not None else {}
     return client.post("/oauth/token", body, content_type=content_type, REMOTE_ADDR=address, **headers)

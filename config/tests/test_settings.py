@@ -118,6 +118,22 @@ def test_a_limit_of_zero_is_refused_at_start_up():
     assert "TOKEN_FAILURE_LIMIT_PER_ADDRESS must be two positive whole numbers" in result.stderr
 
 
+def test_trusted_proxies_are_read_as_addresses_and_ranges_of_either_family():
+    probe = "from django.conf import settings; print(*settings.TRUSTED_PROXIES)"
+    result = manage("shell", "-v", "0", "-c", probe, TRUSTED_PROXIES=" 10.0.0.0/8, 192.0.2.7,2001:db8::/32 ,")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]
+
+
+@pytest.mark.parametrize("entry", ["proxy.internal", "10.0.0.1/8"])
+def test_a_trusted_proxy_that_is_no_address_or_range_is_refused_at_start_up(entry):
+    result = manage("check", TRUSTED_PROXIES=f"10.0.0.0/8,{entry}")
+
+    assert result.returncode != 0
+    assert f"TRUSTED_PROXIES: “{entry}”" in result.stderr
+
+
 def test_the_portal_refuses_to_start_on_a_redis_that_may_evict_counters():
     from testing.throwaway import RedisServer
 

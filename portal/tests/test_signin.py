@@ -172,3 +172,23 @@ def test_sign_out_is_post_only(admin_portal_client):
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"
     assert "_auth_user_id" not in admin_portal_client.session
     assert admin_portal_client.get(APPLICATIONS_URL).status_code == 302
+
+
+# Issue 19, finding 4: behind a load balancer every sign-in shares its address; with TRUSTED_PROXIES, failures
+# lock out only the forwarded address they come from.
+def test_behind_a_trusted_proxy_failures_lock_out_only_their_forwarded_address(client, admin_user, settings):
+    from portal.addresses import parse_network
+
+    settings.TRUSTED_PROXIES = (parse_network("10.0.0.0/8"),)
+
+    def through_proxy(username, password, address):
+        return sign_in(client, username, password, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"{address}, 10.0.0.2")
+
+    for _ in range(3):  # the username's limit, from one address
+        through_proxy(admin_user.username, "wrong", "198.51.100.66")
+    for n in range(5):  # the address's limit, whatever the usernames
+        through_proxy(f"nobody{n}", "wrong", "203.0.113.66")
+
+    assert "Too many failed sign-ins" in through_proxy(admin_user.username, PASSWORD, "198.51.100.66").content.decode()
+    assert "Too many failed sign-ins" in through_proxy(admin_user.username, PASSWORD, "203.0.113.66").content.decode()
+    assert through_proxy(admin_user.username, PASSWORD, "198.51.100.7").status_code == 302

@@ -5,6 +5,7 @@ The server runs in its own processes on its own database (a SQLite file, or a
 PostgreSQL database made for the test), so writes really contend.
 """
 
+import http.client
 import json
 import threading
 import time
@@ -188,3 +189,106 @@ def test_a_token_revoked_on_one_server_fails_at_once_on_every_worker_of_every_se
     assert api_statuses(bystander_token) == {200}
     introspected = session.post(b + "/oauth/introspect", data={"token": token}, auth=revoker, timeout=30)
     assert introspected.json() == {"active": False}
+
+
+@pytest.fixture
+def two_servers_behind_a_proxy(database_url, tmp_path):
+    """Two servers of two workers each on one database, each taking 127.0.0.1 for a trusted proxy: the worker
+    application, and a controller whose scopes include the worker's (so it may suspend and fence it in)."""
+    env, apps = _prepare(database_url, "read:credentials", "worker")
+    controller = ["createapplication", "--organization", "Load", "--json", "--name", "controller", "--scopes"]
+    apps["controller"] = json.loads(manage(env, *controller, "read:credentials read:applications update:applications"))
+    # Every refusal below counts as a failed authentication from 127.0.0.1: the limits are not what is tested.
+    env.update(TRUSTED_PROXIES="127.0.0.1", TOKEN_FAILURE_LIMIT_PER_CLIENT_ADDRESS="100000,60")
+    with (
+        (tmp_path / "a.log").open("w+") as log_a,
+        (tmp_path / "b.log").open("w+") as log_b,
+        PortalServer(env=env, workers=2, log=log_a) as a,
+        PortalServer(env=env, workers=2, log=log_b) as b,
+    ):
+        yield a, b, apps
+
+
+def _forwarded(server, method: str, path: str, forwarded: list[str], headers: dict, body: str = "") -> int:
+    """The status of a request carrying one X-Forwarded-For header line per entry of `forwarded`, on a fresh
+    connection, as a proxy that adds its own header line (HAProxy's `option forwardfor`) sends it."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    connection.putrequest(method, path)
+    for name, value in {**headers, "Content-Length": str(len(body))}.items():
+        connection.putheader(name, value)
+    for line in forwarded:
+        connection.putheader("X-Forwarded-For", line)
+    connection.endheaders(body.encode())
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_suspension_and_networks_set_through_one_server_hold_on_the_others_next_request(two_servers_behind_a_proxy):
+    a, b, apps = two_servers_behind_a_proxy
+    worker, controller = apps["worker"], apps["controller"]
+    worker_auth = (worker["client_id"], worker["client_secret"])
+
+    def token_of(app, base):
+        grant = requests.post(
+            base + "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(app["client_id"], app["client_secret"]),
+            timeout=30,
+        )
+        assert grant.status_code == 200, grant.text
+        return grant.json()["access_token"]
+
+    control = {"Authorization": f"Bearer {token_of(controller, a.base)}"}
+    worker_id = next(
+        item["id"]
+        for item in requests.get(a.base + "/api/applications", headers=control, timeout=30).json()["results"]
+        if item["name"] == "worker"
+    )
+    token = token_of(worker, a.base)
+
+    def statuses(path="/api/credentials", **request):
+        # Fresh connections, enough to reach both workers of both servers.
+        method = "POST" if "data" in request else "GET"
+        if method == "GET":
+            request["headers"] = {"Authorization": f"Bearer {token}"}
+        return {
+            requests.request(method, server.base + path, timeout=30, **request).status_code
+            for server in (a, b)
+            for _ in range(8)
+        }
+
+    def change(body):
+        response = requests.patch(a.base + f"/api/applications/{worker_id}", json=body, headers=control, timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    assert statuses() == {200}
+
+    assert change({"suspended": True})["suspended"] is True
+    assert statuses() == {401}
+    grant = {"data": {"grant_type": "client_credentials"}, "auth": worker_auth}
+    assert statuses("/oauth/token", **grant) == {401}
+    assert statuses("/oauth/introspect", data={"token": token}, auth=worker_auth) == {401}
+    assert statuses("/oauth/revoke", data={"token": token}, auth=worker_auth) == {401}
+
+    assert change({"suspended": False})["suspended"] is False
+    assert statuses() == {200}  # the very token issued before the suspension
+
+    # Fenced in to one network: the forwarded address decides, on the other server's next request too. Two header
+    # lines are joined by the server, the one the proxy added last being the nearest hop.
+    assert change({"allowedNetworks": ["198.51.100.0/24"]})["allowedNetworks"] == ["198.51.100.0/24"]
+    assert statuses() == {401}  # 127.0.0.1 with no header: the peer, outside
+    bearer = {"Authorization": f"Bearer {token}"}
+    for server in (a, b):
+        assert _forwarded(server, "GET", "/api/credentials", ["198.51.100.7"], bearer) == 200
+        assert _forwarded(server, "GET", "/api/credentials", ["203.0.113.9"], bearer) == 401
+        assert _forwarded(server, "GET", "/api/credentials", ["198.51.100.7", "203.0.113.9"], bearer) == 401
+        assert _forwarded(server, "GET", "/api/credentials", ["203.0.113.9", "198.51.100.7"], bearer) == 200
+        basic = {
+            "Authorization": requests.auth._basic_auth_str(*worker_auth),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        body = "grant_type=client_credentials"
+        assert _forwarded(server, "POST", "/oauth/token", ["198.51.100.7"], basic, body) == 200
+        assert _forwarded(server, "POST", "/oauth/token", ["203.0.113.9"], basic, body) == 401
