@@ -12,7 +12,7 @@ from oauth2_provider.models import get_access_token_model
 
 from applications.models import IssuedToken, PublicKey
 from applications.oauth.validator import record_issued_token
-from applications.services import add_key, delete_application, revoke_key
+from applications.services import add_key, delete_application, revoke_key, update_application
 from applications.tests.key_helpers import claims_for, post_assertion, private_key, public_pem, sign, unsigned
 from applications.tests.oauth_helpers import FORM, basic_auth
 from portal.actors import COMMAND_LINE
@@ -249,6 +249,33 @@ def test_a_deleted_applications_assertions_are_invalid_client(client, keyed):
     delete_application(application=application, actor=COMMAND_LINE)
 
     assert_invalid_client(post_assertion(client, sign(private, claims_for(client_id))))
+
+
+def test_a_suspended_applications_assertions_are_invalid_client_and_spend_no_jti(client, keyed):
+    application, _, _, private = keyed()
+    token = token_with(client, application, private).json()["access_token"]
+    claims = claims_for(application.client_id)
+    update_application(application=application, actor=COMMAND_LINE, suspended=True)
+
+    assert_invalid_client(post_assertion(client, sign(private, claims)))
+    assert api_status(client, token) == 401
+
+    update_application(application=application, actor=COMMAND_LINE, suspended=False)
+    # The refusal came before the signature was checked: the same jti is still unspent.
+    assert post_assertion(client, sign(private, claims)).status_code == 200
+    assert api_status(client, token) == 200
+
+
+def test_an_assertion_from_outside_the_allowed_networks_is_invalid_client(client, keyed):
+    application, _, key, private = keyed()
+    update_application(application=application, actor=COMMAND_LINE, allowed_networks=["192.0.2.0/24"])
+
+    assert_invalid_client(token_with(client, application, private))
+
+    update_application(application=application, actor=COMMAND_LINE, allowed_networks=["127.0.0.0/8"])
+    assert token_with(client, application, private).status_code == 200
+    key.refresh_from_db()
+    assert (key.last_used_address, key.last_used_at is not None) == ("127.0.0.1", True)
 
 
 def test_a_token_is_not_recorded_for_a_key_revoked_meanwhile(client, keyed):
