@@ -2,7 +2,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-from ops.serve import ChunkedBodies
+from ops.serve import ChunkedBodies, ProcessEnvironmentLeftOut
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = ChunkedBodies(get_wsgi_application())
+application = ProcessEnvironmentLeftOut(ChunkedBodies(get_wsgi_application()))

@@ -98,6 +98,47 @@ def server_log_config() -> dict | None:
     }
 
 
+# What a WSGI server sets for the request itself (PEP 3333's CGI variables); HTTP_* and wsgi.* come with it.
+REQUEST_VARIABLES = frozenset(
+    {
+        "REQUEST_METHOD",
+        "SCRIPT_NAME",
+        "PATH_INFO",
+        "QUERY_STRING",
+        "CONTENT_TYPE",
+        "CONTENT_LENGTH",
+        "SERVER_NAME",
+        "SERVER_PORT",
+        "SERVER_PROTOCOL",
+        "SERVER_SOFTWARE",
+        "GATEWAY_INTERFACE",
+        "REMOTE_ADDR",
+        "REMOTE_PORT",
+        "HTTPS",
+    }
+)
+
+
+class ProcessEnvironmentLeftOut:
+    """WSGI middleware: a request's environ holds the request, not the server's process environment.
+
+    granian hands every request a copy of the process environment with the request's variables on top, so
+    DATABASE_URL, EMAIL_URL and every other setting would reach request.META, and from there Django's error
+    reports. What the process set, and the request did not set again, is left out.
+    """
+
+    def __init__(self, application, environment=None):
+        self.application = application
+        environment = os.environ if environment is None else environment
+        self.process = {name: value for name, value in environment.items() if name not in REQUEST_VARIABLES}
+
+    def __call__(self, environ, start_response):
+        for name, value in self.process.items():
+            if environ.get(name) == value:
+                del environ[name]
+        return self.application(environ, start_response)
+
+
 class ChunkedBodies:
     """WSGI middleware: a body without a Content-Length is read here and handed on with one.
 

@@ -9,6 +9,8 @@ import os
 import re
 import select
 import socket
+import subprocess
+import sys
 import time
 from urllib.parse import urlencode
 
@@ -19,8 +21,8 @@ import requests
 from api.examples import VERIFIABLE_CREDENTIAL
 from ops import serve
 from testing.databases import scratch_database
-from testing.server import PortalServer, deployment_environment, manage
-from testing.throwaway import RedisServer
+from testing.server import ROOT, PortalServer, deployment_environment, free_port, manage
+from testing.throwaway import RedisServer, wait_for_port
 
 METRICS_TOKEN = "metrics-token-for-tests"
 PASSWORD = "Served-password-1"
@@ -69,6 +71,61 @@ def test_without_a_metrics_directory_a_fresh_one_is_made():
         # Set by the code, not by monkeypatch: removed by hand, or later servers would inherit it.
         os.environ.pop(serve.METRICS_DIR_VARIABLE, None)
         path.rmdir()
+
+
+# --- The process environment is no part of a request ----------------------------------------------------------
+
+
+def test_a_request_under_granian_carries_none_of_the_servers_process_environment(tmp_path):
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": "postgres://portal:s3cret@db.internal/portal", "HTTP_X_FROM_PROCESS": "1"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--port",
+            str(port),
+            "ops.tests.environ_app:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port)
+        bare = requests.get(f"http://127.0.0.1:{port}/bare", timeout=10).text.split()
+        kept = requests.get(f"http://127.0.0.1:{port}/", headers={"X-Sent": "1"}, timeout=10).text.split()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    # granian copies its process environment into every request's environ: the middleware is what keeps it out.
+    assert {"DATABASE_URL", "PATH", "HTTP_X_FROM_PROCESS"} <= set(bare)
+    assert not {"DATABASE_URL", "PATH", "HOME", "HTTP_X_FROM_PROCESS"} & set(kept)
+    assert {"REQUEST_METHOD", "PATH_INFO", "QUERY_STRING", "REMOTE_ADDR", "HTTP_X_SENT", "wsgi.input"} <= set(kept)
+
+
+def test_a_header_the_request_sent_is_kept_even_where_the_process_has_the_same_name():
+    seen = {}
+
+    def app(environ, start_response):
+        seen.update(environ)
+        return []
+
+    left_out = serve.ProcessEnvironmentLeftOut(app, environment={"HTTP_X_TRACE": "process", "SECRET_KEY": "k"})
+    left_out({"HTTP_X_TRACE": "request", "SECRET_KEY": "k", "REQUEST_METHOD": "GET"}, None)
+
+    assert seen == {"HTTP_X_TRACE": "request", "REQUEST_METHOD": "GET"}
+
+
+def test_the_portals_wsgi_application_leaves_the_process_environment_out():
+    from config.wsgi import application
+
+    assert isinstance(application, serve.ProcessEnvironmentLeftOut)
 
 
 # --- Bodies without a Content-Length ---------------------------------------------------------------------------
