@@ -2,6 +2,7 @@
 
 import pytest
 from dotenv import dotenv_values
+from playwright.sync_api import expect
 
 from applications.models import ClientSecret
 from applications.services import rotate_secret
@@ -60,7 +61,7 @@ def test_admin_rotates_without_downtime_then_revokes_the_old_secret(
     assert ClientSecret.objects.filter(application=application).count() == 2
 
     page.get_by_role("link", name="View “Nightly sync”").click()
-    assert secret_rows(page).count() == 2
+    expect(secret_rows(page)).to_have_count(2)  # the page the link opens, once it has loaded
     assert new not in page.content() and old not in page.content()
     old_line = page.locator(f'tr[data-secret-id="{old_row.public_id}"]')
     assert "never" not in old_line.locator('td[data-label="Expires"]').inner_text()
