@@ -118,10 +118,15 @@ class _Pause:
 _pause = _Pause()
 
 
-def _skip_for_a_moment(error: Exception, what: str = "this attempt was not checked") -> None:
-    # Contract: with Redis down (or full, refusing writes) tokens are still issued; the limits are skipped, loudly.
+def store_failed() -> None:
+    """The shared store failed: this process leaves it alone for a moment, and the metrics are told."""
     _pause.start()
     store_unavailable.send(sender=None)
+
+
+def _skip_for_a_moment(error: Exception, what: str = "this attempt was not checked") -> None:
+    # Contract: with Redis down (or full, refusing writes) tokens are still issued; the limits are skipped, loudly.
+    store_failed()
     logger.warning(
         "Brute-force counters unavailable (%s): %s, and the brute-force limits are OFF in this process for %.0f s",
         type(error).__name__,
@@ -292,23 +297,27 @@ class DatabaseStore:
     def purge(self, *, now: float, batch: int | None = None) -> int:
         """Delete up to `batch` counters whose window has ended; returns how many."""
         connection, table, key, _, expires_at = self._sql()
-        # PostgreSQL: rows an attempt holds are skipped, so a purge never waits on one (no deadlock).
-        skip = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-        with connection.cursor() as cursor:
-            # Two statements: PostgreSQL may run a LIMIT subquery inside DELETE … IN more than once
-            # and delete more than one batch. The DELETE repeats the expiry test, so a counter a
-            # new window revived in between stays.
-            cursor.execute(
-                f"SELECT {key} FROM {table} WHERE {expires_at} <= %s LIMIT %s{skip}", [now, batch or self.PURGE_BATCH]
-            )
-            doomed = [row[0] for row in cursor.fetchall()]
-            if not doomed:
-                return 0
-            cursor.execute(
-                f"DELETE FROM {table} WHERE {expires_at} <= %s AND {key} IN ({', '.join(['%s'] * len(doomed))})",
-                [now, *doomed],
-            )
-            return cursor.rowcount
+        return delete_ended(connection, table, key, expires_at, now=now, batch=batch or self.PURGE_BATCH)
+
+
+def delete_ended(connection, table: str, key: str, expires_at: str, *, now: float, batch: int) -> int:
+    """Delete up to `batch` rows of `table` (quoted names) whose `expires_at` has passed; returns how many.
+
+    PostgreSQL: rows a request holds are skipped, so a purge never waits on one (no deadlock). Two statements:
+    PostgreSQL may run a LIMIT subquery inside DELETE … IN more than once and delete more than one batch. The
+    DELETE repeats the expiry test, so a row revived in between stays.
+    """
+    skip = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {key} FROM {table} WHERE {expires_at} <= %s LIMIT %s{skip}", [now, batch])
+        doomed = [row[0] for row in cursor.fetchall()]
+        if not doomed:
+            return 0
+        cursor.execute(
+            f"DELETE FROM {table} WHERE {expires_at} <= %s AND {key} IN ({', '.join(['%s'] * len(doomed))})",
+            [now, *doomed],
+        )
+        return cursor.rowcount
 
 
 # Both scripts run atomically inside Redis. A counter is a hash: n (failures and attempts

@@ -42,8 +42,7 @@ def claim_once(subject: str, *, until: float) -> bool:
     try:
         return store.claim(_key(subject), until=until, now=now)
     except store.unavailable as error:
-        limits._pause.start()
-        limits.store_unavailable.send(sender=None)
+        limits.store_failed()
         logger.warning(
             "Claim store unavailable (%s): values that must be accepted once are refused", type(error).__name__
         )
@@ -86,21 +85,7 @@ class DatabaseStore:
     def purge(self, *, now: float, batch: int | None = None) -> int:
         """Delete up to `batch` claims that have ended; returns how many."""
         connection, table, key_column, expires_at = self._sql()
-        skip = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-        with connection.cursor() as cursor:
-            # Two statements, as the counters' purge: a LIMIT inside DELETE … IN may run more than once.
-            cursor.execute(
-                f"SELECT {key_column} FROM {table} WHERE {expires_at} <= %s LIMIT %s{skip}",
-                [now, batch or self.PURGE_BATCH],
-            )
-            doomed = [row[0] for row in cursor.fetchall()]
-            if not doomed:
-                return 0
-            cursor.execute(
-                f"DELETE FROM {table} WHERE {expires_at} <= %s AND {key_column} IN ({', '.join(['%s'] * len(doomed))})",
-                [now, *doomed],
-            )
-            return cursor.rowcount
+        return limits.delete_ended(connection, table, key_column, expires_at, now=now, batch=batch or self.PURGE_BATCH)
 
 
 # Atomic inside Redis. The value is the claim's end by the portal's clock, which decides; the key's Redis expiry
