@@ -1,12 +1,16 @@
-"""What createapplication and rotatesecret share: the organization lookup, refusals and printing a secret once."""
+"""What createapplication, rotatesecret and addkey share: the organization and application look-ups, the expiry
+argument, refusals and printing a secret once."""
 
 import json
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
+from django.db.models import Q
 
+from applications.lifetimes import EXPIRES_IN_DAYS
 from applications.oauth.endpoints import token_endpoint
+from applications.selectors import applications_for
 from portal.selectors import find_organization
 
 
@@ -24,6 +28,19 @@ def organization_named(name: str):
     if organization is None:
         raise CommandError(f"No organization named {name!r}.")
     return organization
+
+
+def application_named(organization, name: str):
+    """The organization's application with this name (in any case) or client ID."""
+    found = applications_for(organization).filter(Q(name__iexact=name) | Q(client_id=name)).first()
+    if found is None:
+        raise CommandError(f"No application named {name!r} in {organization.name!r}.")
+    return found
+
+
+# Spelled as in the portal's form. Named for argparse's error: "invalid expires_in_days value: 'x'".
+def expires_in_days(value: str) -> int | None:
+    return EXPIRES_IN_DAYS.parse(value)
 
 
 def refusal(error: ValidationError) -> CommandError:

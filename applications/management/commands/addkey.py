@@ -2,20 +2,13 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 
 from applications.lifetimes import EXPIRES_IN_DAYS
 from applications.management import secret_output as output
 from applications.models import Application
-from applications.selectors import applications_for
 from applications.services import DuplicateKey, KeyLimitReached, add_key, generate_key
 from portal.actors import COMMAND_LINE
 from portal.management.arguments import add_organization_argument
-
-
-# Spelled as in the portal's form. Named for argparse's error: "invalid expires_in_days value: 'x'".
-def expires_in_days(value: str) -> int | None:
-    return EXPIRES_IN_DAYS.parse(value)
 
 
 class Command(BaseCommand):
@@ -33,7 +26,7 @@ class Command(BaseCommand):
         source.add_argument("--generate", action="store_true", help="Generate a key pair; prints the private key once.")
         parser.add_argument(
             "--expires-in-days",
-            type=expires_in_days,
+            type=output.expires_in_days,
             default=EXPIRES_IN_DAYS.default,
             metavar="N",
             help=f"Days the key lives (default '{EXPIRES_IN_DAYS.until_revoked}': until revoked).",
@@ -42,9 +35,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, organization, application, public_key, generate, expires_in_days, base_url, **options):
         org = output.organization_named(organization)
-        found = applications_for(org).filter(Q(name__iexact=application) | Q(client_id=application)).first()
-        if found is None:
-            raise CommandError(f"No application named {application!r} in {org.name!r}.")
+        found = output.application_named(org, application)
         private_pem = None
         try:
             if generate:

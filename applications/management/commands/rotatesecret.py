@@ -1,11 +1,9 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 
 from applications.lifetimes import EXPIRES_IN_DAYS, KEEP_CURRENT_FOR
 from applications.management import secret_output as output
 from applications.models import Application
-from applications.selectors import applications_for
 from applications.services import SecretLimitReached, rotate_secret
 from portal.actors import COMMAND_LINE
 from portal.management.arguments import add_organization_argument
@@ -14,10 +12,6 @@ from portal.management.arguments import add_organization_argument
 # Spelled as in the portal's form. Named for argparse's error: "invalid keep_current_for value: 'x'".
 def keep_current_for(value: str) -> int | None:
     return KEEP_CURRENT_FOR.parse(value)
-
-
-def expires_in_days(value: str) -> int | None:
-    return EXPIRES_IN_DAYS.parse(value)
 
 
 class Command(BaseCommand):
@@ -39,7 +33,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--expires-in-days",
-            type=expires_in_days,
+            type=output.expires_in_days,
             default=EXPIRES_IN_DAYS.default,
             metavar="N",
             help=f"Days the new secret lives (default '{EXPIRES_IN_DAYS.until_revoked}': until revoked).",
@@ -48,9 +42,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, organization, application, keep_current_for, expires_in_days, base_url, **options):
         org = output.organization_named(organization)
-        found = applications_for(org).filter(Q(name__iexact=application) | Q(client_id=application)).first()
-        if found is None:
-            raise CommandError(f"No application named {application!r} in {org.name!r}.")
+        found = output.application_named(org, application)
         try:
             secret, plaintext = rotate_secret(
                 application=found,
