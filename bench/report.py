@@ -105,7 +105,18 @@ def targets(summaries: dict[str, Summary], context: dict) -> list[Target]:
         paired("C2/C: two live secrets against one", "C2", "C", Goal("≥ 0.9", minimum=0.9)),
         # A signature check and a jti claimed once, where a secret costs one salted hash.
         paired("K/C: grants by ES256 client assertion against secrets", "K", "C", Goal("≥ 0.7", minimum=0.7)),
+        # A signature check with the issuer's kept keys (one shared-cache read) and a jti claimed once.
+        paired("F/C: grants by a workload's token (federated) against secrets", "F", "C", Goal("≥ 0.6", minimum=0.6)),
     ]
+    if "F" in summaries:
+        rounds = summaries["F"].rounds
+        rows.append(
+            Target(
+                f"F: issuer key fetches after the first round ({rounds[0].issuer_fetches} in it)",
+                sum(r.issuer_fetches for r in rounds[1:]),
+                NONE_AT_ALL,
+            )
+        )
     for key in ("B", "C"):
         small = next((k for k in summaries if k.startswith(key + "@")), None)
         if small and key in summaries:

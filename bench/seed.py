@@ -26,13 +26,15 @@ VERIFIABLE_CREDENTIAL = {
 SCOPES = ["read:credentials", "create:credentials"]
 
 
-def seed(*, tokens: int, credentials: int, filler_organizations: int, secrets_count: int = 0) -> dict:
+def seed(
+    *, tokens: int, credentials: int, filler_organizations: int, secrets_count: int = 0, issuer: str | None = None
+) -> dict:
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
 
     from api.models import Credential
     from applications.models import ClientSecret, IssuedToken
-    from applications.services import create_application, generate_key, rotate_secret
+    from applications.services import add_federated_credential, create_application, generate_key, rotate_secret
     from bench.views import BENCH_ORGANIZATION_SLUG
     from portal.actors import COMMAND_LINE
     from portal.services import ensure_organization
@@ -63,6 +65,23 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int, secrets_co
         organization=organization, name="Bench grants, key pair", scopes=SCOPES, actor=COMMAND_LINE
     )
     _, key_private_pem = generate_key(application=key_app, actor=COMMAND_LINE)
+    # F: grants for a workload's token from scenario F's local issuer (bench/issuer.py), added as the portal adds one:
+    # the issuer's keys are read now and kept in the shared cache the servers read.
+    federated_app = None
+    if issuer:
+        from bench.issuer import AUDIENCE, SUBJECT
+
+        federated_app, _ = create_application(
+            organization=organization, name="Bench grants, federated", scopes=SCOPES, actor=COMMAND_LINE
+        )
+        add_federated_credential(
+            application=federated_app,
+            actor=COMMAND_LINE,
+            name="Bench workflow",
+            issuer=issuer,
+            subject=SUBJECT,
+            audience=AUDIENCE,
+        )
 
     others, filler_apps = [], []
     for n in range(filler_organizations):
@@ -87,6 +106,7 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int, secrets_co
         "pbkdf2_client": [pbkdf2_app.client_id, pbkdf2_secret],
         "rotated_client": [rotated_app.client_id, rotated_secret],
         "key_client": [key_app.client_id, key_private_pem],
+        "federated_client": federated_app.client_id if federated_app else None,
         "token_table": access_token_model()._meta.db_table,
         "issued_table": IssuedToken._meta.db_table,
     }
@@ -186,6 +206,7 @@ def main() -> None:
     parser.add_argument("--credentials", type=int, default=1_000)
     parser.add_argument("--filler-organizations", type=int, default=20)
     parser.add_argument("--secrets", type=int, default=0, help="stored client secrets for scenario L (0: none)")
+    parser.add_argument("--issuer", default=None, help="scenario F's local issuer, trusted by a federated credential")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["BENCHMARK_VIEWS"] = "true"
@@ -198,6 +219,7 @@ def main() -> None:
         credentials=args.credentials,
         filler_organizations=args.filler_organizations,
         secrets_count=args.secrets,
+        issuer=args.issuer,
     )
     print("BENCH_SEED " + json.dumps(result))
 
