@@ -15,9 +15,6 @@ from applications.oauth import assertions
 from applications.oauth.assertions import LEEWAY, MAX_JTI_LENGTH, AssertionRefused
 from throttle import once
 
-# The rules in the order they are checked and shown; signature last, as the only one that may fetch the keys.
-RULES = ("issuer", "subject", "audience", "expiry", "signature")
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -128,8 +125,11 @@ def findings(token: str, credential, *, now: float) -> list[Finding]:
     why a workload's token is refused. Issues nothing and claims no jti; fetches the keys as verification does."""
     try:
         header, claims = assertions.read_unverified(token)
-    except AssertionRefused:
-        return [Finding("token", False, "This is not a JWT (three base64url parts joined by dots).")]
+    except AssertionRefused as refused:
+        if str(refused) == "not a compact JWS":
+            return [Finding("token", False, "This is not a JWT (three base64url parts joined by dots).")]
+        return [Finding("token", False, f"This token cannot be read: {refused}.")]
+    # The signature last, as verification checks it: the only rule that may fetch the issuer's keys.
     found = claim_findings(claims, credential, now)
     try:
         _signed_claims(token, header, credential.issuer)

@@ -378,12 +378,20 @@ def test_a_token_signed_by_another_key_fails_the_signature_rule(admin_portal_cli
     assert all(held for rule, (held, _) in found.items() if rule != "signature")
 
 
-def test_text_that_is_no_token_says_so(admin_portal_client, trusting):
+@pytest.mark.parametrize(
+    ("token", "says"),
+    [
+        ("not a token", "This is not a JWT (three base64url parts joined by dots)."),
+        ("eyJhbGciOiJSUzI1NiIsImNyaXQiOlsieCJdfQ.e30.AAAA", "This token cannot be read: crit header."),
+        ("W10.e30.AAAA", "This token cannot be read: unreadable header."),
+    ],
+)
+def test_text_that_is_no_readable_token_says_so(admin_portal_client, trusting, token, says):
     application, credential = trusting
 
-    page = admin_portal_client.post(check_url(application, credential), {"token": "not a token"}).content.decode()
+    page = admin_portal_client.post(check_url(application, credential), {"token": token}).content.decode()
 
-    assert "This is not a JWT" in page
+    assert says in page
 
 
 @pytest.mark.django_db(transaction=True)
