@@ -216,3 +216,16 @@ def frozen_time(monkeypatch):
     monkeypatch.setattr("django.utils.timezone.now", django_now)
     monkeypatch.setattr("django.core.cache.backends.db.tz_now", django_now)  # imported by name there
     return now
+
+
+@pytest.fixture
+def issuer(settings):
+    """A local OpenID Connect issuer (discovery, JWKS, GitHub-like workload tokens) on a free loopback port, listed in
+    FEDERATION_INSECURE_ISSUERS as a development issuer would be."""
+    from applications.tests.issuer_helpers import LocalIssuer
+    from testing.documents import DocumentServer
+
+    with DocumentServer() as server:
+        local = LocalIssuer(server)
+        settings.FEDERATION_INSECURE_ISSUERS = [local.url]
+        yield local

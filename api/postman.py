@@ -263,6 +263,36 @@ OPERATIONS: tuple[tuple[str, tuple[Operation, ...]], ...] = (
                 needs=("APPLICATION_TO_ROTATE", "KEY_TO_REVOKE"),
             ),
             Operation(
+                "Add federated credential",
+                "POST",
+                ("applications", "{{APPLICATION_TO_ROTATE}}", "federated-credentials"),
+                "update",
+                "applications",
+                "Adds the federated credential in FEDERATED_CREDENTIAL_JSON (an object with name, issuer, subject and "
+                "optionally audience) to the application in APPLICATION_TO_ROTATE: the tokens that issuer gives that "
+                "workload then get access tokens. The issuer's keys are read first. Skipped while either is empty.",
+                201,
+                body="{{FEDERATED_CREDENTIAL_JSON}}",
+                needs=("APPLICATION_TO_ROTATE", "FEDERATED_CREDENTIAL_JSON"),
+            ),
+            Operation(
+                "Revoke federated credential",
+                "DELETE",
+                (
+                    "applications",
+                    "{{APPLICATION_TO_ROTATE}}",
+                    "federated-credentials",
+                    "{{FEDERATED_CREDENTIAL_TO_REVOKE}}",
+                ),
+                "update",
+                "applications",
+                "Revokes the federated credential whose id is in FEDERATED_CREDENTIAL_TO_REVOKE (see “Read an "
+                "application”) of the application in APPLICATION_TO_ROTATE, and the tokens issued through it unless "
+                "`?revokeTokens=false` is added. Skipped while either is empty.",
+                204,
+                needs=("APPLICATION_TO_ROTATE", "FEDERATED_CREDENTIAL_TO_REVOKE"),
+            ),
+            Operation(
                 "Delete an application",
                 "DELETE",
                 ("applications", "{{APPLICATION_TO_DELETE}}"),
@@ -286,6 +316,11 @@ COLLECTION_VARIABLES = {
     "SECRET_TO_REVOKE": "The id of a secret of APPLICATION_TO_ROTATE “Revoke secret” revokes; empty skips it.",
     "PUBLIC_KEY_JSON": "A public key “Add key” adds to APPLICATION_TO_ROTATE, as JSON; empty skips it.",
     "KEY_TO_REVOKE": "The id of a key of APPLICATION_TO_ROTATE “Revoke key” revokes; empty skips it.",
+    "FEDERATED_CREDENTIAL_JSON": "A federated credential “Add federated credential” adds to APPLICATION_TO_ROTATE, "
+    'as a JSON object such as {"name": "CI", "issuer": "https://token.actions.githubusercontent.com", "subject": '
+    '"repo:octo-org/octo-repo:ref:refs/heads/main"}; empty skips it.',
+    "FEDERATED_CREDENTIAL_TO_REVOKE": "The id of a federated credential of APPLICATION_TO_ROTATE “Revoke federated "
+    "credential” revokes; empty skips it.",
     "APPLICATION_TO_DELETE": "The id of an application “Delete an application” deletes; empty skips it.",
     "ACCESS_TOKEN": "Set by the collection's pre-request script.",
     "ACCESS_TOKEN_CLIENT_ID": "Set by the collection's pre-request script.",

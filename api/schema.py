@@ -23,6 +23,8 @@ from api.serializers import (
     ApplicationUpdateSerializer,
     CredentialSerializer,
     CredentialUpdateSerializer,
+    FederatedCredentialCreateSerializer,
+    FederatedCredentialSerializer,
     KeyCreateSerializer,
     KeySerializer,
     NewSecretSerializer,
@@ -31,7 +33,14 @@ from api.serializers import (
 )
 from applications import scopes as catalog
 from applications.lifetimes import KEEP_CURRENT_FOR
-from applications.services import DuplicateKey, KeyLimitReached, LastLiveCredential, SecretLimitReached
+from applications.services import (
+    DuplicateFederatedCredential,
+    DuplicateKey,
+    FederatedCredentialLimitReached,
+    KeyLimitReached,
+    LastLiveCredential,
+    SecretLimitReached,
+)
 from portal.actors import ScopeEscalation
 
 SCHEME_NAME = "oauth2"
@@ -307,6 +316,17 @@ APPLICATION_DETAIL_EXAMPLE = OpenApiExample(
             }
         ],
         "keys": [],
+        "federatedCredentials": [
+            {
+                "id": "9b2f4c7e-1d3a-4e5b-8c6d-7e8f9a0b1c2d",
+                "name": "Deploy from main",
+                "issuer": "https://token.actions.githubusercontent.com",
+                "subject": "repo:octo-org/octo-repo:ref:refs/heads/main",
+                "audience": "https://portal.example",
+                "createdAt": "2026-01-01T12:00:00Z",
+                "lastUsedAt": None,
+            }
+        ],
     },
     response_only=True,
 )
@@ -328,8 +348,9 @@ application_detail = extend_schema_view(
         ApplicationDetailSerializer,
         APPLICATION_DETAIL_EXAMPLE,
         description="With its token lifetime, allowed networks, whether it is suspended, its live secrets (id, hint, "
-        "dates, the address of the last use; never a client secret or its hash) and its live public keys (id, kid, "
-        "alg, dates, the address of the last use).",
+        "dates, the address of the last use; never a client secret or its hash), its live public keys (id, kid, "
+        "alg, dates, the address of the last use) and its live federated credentials (id, name, issuer, subject, "
+        "audience, dates, the address of the last use).",
     ),
     patch=_write(
         "applications_update",
@@ -512,6 +533,98 @@ application_key = extend_schema_view(
                 "revokeTokens",
                 bool,
                 description="false: the tokens issued through the key live out their lifetime (default true).",
+            )
+        ],
+        responses={
+            204: OpenApiResponse(description="Revoked."),
+            409: _conflict("The last live credential", str(LastLiveCredential())),
+            **errors(400, 401, 403, 404),
+            403: ACCESS_FORBIDDEN,
+        },
+    ),
+)
+
+FEDERATED_CREDENTIAL_EXAMPLE = APPLICATION_DETAIL_EXAMPLE.value["federatedCredentials"][0]
+
+application_federated_credentials = extend_schema_view(
+    post=extend_schema(
+        operation_id="applications_federated_credentials_create",
+        summary="Add a federated credential",
+        description="The application then gets access tokens for the tokens an OpenID Connect issuer gives a "
+        "workload (a GitHub Actions job, a GitLab CI job, a Kubernetes service account): at `POST /oauth/token`, "
+        "`client_id` with `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer` and the "
+        "workload's token as `client_assertion`, when its `iss` equals `issuer`, its `sub` equals `subject` "
+        "(exactly: no wildcards), its `aud` is or holds `audience` (by default the portal's issuer), it is "
+        "unexpired and a key the issuer publishes verifies it; each token is traded once. `issuer` is an https URL "
+        "without query or fragment (at most 255 characters) whose discovery document "
+        "(`/.well-known/openid-configuration`) and `jwks_uri` are read now, from a public address, within 3 seconds "
+        "and 64 KiB each and without redirects: one that cannot be read is a 400 naming the URL tried. At most 20 per "
+        "application, none twice (409). A client may add them to its own application or to one whose scopes are all "
+        "among its own; any other is 403.",
+        request=FederatedCredentialCreateSerializer,
+        responses={
+            201: FederatedCredentialSerializer,
+            409: _error_response(
+                409,
+                "Twenty federated credentials already, or the same issuer, subject and audience already",
+                "Twenty already",
+                str(FederatedCredentialLimitReached()),
+                extra=[("The same one twice", str(DuplicateFederatedCredential()))],
+            ),
+            **errors(400, 401, 403, 404, 413, 415),
+            403: ACCESS_FORBIDDEN,
+        },
+        examples=[
+            OpenApiExample(
+                "A GitHub Actions workflow on main",
+                value={
+                    "name": "Deploy from main",
+                    "issuer": "https://token.actions.githubusercontent.com",
+                    "subject": "repo:octo-org/octo-repo:ref:refs/heads/main",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "A Kubernetes service account",
+                value={
+                    "name": "Sync job",
+                    "issuer": "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE",
+                    "subject": "system:serviceaccount:sync:portal-client",
+                    "audience": "https://portal.example",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "New federated credential", value=FEDERATED_CREDENTIAL_EXAMPLE, response_only=True, status_codes=["201"]
+            ),
+            OpenApiExample(
+                "An issuer that cannot be read",
+                value={
+                    "issuer": [
+                        "The issuer's keys could not be read: https://issuer.example/.well-known/openid-configuration "
+                        "answered 404."
+                    ]
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    ),
+)
+
+application_federated_credential = extend_schema_view(
+    delete=extend_schema(
+        operation_id="applications_federated_credentials_destroy",
+        summary="Revoke a federated credential",
+        description="The federated credential stops authenticating at once, and every access token issued through it "
+        "ends unless `revokeTokens=false`; a revoked or unknown one is 404. The application's last live credential "
+        "(secret, key or federated credential) cannot be revoked (409). A client may revoke the federated credentials "
+        "of its own application or of one whose scopes are all among its own; any other is 403.",
+        parameters=[
+            OpenApiParameter(
+                "revokeTokens",
+                bool,
+                description="false: the tokens issued through it live out their lifetime (default true).",
             )
         ],
         responses={

@@ -11,7 +11,7 @@ from api.models import Credential
 from api.renderers import RawJSON
 from api.verifiable_credentials import CREDENTIAL_TYPE, CREDENTIALS_CONTEXTS, validate_verifiable_credential
 from applications.lifetimes import EXPIRES_IN_DAYS, KEEP_CURRENT_FOR, token_lifetime_choices
-from applications.models import Application, ClientSecret, PublicKey
+from applications.models import Application, ClientSecret, FederatedCredential, PublicKey
 from applications.services import (
     DESCRIPTION_MAX_LENGTH,
     MAX_ALLOWED_NETWORKS,
@@ -188,6 +188,16 @@ class ApplicationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def last_used_address() -> serializers.IPAddressField:
+    # Every kind of credential shows where it was last used from (contract §11).
+    return serializers.IPAddressField(
+        source="last_used_address",
+        read_only=True,
+        allow_null=True,
+        help_text="The client address of the use that last set lastUsedAt.",
+    )
+
+
 class SecretSerializer(serializers.ModelSerializer):
     """A live client secret as the API shows it: never the secret or its hash."""
 
@@ -198,12 +208,7 @@ class SecretSerializer(serializers.ModelSerializer):
     createdAt = DateTimeField(source="created_at", read_only=True)
     expiresAt = DateTimeField(source="expires_at", read_only=True, allow_null=True)
     lastUsedAt = DateTimeField(source="last_used_at", read_only=True, allow_null=True)
-    lastUsedAddress = serializers.IPAddressField(
-        source="last_used_address",
-        read_only=True,
-        allow_null=True,
-        help_text="The client address of the use that last set lastUsedAt.",
-    )
+    lastUsedAddress = last_used_address()
 
     class Meta:
         model = ClientSecret
@@ -223,12 +228,7 @@ class KeySerializer(serializers.ModelSerializer):
     createdAt = DateTimeField(source="created_at", read_only=True)
     expiresAt = DateTimeField(source="expires_at", read_only=True, allow_null=True)
     lastUsedAt = DateTimeField(source="last_used_at", read_only=True, allow_null=True)
-    lastUsedAddress = serializers.IPAddressField(
-        source="last_used_address",
-        read_only=True,
-        allow_null=True,
-        help_text="The client address of the use that last set lastUsedAt.",
-    )
+    lastUsedAddress = last_used_address()
 
     class Meta:
         model = PublicKey
@@ -236,15 +236,34 @@ class KeySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class FederatedCredentialSerializer(serializers.ModelSerializer):
+    """A live federated credential as the API shows it (contract §10)."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    name = serializers.CharField(read_only=True)
+    issuer = serializers.CharField(read_only=True, help_text="The https URL the tokens' iss must equal.")
+    subject = serializers.CharField(read_only=True, help_text="What the tokens' sub must equal, exactly.")
+    audience = serializers.CharField(read_only=True, help_text="What the tokens' aud must be or hold.")
+    createdAt = DateTimeField(source="created_at", read_only=True)
+    lastUsedAt = DateTimeField(source="last_used_at", read_only=True, allow_null=True)
+    lastUsedAddress = last_used_address()
+
+    class Meta:
+        model = FederatedCredential
+        fields = ["id", "name", "issuer", "subject", "audience", "createdAt", "lastUsedAt", "lastUsedAddress"]
+        read_only_fields = fields
+
+
 class ApplicationDetailSerializer(ApplicationSerializer):
-    """One application: the list's fields, its token lifetime, allowed networks, suspension, live secrets and live
-    public keys."""
+    """One application: the list's fields, its token lifetime, allowed networks, suspension, and its live secrets,
+    public keys and federated credentials."""
 
     tokenLifetime = serializers.IntegerField(source="effective_token_lifetime", read_only=True)
     allowedNetworks = AllowedNetworksField(source="allowed_networks", read_only=True)
     suspended = serializers.BooleanField(read_only=True)
     secrets = SecretSerializer(source="live_secrets", many=True, read_only=True)
     keys = KeySerializer(source="live_keys", many=True, read_only=True)
+    federatedCredentials = FederatedCredentialSerializer(source="live_federated_credentials", many=True, read_only=True)
 
     class Meta(ApplicationSerializer.Meta):
         fields = [
@@ -254,6 +273,7 @@ class ApplicationDetailSerializer(ApplicationSerializer):
             "suspended",
             "secrets",
             "keys",
+            "federatedCredentials",
         ]
         read_only_fields = fields
 
@@ -364,6 +384,39 @@ class KeyCreateSerializer(StrictInputMixin, serializers.Serializer):
             value = data.get("expiresInDays")
             if value is not None and type(value) is not int:
                 raise serializers.ValidationError({"expiresInDays": ["Give an integer or null."]})
+        return super().to_internal_value(data)
+
+
+class FederatedCredentialCreateSerializer(StrictInputMixin, serializers.Serializer):
+    # The service owns the rules (an https issuer it can read, lengths, no wildcard), shared with the portal's form.
+    name = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="For people: which workload.")
+    issuer = serializers.CharField(
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="The https URL of the OpenID Connect issuer, as its tokens' iss spells it; its discovery document "
+        "and keys are read when the credential is added.",
+    )
+    subject = serializers.CharField(
+        allow_blank=True, trim_whitespace=False, help_text="What the tokens' sub must equal: compared exactly."
+    )
+    audience = serializers.CharField(
+        allow_blank=True,
+        trim_whitespace=False,
+        required=False,
+        help_text="What the tokens' aud must be or hold; by default the portal's issuer "
+        "(/.well-known/oauth-authorization-server).",
+    )
+
+    def to_internal_value(self, data):
+        # CharField also takes 42 and 4.2; the contract's fields are JSON strings.
+        if isinstance(data, Mapping):
+            errors = {
+                name: ["Give a string."]
+                for name in ("name", "issuer", "subject", "audience")
+                if name in data and data[name] is not None and not isinstance(data[name], str)
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
 
 

@@ -23,6 +23,16 @@ urlpatterns = [
     ),
     path("applications/<uuid:public_id>/keys", views.KeyCreateApi.as_view(), name="application-keys"),
     path("applications/<uuid:public_id>/keys/<uuid:key_id>", views.KeyDetailApi.as_view(), name="application-key"),
+    path(
+        "applications/<uuid:public_id>/federated-credentials",
+        views.FederatedCredentialCreateApi.as_view(),
+        name="application-federated-credentials",
+    ),
+    path(
+        "applications/<uuid:public_id>/federated-credentials/<uuid:credential_id>",
+        views.FederatedCredentialDetailApi.as_view(),
+        name="application-federated-credential",
+    ),
     path("organization", views.OrganizationDetailApi.as_view(), name="organization"),
     path(
         "schema/",

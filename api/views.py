@@ -12,21 +12,32 @@ from api import postman, schema, serializers
 from api.pagination import Pagination
 from api.selectors import CREDENTIAL_PAGE_COLUMNS, credential_page, credentials_for, get_credential
 from api.services import create_credential, delete_credential, update_credential
-from applications.models import Application, ClientSecret, PublicKey
-from applications.selectors import applications_for, get_application, get_unrevoked_key, get_unrevoked_secret
+from applications.models import Application, ClientSecret, FederatedCredential, PublicKey
+from applications.selectors import (
+    applications_for,
+    get_application,
+    get_federated_credential,
+    get_unrevoked_key,
+    get_unrevoked_secret,
+)
 from applications.services import (
+    DuplicateFederatedCredential,
     DuplicateKey,
+    FederatedCredentialLimitReached,
     KeyLimitReached,
     LastLiveCredential,
     SecretLimitReached,
+    add_federated_credential,
     add_key,
     delete_application,
+    revoke_federated_credential,
     revoke_key,
     revoke_secret,
     rotate_secret,
     update_application,
 )
 from portal.actors import Actor
+from portal.origin import public_origin
 
 
 class OrganizationScopedApi(generics.GenericAPIView):
@@ -260,6 +271,48 @@ class KeyDetailApi(OrganizationScopedApi):
         except LastLiveCredential as refused:
             raise Conflict(str(refused))
         except PublicKey.DoesNotExist:  # revoked or deleted meanwhile
+            raise Http404
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@schema.application_federated_credentials
+class FederatedCredentialCreateApi(OrganizationScopedApi):
+    scope_resource = "applications"
+    scope_actions = {"POST": "update"}
+    serializer_class = serializers.FederatedCredentialSerializer
+    http_method_names = ["post"]
+
+    def post(self, request, public_id):
+        application = get_application(organization=self.organization, public_id=public_id)
+        serializer = serializers.FederatedCredentialCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        # Left out, the audience is the portal's issuer (contract §7), as the portal's form fills it in.
+        data.setdefault("audience", public_origin(request))
+        try:
+            credential = add_federated_credential(application=application, actor=self.actor, **data)
+        except (FederatedCredentialLimitReached, DuplicateFederatedCredential) as refused:
+            raise Conflict(str(refused))
+        except Application.DoesNotExist:  # deleted meanwhile
+            raise Http404
+        return Response(serializers.FederatedCredentialSerializer(credential).data, status=status.HTTP_201_CREATED)
+
+
+@schema.application_federated_credential
+class FederatedCredentialDetailApi(OrganizationScopedApi):
+    scope_resource = "applications"
+    scope_actions = {"DELETE": "update"}
+    http_method_names = ["delete"]
+
+    def delete(self, request, public_id, credential_id):
+        revoke_tokens = _revoke_tokens(request)
+        application = get_application(organization=self.organization, public_id=public_id)
+        credential = get_federated_credential(application=application, public_id=credential_id)
+        try:
+            revoke_federated_credential(credential=credential, actor=self.actor, revoke_tokens=revoke_tokens)
+        except LastLiveCredential as refused:
+            raise Conflict(str(refused))
+        except FederatedCredential.DoesNotExist:  # revoked or deleted meanwhile
             raise Http404
         return Response(status=status.HTTP_204_NO_CONTENT)
 

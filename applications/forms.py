@@ -2,8 +2,16 @@ from django import forms
 from oauth2_provider.settings import oauth2_settings
 
 from applications import scopes as catalog
+from applications.issuers import MAX_ISSUER_LENGTH
 from applications.lifetimes import EXPIRES_IN_DAYS, KEEP_CURRENT_FOR, token_lifetime_choices, token_lifetime_label
-from applications.services import DESCRIPTION_MAX_LENGTH, MAX_ALLOWED_NETWORKS, NAME_MAX_LENGTH
+from applications.oauth.assertions import MAX_ASSERTION_LENGTH
+from applications.services import (
+    AUDIENCE_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    MAX_ALLOWED_NETWORKS,
+    NAME_MAX_LENGTH,
+    SUBJECT_MAX_LENGTH,
+)
 from portal.form_tokens import form_token_field
 
 _EXPIRED = "This form is incomplete or has expired: open New Application again."
@@ -159,4 +167,60 @@ class RevokeKeyForm(forms.Form):
         required=False,
         initial=True,
         label="Also revoke every access token issued through this key",
+    )
+
+
+def _text_field(max_length: int, *, missing: str, **kwargs) -> forms.CharField:
+    attrs = {"spellcheck": "false", "autocomplete": "off"}
+    return forms.CharField(
+        max_length=max_length,
+        widget=forms.TextInput(attrs=attrs),
+        error_messages={"required": missing, "max_length": f"Use at most {max_length} characters."},
+        **kwargs,
+    )
+
+
+class FederatedCredentialForm(forms.Form):
+    name = forms.CharField(
+        max_length=NAME_MAX_LENGTH,
+        help_text="For people: which workload this is, such as “Deploy from main”.",
+        error_messages={"required": "Enter a name.", "max_length": f"Use at most {NAME_MAX_LENGTH} characters."},
+    )
+    issuer = _text_field(
+        MAX_ISSUER_LENGTH,
+        missing="Enter the issuer.",
+        help_text="The https URL of the OpenID Connect issuer, exactly as its tokens' iss claim spells it.",
+    )
+    subject = _text_field(
+        SUBJECT_MAX_LENGTH,
+        missing="Enter the subject.",
+        help_text="The tokens' sub claim, compared exactly: no wildcards.",
+    )
+    audience = _text_field(
+        AUDIENCE_MAX_LENGTH,
+        missing="Enter the audience.",
+        help_text="The tokens' aud claim must be this or hold it. The workload asks its platform for a token with "
+        "this audience.",
+    )
+
+
+class RevokeFederatedCredentialForm(forms.Form):
+    revoke_tokens = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Also revoke every access token issued through this federated credential",
+    )
+
+
+class TestTokenForm(forms.Form):
+    token = forms.CharField(
+        label="Workload token",
+        max_length=MAX_ASSERTION_LENGTH,
+        help_text="A token the workload's platform issued (a JWT: three base64url parts joined by dots). It is "
+        "checked, not kept, and not used up: the workload can still trade it.",
+        widget=UnechoedTextarea(attrs={"rows": 6, "spellcheck": "false", "autocomplete": "off"}),
+        error_messages={
+            "required": "Paste the token.",
+            "max_length": f"A token is at most {MAX_ASSERTION_LENGTH} characters.",
+        },
     )

@@ -139,9 +139,49 @@ class PublicKey(models.Model):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
+class FederatedCredential(models.Model):
+    """Trust in the tokens an external OpenID Connect issuer gives a workload (contract §10): a token whose `iss`,
+    `sub` and `aud` match exactly, signed with a key the issuer publishes, authenticates the application.
+
+    Nothing secret is stored: the issuer signs, and the portal only checks.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="federated_credentials")
+    name = models.CharField(max_length=100)
+    # An https URL without query or fragment, compared with the token's `iss` character for character.
+    issuer = models.CharField(max_length=255)
+    # Compared with the token's `sub` character for character: no wildcards.
+    subject = models.CharField(max_length=600)
+    # The token's `aud` is it, or a list holding it; the portal's issuer (contract §7) unless another was given.
+    audience = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_address = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # Settles two identical additions racing each other; the service refuses the second with a message.
+            models.UniqueConstraint(
+                fields=["application", "issuer", "subject", "audience"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="unique_live_federated_credential",
+            )
+        ]
+
+    def __str__(self):
+        return f"“{self.name}”"
+
+    def is_live(self, now=None) -> bool:
+        # A federated credential never expires: the issuer's tokens do.
+        return self.revoked_at is None
+
+
 class IssuedToken(models.Model):
-    """Which credential an access token was issued with (a client secret or a public key), so revoking that
-    credential can end exactly its tokens.
+    """Which credential an access token was issued with (a client secret, a public key or a federated credential), so
+    revoking that credential can end exactly its tokens.
 
     A table beside the toolkit's AccessToken: that model is swappable only before its first migration.
     """
@@ -153,15 +193,19 @@ class IssuedToken(models.Model):
         ClientSecret, null=True, blank=True, on_delete=models.CASCADE, related_name="issued_tokens"
     )
     key = models.ForeignKey(PublicKey, null=True, blank=True, on_delete=models.CASCADE, related_name="issued_tokens")
+    federated_credential = models.ForeignKey(
+        FederatedCredential, null=True, blank=True, on_delete=models.CASCADE, related_name="issued_tokens"
+    )
 
     # The column of each kind of credential: record_issued_token writes the one that authenticated.
-    CREDENTIAL_FIELDS = {ClientSecret: "secret", PublicKey: "key"}
+    CREDENTIAL_FIELDS = {ClientSecret: "secret", PublicKey: "key", FederatedCredential: "federated_credential"}
 
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(secret__isnull=False, key__isnull=True)
-                | models.Q(secret__isnull=True, key__isnull=False),
+                condition=models.Q(secret__isnull=False, key__isnull=True, federated_credential__isnull=True)
+                | models.Q(secret__isnull=True, key__isnull=False, federated_credential__isnull=True)
+                | models.Q(secret__isnull=True, key__isnull=True, federated_credential__isnull=False),
                 name="issued_token_one_credential",
             )
         ]
@@ -171,7 +215,9 @@ class IssuedToken(models.Model):
 
     @property
     def credential_label(self) -> str:
-        return f"secret {self.secret_id}" if self.secret_id else f"key {self.key_id}"
+        if self.secret_id:
+            return f"secret {self.secret_id}"
+        return f"key {self.key_id}" if self.key_id else f"federated credential {self.federated_credential_id}"
 
 
 class AuditEvent(ActivityEvent):
@@ -191,6 +237,8 @@ class AuditEvent(ActivityEvent):
         TOKEN_LEAKED = "token_leaked", "Access token reported leaked, revoked"
         SUSPENDED = "suspended", "Suspended"
         RESUMED = "resumed", "Resumed"
+        FEDERATED_ADDED = "federated_credential_added", "Federated credential added"
+        FEDERATED_REVOKED = "federated_credential_revoked", "Federated credential revoked"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_events")
     application = models.ForeignKey(
@@ -201,7 +249,8 @@ class AuditEvent(ActivityEvent):
     application_name = models.CharField(max_length=255)
     action = models.CharField(max_length=32, choices=Action.choices)
     # changes: {"field": [old, new]} for updates; {"secret": hint, "url": …, "tokens_revoked": n} and {"url": …}
-    # for a secret and a token a leak report revoked.
+    # for a secret and a token a leak report revoked; {"federated_credential": name, "issuer", "subject", "audience"}
+    # for a federated credential added, its name and "tokens_revoked" for one revoked.
 
     class Meta(ActivityEvent.Meta):
         indexes = [
@@ -226,6 +275,11 @@ class AuditEvent(ActivityEvent):
             details.append(("code", changes["key"]))
             if changes.get("alg"):
                 details.append(("inline", changes["alg"]))
+        if changes.get("federated_credential"):
+            details.append(("inline", f"“{changes['federated_credential']}”"))
+            if changes.get("issuer"):
+                details.append(("value", f"issuer {changes['issuer']}, subject {changes['subject']}"))
+                details.append(("value", f"audience {changes['audience']}"))
         details += self._tokens_revoked(changes)
         if self.action in (action.SECRET_LEAKED, action.TOKEN_LEAKED):
             url = changes.get("url")

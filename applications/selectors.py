@@ -5,7 +5,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from applications.models import Application, AuditEvent, ClientSecret, PublicKey
+from applications.models import Application, AuditEvent, ClientSecret, FederatedCredential, PublicKey
 
 # The list page marks applications whose every live secret expires within this many days.
 EXPIRY_WARNING_DAYS = 14
@@ -23,18 +23,29 @@ def live_keys_query(now=None) -> QuerySet[PublicKey]:
     return PublicKey.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True)
 
 
+def live_federated_credentials_query(now=None) -> QuerySet[FederatedCredential]:
+    # `now` as the other kinds take it: a federated credential never expires.
+    return FederatedCredential.objects.filter(revoked_at__isnull=True)
+
+
 # Every kind of credential an application authenticates with (contract §10): the queries of its live ones.
-LIVE_CREDENTIALS = (live_secrets_query, live_keys_query)
+LIVE_CREDENTIALS = (live_secrets_query, live_keys_query, live_federated_credentials_query)
 
 
 def live_credential_count(application) -> int:
     """Live credentials of every kind, from what applications_for prefetched."""
-    return len(application.live_secrets) + len(application.live_keys)
+    return len(application.live_secrets) + len(application.live_keys) + len(application.live_federated_credentials)
+
+
+def signs_in_without_a_secret(application, now=None) -> bool:
+    """Whether the application, with no live secret, still has a live key or federated credential to sign in with."""
+    now = now or timezone.now()
+    return any(key.is_live(now) for key in application.live_keys) or bool(application.live_federated_credentials)
 
 
 def applications_for(organization) -> QuerySet[Application]:
-    """The organization's applications, newest first, each with its `live_secrets` and `live_keys`, and whether a
-    leak report revoked one of its secrets (`reported_leaked`).
+    """The organization's applications, newest first, each with its `live_secrets`, `live_keys` and
+    `live_federated_credentials`, and whether a leak report revoked one of its secrets (`reported_leaked`).
 
     Tenant scoping happens here and nowhere else.
     """
@@ -46,6 +57,11 @@ def applications_for(organization) -> QuerySet[Application]:
         .prefetch_related(
             Prefetch("secrets", queryset=live_secrets_query(), to_attr="live_secrets"),
             Prefetch("keys", queryset=live_keys_query(), to_attr="live_keys"),
+            Prefetch(
+                "federated_credentials",
+                queryset=live_federated_credentials_query(),
+                to_attr="live_federated_credentials",
+            ),
         )
         .order_by("-created", "-id")
     )
@@ -80,6 +96,15 @@ def get_unrevoked_key(*, application, public_id) -> PublicKey:
     return key
 
 
+def get_federated_credential(*, application, public_id) -> FederatedCredential:
+    """One live federated credential of the application, or Http404 (also for a revoked one, or another's)."""
+    credential = get_object_or_404(
+        live_federated_credentials_query().filter(application=application), public_id=public_id
+    )
+    credential.application = application
+    return credential
+
+
 def expired_with_valid_tokens(model, application, now=None) -> list:
     """The application's expired, unrevoked credentials of `model` (ClientSecret, PublicKey) that issued tokens still
     valid, each with `valid_tokens`."""
@@ -98,7 +123,7 @@ def leaked_secrets(application, now=None) -> list[ClientSecret]:
     days, and all of them while the application has no live credential."""
     now = now or timezone.now()
     leaked = ClientSecret.objects.filter(application=application, leak_url__isnull=False)
-    if application.live_secrets or application.live_keys:
+    if application.live_secrets or application.live_keys or application.live_federated_credentials:
         leaked = leaked.filter(revoked_at__gt=now - timedelta(days=LEAK_SHOWN_DAYS))
     return list(leaked)
 
@@ -109,8 +134,8 @@ def secret_expiry(application, now=None) -> tuple[str, int | None] | None:
     them, whole days rounded up), else None."""
     now = now or timezone.now()
     live = [secret for secret in application.live_secrets if secret.is_live(now)]
-    if not live and any(key.is_live(now) for key in application.live_keys):
-        return None  # no secret, and no need of one: it signs in with its keys
+    if not live and signs_in_without_a_secret(application, now):
+        return None  # no secret, and no need of one: it signs in with its keys or federated credentials
     if not live:
         return ("leaked" if application.reported_leaked else "expired", None)
     if any(secret.expires_at is None for secret in live):

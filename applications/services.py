@@ -8,14 +8,21 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 from oauth2_provider.settings import oauth2_settings
 
+from applications import issuers
 from applications import scopes as catalog
 from applications.audit import record_event
 from applications.identifiers import generate_client_secret
 from applications.keys import KeyRefused, generate_key_pair, parse_public_key
 from applications.lifetimes import EXPIRES_IN_DAYS, KEEP_CURRENT_FOR, token_lifetime_choices
-from applications.models import Application, AuditEvent, ClientSecret, IssuedToken, PublicKey
+from applications.models import Application, AuditEvent, ClientSecret, FederatedCredential, IssuedToken, PublicKey
 from applications.oauth.reads import token_checksum
-from applications.selectors import LIVE_CREDENTIALS, live_keys_query, live_secrets_query
+from applications.remote import FetchError
+from applications.selectors import (
+    LIVE_CREDENTIALS,
+    live_federated_credentials_query,
+    live_keys_query,
+    live_secrets_query,
+)
 from portal import form_tokens
 from portal.actors import Actor, require_admin, require_no_escalation
 from portal.addresses import parse_network, spell
@@ -32,8 +39,11 @@ MAX_ALLOWED_NETWORKS = 50
 
 # Contract §6: an application holds one or two live secrets (the current one and its successor).
 MAX_LIVE_SECRETS = 2
-# Contract §10: and up to five live public keys.
+# Contract §10: and up to five live public keys, and twenty federated credentials.
 MAX_LIVE_KEYS = 5
+MAX_FEDERATED_CREDENTIALS = 20
+SUBJECT_MAX_LENGTH = 600
+AUDIENCE_MAX_LENGTH = 255
 
 
 class SecretLimitReached(Exception):
@@ -60,6 +70,18 @@ class KeyLimitReached(Exception):
 class DuplicateKey(Exception):
     def __init__(self):
         super().__init__("This key is already one of the application's live keys.")
+
+
+class FederatedCredentialLimitReached(Exception):
+    def __init__(self):
+        super().__init__(
+            f"This application already has {MAX_FEDERATED_CREDENTIALS} federated credentials: revoke one of them first."
+        )
+
+
+class DuplicateFederatedCredential(Exception):
+    def __init__(self):
+        super().__init__("This application already has a federated credential with this issuer, subject and audience.")
 
 
 def _clean_name(*, organization, name: str, exclude_pk=None) -> str:
@@ -323,8 +345,8 @@ def refuse_revoking_the_last_live_credential(*, application: Application, creden
 
 
 def _revoke(credential, *, actor: Actor, revoke_tokens: bool, action: str, changes: dict) -> int:
-    """Revoke an unrevoked credential (a ClientSecret or a PublicKey) at once, and with `revoke_tokens` every access
-    token issued with it; returns how many tokens were revoked.
+    """Revoke an unrevoked credential (a ClientSecret, a PublicKey or a FederatedCredential) at once, and with
+    `revoke_tokens` every access token issued with it; returns how many tokens were revoked.
 
     Raises the model's DoesNotExist when it is revoked already or its application is gone, and LastLiveCredential.
     """
@@ -463,8 +485,106 @@ def revoke_key(*, key: PublicKey, actor: Actor, revoke_tokens: bool = True) -> i
     )
 
 
+def _clean_text(errors: dict, field: str, value, *, max_length: int, missing: str) -> str:
+    value = value.strip() if isinstance(value, str) else ""
+    if not value:
+        errors[field] = missing
+    elif len(value) > max_length:
+        errors[field] = f"Use at most {max_length} characters."
+    elif not value.isprintable():
+        errors[field] = "Use printable characters only: no tab, line break or control character."
+    return value
+
+
+def _clean_federated_credential(*, name, issuer, subject, audience) -> dict:
+    errors = {}
+    values = {
+        "name": _clean_text(errors, "name", name, max_length=NAME_MAX_LENGTH, missing="Enter a name."),
+        "issuer": _clean_text(
+            errors, "issuer", issuer, max_length=issuers.MAX_ISSUER_LENGTH, missing="Enter the issuer."
+        ),
+        "subject": _clean_text(errors, "subject", subject, max_length=SUBJECT_MAX_LENGTH, missing="Enter the subject."),
+        "audience": _clean_text(
+            errors, "audience", audience, max_length=AUDIENCE_MAX_LENGTH, missing="Enter the audience."
+        ),
+    }
+    if "issuer" not in errors and (problem := issuers.issuer_problem(values["issuer"])):
+        errors["issuer"] = problem
+    if "subject" not in errors and "*" in values["subject"]:
+        # No workload's subject holds one: a * here would only look like a wildcard and never match.
+        errors["subject"] = "Subjects are compared exactly: * is no wildcard, and no workload's subject holds one."
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def _refuse_another_federated_credential(application: Application, values: dict) -> None:
+    live = live_federated_credentials_query().filter(application=application)
+    if live.filter(issuer=values["issuer"], subject=values["subject"], audience=values["audience"]).exists():
+        raise DuplicateFederatedCredential()
+    if live.count() >= MAX_FEDERATED_CREDENTIALS:
+        raise FederatedCredentialLimitReached()
+
+
+def add_federated_credential(
+    *, application: Application, actor: Actor, name: str, issuer: str, subject: str, audience: str
+) -> FederatedCredential:
+    """Trust the tokens `issuer` gives the workload `subject` for `audience` (contract §10), once the issuer's keys
+    could be read: its discovery document, then its jwks_uri, under the rules of applications.issuers.
+
+    The issuer is read before the application's row is locked (a read may take seconds), and the limits are checked
+    again under the lock. Raises ValidationError naming the field (for an issuer that cannot be read, the URL tried),
+    DuplicateFederatedCredential, FederatedCredentialLimitReached and Application.DoesNotExist.
+    """
+    require_no_escalation(actor, application)
+    values = _clean_federated_credential(name=name, issuer=issuer, subject=subject, audience=audience)
+    # Before any fetch: a limit reached is said as such, whatever the issuer.
+    _refuse_another_federated_credential(application, values)
+    try:
+        keys = issuers.read_keys(values["issuer"])
+    except FetchError as error:
+        raise ValidationError({"issuer": f"The issuer's keys could not be read: {error}"})
+    if not keys:
+        raise ValidationError(
+            {
+                "issuer": f"{values['issuer']} publishes no signing key the portal takes (RSA of 2048 to 8192 bits, "
+                "EC P-256 or Ed25519)."
+            }
+        )
+    issuers.keep(values["issuer"], keys)
+    with transaction.atomic():
+        if not _lock(application):
+            raise Application.DoesNotExist("The application was deleted.")
+        _refuse_another_federated_credential(application, values)
+        credential = FederatedCredential.objects.create(application=application, **values)
+        record_event(
+            application=application,
+            action=AuditEvent.Action.FEDERATED_ADDED,
+            actor=actor,
+            changes={
+                "federated_credential": credential.name,
+                **{field: values[field] for field in values if field != "name"},
+            },
+        )
+    return credential
+
+
+@transaction.atomic
+def revoke_federated_credential(*, credential: FederatedCredential, actor: Actor, revoke_tokens: bool = True) -> int:
+    """Revoke a federated credential at once, and with `revoke_tokens` every access token issued through it (as
+    revoke_secret)."""
+    return _revoke(
+        credential,
+        actor=actor,
+        revoke_tokens=revoke_tokens,
+        action=AuditEvent.Action.FEDERATED_REVOKED,
+        changes={"federated_credential": credential.name},
+    )
+
+
 def _revoke_tokens_issued_with(credential) -> int:
-    """Delete every access token issued with the credential (a ClientSecret or a PublicKey); returns how many."""
+    """Delete every access token issued with the credential (a ClientSecret, a PublicKey or a FederatedCredential);
+    returns how many."""
     AccessToken = get_access_token_model()
     field = IssuedToken.CREDENTIAL_FIELDS[type(credential)]
     _, deleted = AccessToken.objects.filter(**{f"issued_with__{field}": credential}).delete()
@@ -598,7 +718,9 @@ def record_lockout(*, client_id: str, address: str | None) -> None:
         record_event(application=application, action=AuditEvent.Action.LOCKED_OUT, actor=actor)
 
 
-def record_use(used: Application | ClientSecret | PublicKey, *, address: str | None = None) -> None:
+def record_use(
+    used: Application | ClientSecret | PublicKey | FederatedCredential, *, address: str | None = None
+) -> None:
     """Note that an application, or one of its credentials, was just used: at most one write a minute each.
 
     A credential also keeps the client address of the use that wrote the time, in the same write.

@@ -21,5 +21,20 @@ urlpatterns = [
     path("applications/<uuid:public_id>/keys/new/", views.add_key_view, name="add-key"),
     path("applications/<uuid:public_id>/keys/generate/", views.generate_key_view, name="generate-key"),
     path("applications/<uuid:public_id>/keys/<uuid:key_id>/revoke/", views.revoke_key_view, name="revoke-key"),
+    path(
+        "applications/<uuid:public_id>/federated-credentials/new/",
+        views.add_federated_credential_view,
+        name="add-federated-credential",
+    ),
+    path(
+        "applications/<uuid:public_id>/federated-credentials/<uuid:credential_id>/revoke/",
+        views.revoke_federated_credential_view,
+        name="revoke-federated-credential",
+    ),
+    path(
+        "applications/<uuid:public_id>/federated-credentials/<uuid:credential_id>/test/",
+        views.test_federated_credential_view,
+        name="test-federated-credential",
+    ),
     path("activity/", views.activity_view, name="activity"),
 ]

@@ -4,6 +4,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.text import slugify
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,15 +15,19 @@ from applications.forms import (
     AddKeyForm,
     AllowedNetworksForm,
     ApplicationForm,
+    FederatedCredentialForm,
     GenerateKeyForm,
     NewApplicationForm,
+    RevokeFederatedCredentialForm,
     RevokeKeyForm,
     RevokeSecretForm,
     RotateSecretForm,
+    TestTokenForm,
 )
-from applications.models import Application, ClientSecret, PublicKey
+from applications.models import Application, ClientSecret, FederatedCredential, PublicKey
+from applications.oauth import federated
 from applications.oauth.endpoints import token_endpoint
-from applications.quickstarts import key_quickstarts, quickstarts
+from applications.quickstarts import github_actions_job, key_quickstarts, quickstarts
 from applications.scopes import SCOPES
 from applications.selectors import (
     applications_for,
@@ -30,6 +36,7 @@ from applications.selectors import (
     expired_secrets_with_valid_tokens,
     expired_with_valid_tokens,
     get_application,
+    get_federated_credential,
     get_unrevoked_key,
     get_unrevoked_secret,
     leaked_secrets,
@@ -37,16 +44,21 @@ from applications.selectors import (
     secret_expiry,
 )
 from applications.services import (
+    MAX_FEDERATED_CREDENTIALS,
     MAX_LIVE_KEYS,
     MAX_LIVE_SECRETS,
+    DuplicateFederatedCredential,
     DuplicateKey,
+    FederatedCredentialLimitReached,
     KeyLimitReached,
     LastLiveCredential,
     SecretLimitReached,
+    add_federated_credential,
     add_key,
     create_application,
     delete_application,
     generate_key,
+    revoke_federated_credential,
     revoke_key,
     revoke_secret,
     rotate_secret,
@@ -188,6 +200,8 @@ def _detail(request, application, *, form=None, networks_form=None):
         "secret_limit_reached": len(application.live_secrets) >= MAX_LIVE_SECRETS,
         "keys": keys,
         "key_limit_reached": len(application.live_keys) >= MAX_LIVE_KEYS,
+        "federated_credentials": application.live_federated_credentials,
+        "federated_limit_reached": len(application.live_federated_credentials) >= MAX_FEDERATED_CREDENTIALS,
         "scopes": _described_scopes(application),
         "events": audit_events_for_application(application)[:APPLICATION_EVENTS_SHOWN],
     }
@@ -400,6 +414,98 @@ def revoke_key_view(request, public_id, key_id):
             return redirect("applications:detail", public_id=application.public_id)
     context = {"application": application, "key": key, "expired": expired, "form": form, "refusal": refusal}
     return render(request, "applications/confirm_revoke_key.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def add_federated_credential_view(request, public_id):
+    application = _administered_application(request, public_id)
+    origin = public_origin(request)
+    # The audience a workload asks its platform for by default: the portal's issuer (contract §7).
+    form = FederatedCredentialForm(request.POST if request.method == "POST" else None, initial={"audience": origin})
+    refusal = None
+    if len(application.live_federated_credentials) >= MAX_FEDERATED_CREDENTIALS:
+        refusal = str(FederatedCredentialLimitReached())
+    if request.method == "POST" and form.is_valid():
+        try:
+            credential = add_federated_credential(
+                application=application, actor=Actor.member(request), **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        except (FederatedCredentialLimitReached, DuplicateFederatedCredential) as refused:
+            refusal = str(refused)
+        except Application.DoesNotExist:
+            raise Http404("The application was deleted.")
+        else:
+            messages.success(
+                request,
+                f"Federated credential {credential} added: tokens its issuer gives {credential.subject} for "
+                f"{credential.audience} now get access tokens.",
+            )
+            return redirect("applications:detail", public_id=application.public_id)
+    context = {
+        "application": application,
+        "form": form,
+        "refusal": refusal,
+        "origin": origin,
+        "token_endpoint": token_endpoint(origin),
+        "job": github_actions_job(client_id=application.client_id, origin=origin),
+    }
+    return render(request, "applications/add_federated_credential.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@member_required
+def revoke_federated_credential_view(request, public_id, credential_id):
+    application = _administered_application(request, public_id)
+    credential = get_federated_credential(application=application, public_id=credential_id)
+    refusal = str(LastLiveCredential()) if live_credential_count(application) <= 1 else None
+    form = RevokeFederatedCredentialForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        revoke_tokens = form.cleaned_data["revoke_tokens"]
+        try:
+            revoked = revoke_federated_credential(
+                credential=credential, actor=Actor.member(request), revoke_tokens=revoke_tokens
+            )
+        except LastLiveCredential as refused:
+            refusal = str(refused)
+        except FederatedCredential.DoesNotExist:
+            raise Http404("The federated credential is revoked already.")
+        else:
+            if revoke_tokens:
+                tokens = f"{revoked} access token{'' if revoked == 1 else 's'} issued through it revoked too"
+            else:
+                tokens = "the access tokens issued through it work until they expire"
+            messages.success(request, f"Federated credential {credential} revoked: it no longer works; {tokens}.")
+            return redirect("applications:detail", public_id=application.public_id)
+    context = {"application": application, "credential": credential, "form": form, "refusal": refusal}
+    return render(request, "applications/confirm_revoke_federated_credential.html", context)
+
+
+# The pasted token is a live credential of the workload: no error report shows it, and nothing keeps it.
+@sensitive_post_parameters("token")
+@sensitive_variables()
+@require_http_methods(["GET", "POST"])
+@member_required
+def test_federated_credential_view(request, public_id, credential_id):
+    application = _administered_application(request, public_id)
+    credential = get_federated_credential(application=application, public_id=credential_id)
+    form = TestTokenForm(request.POST if request.method == "POST" else None)
+    findings = None
+    if request.method == "POST" and form.is_valid():
+        findings = federated.findings(form.cleaned_data["token"], credential, now=timezone.now().timestamp())
+    context = {
+        "application": application,
+        "credential": credential,
+        "form": form,
+        "findings": findings,
+        "accepted": bool(findings) and all(finding.held for finding in findings),
+    }
+    response = render(request, "applications/test_federated_credential.html", context)
+    # The answer repeats what the token claims: no cache keeps it.
+    add_never_cache_headers(response)
+    return response
 
 
 @require_GET

@@ -20,6 +20,9 @@ all of them alike:
   C2   POST /oauth/token          grants for an application with two live secrets, with the newer one
   K    POST /oauth/token          grants authenticated by an ES256 client assertion (private_key_jwt), a fresh jti
                                   each: signed in bulk by this script before the rounds, each sent once
+  F    POST /oauth/token          grants for a workload's RS256 token from a local OpenID issuer (a federated
+                                  credential), a fresh jti each, pre-signed as for K; the issuer's keys kept in the
+                                  shared cache, every fetch of them counted
   D    POST /oauth/token          the same grants, the secret hashed with Django's default PBKDF2
   S    GET /bench/stock           an empty DRF view behind the toolkit's stock OAuth2Authentication and
                                   TokenHasScope, with B's token: what the toolkit gives out of the box
@@ -39,7 +42,7 @@ from pathlib import Path
 
 from bench.common import ROOT
 
-SCENARIOS = ["A", "A2", "B", "B-net", "S", "I", "C", "C-net", "C2", "K", "D", "L"]
+SCENARIOS = ["A", "A2", "B", "B-net", "S", "I", "C", "C-net", "C2", "K", "F", "D", "L"]
 
 
 def parse_args(argv=None):

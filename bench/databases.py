@@ -119,6 +119,8 @@ class Database:
                 # Scenario L: as many stored client secrets as stored tokens.
                 "--secrets",
                 str(tokens if "L" in args.scenarios else 0),
+                # Scenario F: an application trusting the run's local issuer.
+                *(["--issuer", args.issuer_url] if getattr(args, "issuer_url", None) else []),
             ],
             cwd=ROOT,
             env=server_environment(self.url),

@@ -129,6 +129,7 @@ class Round:
     rss_peak_mib: float
     other_cpu: float
     cpu_us: float  # worker CPU time per request
+    issuer_fetches: int = 0  # F: fetches of the issuer's keys during the round
 
     @property
     def rps(self) -> float:
@@ -178,9 +179,11 @@ def run_rounds(
         for scenario in scenarios if number % 2 else scenarios[::-1]:
             pids = scenario.server.worker_pids()
             worker_seconds = process_seconds(pids)
+            fetched = scenario.fetches() if scenario.fetches else 0
             with RssSampler(pids) as rss, CpuMeter(all_pids()) as cpu:
                 result = load.run(scenario, args.duration)
             worker_seconds = process_seconds(pids) - worker_seconds
+            fetched = (scenario.fetches() if scenario.fetches else 0) - fetched
             if scenario.issues_tokens:
                 scenario.server.database.trim_tokens(keep[scenario.server.database.label])
             round_ = Round(
@@ -196,6 +199,7 @@ def run_rounds(
                 rss_peak_mib=max(rss.peak_kib.values(), default=0) / 1024,
                 other_cpu=cpu.other_share,
                 cpu_us=worker_seconds * 1e6 / max(result["requests"], 1),
+                issuer_fetches=fetched,
             )
             summaries[scenario.key].rounds.append(round_)
             log(

@@ -108,7 +108,18 @@ def targets(summaries: dict[str, Summary], context: dict) -> list[Target]:
         # Allowed networks ride along with the application each request reads already, parsed once per list.
         paired("B-net/B: the API with 20 allowed networks", "B-net", "B", Goal("≥ 0.95", minimum=0.95)),
         paired("C-net/C: grants with 20 allowed networks", "C-net", "C", Goal("≥ 0.95", minimum=0.95)),
+        # A signature check with the issuer's kept keys (one shared-cache read) and a jti claimed once.
+        paired("F/C: grants by a workload's token (federated) against secrets", "F", "C", Goal("≥ 0.6", minimum=0.6)),
     ]
+    if "F" in summaries:
+        rounds = summaries["F"].rounds
+        rows.append(
+            Target(
+                f"F: issuer key fetches after the first round ({rounds[0].issuer_fetches} in it)",
+                sum(r.issuer_fetches for r in rounds[1:]),
+                NONE_AT_ALL,
+            )
+        )
     for key in ("B", "C"):
         small = next((k for k in summaries if k.startswith(key + "@")), None)
         if small and key in summaries:

@@ -9,6 +9,7 @@ bench/report.py (RESULTS.md).
 """
 
 import datetime as dt
+import os
 import signal
 import sys
 import time
@@ -20,6 +21,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 from bench.cli import parse_args  # noqa: E402
 from bench.common import WORK, log  # noqa: E402
 from bench.databases import Database, clear_expired_tokens  # noqa: E402
+from bench.issuer import BenchIssuer  # noqa: E402
 from bench.leaks import run_leak_rounds  # noqa: E402
 from bench.load import Load, ensure_wrk  # noqa: E402
 from bench.measure import proc_status_kib, run_rounds  # noqa: E402
@@ -37,6 +39,11 @@ def main(argv=None) -> int:
         databases.append(Database("small", keep=args.keep_databases))
     servers: list[Server] = []
     load_scenarios = set(args.scenarios) - {"L"}
+    # F: a local issuer for the run; the seed and the servers (whose environment is this one's) trust its origin.
+    issuer = BenchIssuer() if "F" in args.scenarios else None
+    if issuer:
+        os.environ["FEDERATION_INSECURE_ISSUERS"] = issuer.url
+        args.issuer_url = issuer.url
 
     def interrupted(signum, frame):
         raise KeyboardInterrupt
@@ -61,7 +68,7 @@ def main(argv=None) -> int:
                 server.start()
                 log(f"{server.database.label} server on {server.base}: {server.describe()}")
             small = next((server for server in servers if server.database.label == "small"), None)
-            scenarios = build_scenarios(args, servers[0], small, sync, seeded)
+            scenarios = build_scenarios(args, servers[0], small, sync, seeded, issuer)
             load = Load(args, wrk)
             log(f"{args.rounds} rounds of {', '.join(s.key for s in scenarios)}, {args.duration} s each")
             summaries, gate = run_rounds(args, load, scenarios, servers)
@@ -106,6 +113,8 @@ def main(argv=None) -> int:
             server.stop()
         for database in databases:
             database.drop()
+        if issuer:
+            issuer.close()
 
 
 if __name__ == "__main__":

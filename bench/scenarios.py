@@ -1,5 +1,5 @@
-"""The scenarios (A to D, C2, K, S, I, B-net and C-net): what each requests, from which server, and the check that
-it answers before the rounds."""
+"""The scenarios (A to D, C2, K, F, S, I, B-net and C-net): what each requests, from which server, and the check
+that it answers before the rounds."""
 
 import base64
 import itertools
@@ -7,7 +7,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
@@ -32,6 +32,8 @@ class Scenario:
     # second of load may take at most, which is how many each round is handed.
     bodies: Iterator[str] | None = None
     bodies_per_second: int = 0
+    # F: how many times the servers have fetched the issuer's keys so far, counted at the issuer.
+    fetches: Callable[[], int] | None = None
 
     def take_bodies(self, seconds: int) -> list[str]:
         return list(itertools.islice(self.bodies, seconds * self.bodies_per_second))
@@ -131,8 +133,33 @@ def _assertion_grants(args, server: Server, client: tuple[str, str]) -> Scenario
     )
 
 
+# F's workload tokens are RS256, as GitHub's, and signing one takes a fraction of a millisecond: fewer a second than
+# K's, still more than a grant scenario reaches here.
+WORKLOAD_TOKENS_PER_SECOND = 2_000
+
+
+def _federated_grants(args, server: Server, client_id: str, issuer) -> Scenario:
+    count = (args.rounds * args.duration + args.warmup + 1) * WORKLOAD_TOKENS_PER_SECOND
+    log(f"F: signing {count:,} RS256 workload tokens")
+    started = time.monotonic()
+    bodies = list(issuer.grant_bodies(client_id, count))
+    log(f"F: signed in {time.monotonic() - started:.0f} s")
+    return Scenario(
+        "F",
+        "POST /oauth/token, RS256 workload token (federated)",
+        server,
+        "/oauth/token",
+        method="POST",
+        body=bodies[0],
+        issues_tokens=True,
+        bodies=iter(bodies),
+        bodies_per_second=WORKLOAD_TOKENS_PER_SECOND,
+        fetches=issuer.fetches,
+    )
+
+
 def build_scenarios(
-    args, main: Server, small: Server | None, sync: Server | None, seeded: dict[str, dict]
+    args, main: Server, small: Server | None, sync: Server | None, seeded: dict[str, dict], issuer=None
 ) -> list[Scenario]:
     scenarios = []
     for server in [main] + ([small] if small else []) + ([sync] if sync else []):
@@ -191,6 +218,7 @@ def build_scenarios(
                     seed["grant_client_net"],
                 ),
                 *([_assertion_grants(args, server, seed["key_client"])] if "K" in args.scenarios else []),
+                *([_federated_grants(args, server, seed["federated_client"], issuer)] if issuer else []),
                 _grants(
                     "D",
                     "POST /oauth/token, PBKDF2 secret (Django's default)",
@@ -201,5 +229,5 @@ def build_scenarios(
             ]
     wanted = [s for s in scenarios if s.family in args.scenarios]
     # Each scenario beside its comparison twins, so that all see the same moment of the machine.
-    order = ["A", "A2", "S", "B", "B-net", "I", "C", "C-net", "C2", "K", "D"]
+    order = ["A", "A2", "S", "B", "B-net", "I", "C", "C-net", "C2", "K", "F", "D"]
     return sorted(wanted, key=lambda s: (order.index(s.family), s.key != s.family, s.key))

@@ -28,13 +28,21 @@ SCOPES = ["read:credentials", "create:credentials"]
 ALLOWED_NETWORKS = [f"198.18.{n}.0/24" for n in range(19)] + ["127.0.0.1"]
 
 
-def seed(*, tokens: int, credentials: int, filler_organizations: int, secrets_count: int = 0) -> dict:
+def seed(
+    *, tokens: int, credentials: int, filler_organizations: int, secrets_count: int = 0, issuer: str | None = None
+) -> dict:
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
 
     from api.models import Credential
     from applications.models import ClientSecret, IssuedToken
-    from applications.services import create_application, generate_key, rotate_secret, update_application
+    from applications.services import (
+        add_federated_credential,
+        create_application,
+        generate_key,
+        rotate_secret,
+        update_application,
+    )
     from bench.views import BENCH_ORGANIZATION_SLUG
     from portal.actors import COMMAND_LINE
     from portal.services import ensure_organization
@@ -65,6 +73,23 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int, secrets_co
         organization=organization, name="Bench grants, key pair", scopes=SCOPES, actor=COMMAND_LINE
     )
     _, key_private_pem = generate_key(application=key_app, actor=COMMAND_LINE)
+    # F: grants for a workload's token from scenario F's local issuer (bench/issuer.py), added as the portal adds one:
+    # the issuer's keys are read now and kept in the shared cache the servers read.
+    federated_app = None
+    if issuer:
+        from bench.issuer import AUDIENCE, SUBJECT
+
+        federated_app, _ = create_application(
+            organization=organization, name="Bench grants, federated", scopes=SCOPES, actor=COMMAND_LINE
+        )
+        add_federated_credential(
+            application=federated_app,
+            actor=COMMAND_LINE,
+            name="Bench workflow",
+            issuer=issuer,
+            subject=SUBJECT,
+            audience=AUDIENCE,
+        )
 
     # B-net and C-net: B's and C's clients, each fenced in to ALLOWED_NETWORKS.
     fenced = {}
@@ -101,6 +126,7 @@ def seed(*, tokens: int, credentials: int, filler_organizations: int, secrets_co
         "key_client": [key_app.client_id, key_private_pem],
         "api_client_net": fenced["api"],
         "grant_client_net": fenced["grant"],
+        "federated_client": federated_app.client_id if federated_app else None,
         "token_table": access_token_model()._meta.db_table,
         "issued_table": IssuedToken._meta.db_table,
     }
@@ -200,6 +226,7 @@ def main() -> None:
     parser.add_argument("--credentials", type=int, default=1_000)
     parser.add_argument("--filler-organizations", type=int, default=20)
     parser.add_argument("--secrets", type=int, default=0, help="stored client secrets for scenario L (0: none)")
+    parser.add_argument("--issuer", default=None, help="scenario F's local issuer, trusted by a federated credential")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["BENCHMARK_VIEWS"] = "true"
@@ -212,6 +239,7 @@ def main() -> None:
         credentials=args.credentials,
         filler_organizations=args.filler_organizations,
         secrets_count=args.secrets,
+        issuer=args.issuer,
     )
     print("BENCH_SEED " + json.dumps(result))
 

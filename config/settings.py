@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -271,6 +272,21 @@ TOKEN_REQUEST_MAX_BYTES = 16 * 1024
 SECRET_SCANNING_KEYS_URL = env.str(
     "SECRET_SCANNING_KEYS_URL", default="https://api.github.com/meta/public_keys/secret_scanning"
 )
+
+
+def _origins(name: str) -> list[str]:
+    """Origins (`http://host:port`, comma-separated): a scheme and a host, with nothing after them."""
+    origins = env.list(name, default=[])
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+            raise ImproperlyConfigured(f"{name}: {origin!r} is not an origin such as http://127.0.0.1:8080.")
+    return origins
+
+
+# Federated credentials' issuers served from these origins skip the https and public-address rules of contract §10:
+# a local issuer in development and tests. Nothing else does.
+FEDERATION_INSECURE_ISSUERS = _origins("FEDERATION_INSECURE_ISSUERS")
 
 
 # --- REST API ----------------------------------------------------------------

@@ -1,11 +1,15 @@
 """A throwaway HTTP server on 127.0.0.1 that publishes the documents the portal fetches from other servers
-(secret scanning keys; discovery documents and key sets), counts what is asked of it, and misbehaves on request."""
+(secret scanning keys; discovery documents and key sets), counts what is asked of it, and misbehaves on request; and
+a TCP server that answers nothing."""
 
 import json
+import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 
 @dataclass
@@ -19,17 +23,24 @@ class Document:
 
 
 class DocumentServer:
-    """`publish(path, document)` serves JSON at `url(path)`; `requests` lists the paths asked for, in order."""
+    """`publish(path, document)` serves JSON at `url(path)`; `requests` lists the paths asked for, in order.
+
+    `answer(path, handler)` answers every request for `path` (whatever its query) with `handler(request)`, a Document
+    made for that request (`request.path`, `request.headers`).
+    """
 
     def __init__(self):
         self.documents: dict[str, Document] = {}
+        self.handlers: dict[str, Callable[[BaseHTTPRequestHandler], Document]] = {}
         self.requests: list[str] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 server.requests.append(self.path)
-                document = server.documents.get(self.path) or Document(404, b'{"message": "Not Found"}')
+                handler = server.handlers.get(urlsplit(self.path).path)
+                document = handler(self) if handler else server.documents.get(self.path)
+                document = document or Document(404, b'{"message": "Not Found"}')
                 self.send_response(document.status)
                 headers = {"Content-Type": "application/json", "Content-Length": str(len(document.body))}
                 for name, value in {**headers, **document.headers}.items():
@@ -61,6 +72,10 @@ class DocumentServer:
         self.documents[path] = Document(**options)
         return self.url(path)
 
+    def answer(self, path: str, handler: Callable[[BaseHTTPRequestHandler], Document]) -> str:
+        self.handlers[path] = handler
+        return self.url(path)
+
     def count(self, path: str) -> int:
         return self.requests.count(path)
 
@@ -73,6 +88,60 @@ class DocumentServer:
         self.httpd.server_close()
 
     def __enter__(self) -> "DocumentServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class SilentServer:
+    """A TCP server on 127.0.0.1 that accepts connections, keeps whatever bytes arrive and never answers: an issuer
+    too slow to wait for, or the proof that a refused connection was sent nothing."""
+
+    def __init__(self, host: str = "127.0.0.1"):
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        self.sock.bind((host, 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.received = b""
+        self.accepted = threading.Event()
+        self._open: list[socket.socket] = []
+        self._closed = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self._closed.is_set():
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self._open.append(connection)
+            self.accepted.set()
+            threading.Thread(target=self._read, args=(connection,), daemon=True).start()
+
+    def _read(self, connection: socket.socket) -> None:
+        while True:
+            try:
+                chunk = connection.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.received += chunk
+
+    def start(self) -> "SilentServer":
+        self.thread.start()
+        return self
+
+    def close(self) -> None:
+        self._closed.set()
+        self.sock.close()
+        for connection in self._open:
+            connection.close()
+
+    def __enter__(self) -> "SilentServer":
         return self.start()
 
     def __exit__(self, *exc) -> None:

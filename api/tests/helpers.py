@@ -14,6 +14,8 @@ from applications.tests.key_helpers import private_key, public_pem
 ALL_SCOPES = tuple(catalog.SCOPES)
 # A public key the operations' table adds (POST …/keys).
 PUBLIC_KEY = public_pem(private_key("ES256"))
+# A federated credential it adds (POST …/federated-credentials): "{issuer}" stands for the local issuer's URL.
+FEDERATED_CREDENTIAL = {"name": "Deploy", "issuer": "{issuer}", "subject": "repo:octo-org/octo-repo:environment:prod"}
 
 
 def access_token_row(token: str) -> AccessToken:
@@ -55,6 +57,16 @@ OPERATIONS = [
     Operation("DELETE", "/api/applications/{rotated}/secrets/{secret}", "update:applications", 204),
     Operation("POST", "/api/applications/{application}/keys", "update:applications", 201, {"publicKey": PUBLIC_KEY}),
     Operation("DELETE", "/api/applications/{application}/keys/{key}", "update:applications", 204),
+    Operation(
+        "POST",
+        "/api/applications/{application}/federated-credentials",
+        "update:applications",
+        201,
+        FEDERATED_CREDENTIAL,
+    ),
+    Operation(
+        "DELETE", "/api/applications/{application}/federated-credentials/{federated}", "update:applications", 204
+    ),
     Operation("GET", "/api/organization", "read:organizations", 200),
 ]
 

@@ -11,15 +11,22 @@ from api.examples import VERIFIABLE_CREDENTIAL
 from api.models import Credential
 from api.tests.helpers import ALL_SCOPES, OPERATIONS, access_token_row, bearer
 from applications.models import Application, ClientSecret
-from applications.services import add_key, rotate_secret
+from applications.services import add_federated_credential, add_key, rotate_secret
+from applications.tests.issuer_helpers import SUBJECT
 from applications.tests.key_helpers import private_key, public_pem
 from portal.actors import COMMAND_LINE
 
 DETAIL_OPERATIONS = [operation for operation in OPERATIONS if "{" in operation.path]
 
 
+def federated_credential(application, issuer):
+    return add_federated_credential(
+        application=application, actor=COMMAND_LINE, name="CI", issuer=issuer, subject=SUBJECT, audience="aud"
+    )
+
+
 @pytest.fixture
-def targets(make_application, make_credential):
+def targets(make_application, make_credential, issuer):
     """A credential and an application of the organization for the detail operations to act on.
 
     The applications' scopes are among those of a caller holding update:applications alone: the no-escalation
@@ -32,18 +39,24 @@ def targets(make_application, make_credential):
     rotate_secret(application=rotated, actor=COMMAND_LINE)
     # A key beside the application's secret, so that it may be revoked.
     key = add_key(application=application, actor=COMMAND_LINE, public_key=public_pem(private_key()))
+    # And a federated credential (the local issuer's) beside them, for the same reason.
+    federated = federated_credential(application, issuer.url)
     return {
         "credential": make_credential().public_id,
         "application": application.public_id,
         "rotated": rotated.public_id,
         "secret": first.public_id,
         "key": key.public_id,
+        "federated": federated.public_id,
+        "issuer": issuer.url,
     }
 
 
 def call(client, operation, targets, token=None, **extra):
     headers = bearer(token) if token else {}
     body = json.dumps(operation.body) if operation.body is not None else None
+    if body is not None:
+        body = body.replace("{issuer}", str(targets.get("issuer", "https://issuer.example")))
     return client.generic(
         operation.method,
         operation.path.format(**targets),
@@ -106,19 +119,22 @@ def test_an_unusable_token_gets_401_invalid_token(client, full_token, targets, o
 
 @pytest.mark.parametrize("operation", DETAIL_OPERATIONS, ids=str)
 def test_another_organizations_object_is_404(
-    client, full_token, other_organization, make_application, make_credential, operation
+    client, full_token, other_organization, make_application, make_credential, issuer, operation
 ):
     application, _ = make_application(name="Theirs", scopes=["read:credentials"], organization=other_organization)
     secret = application.secrets.get()
     rotate_secret(application=application, actor=COMMAND_LINE, keep_current_for=None)
     credential = make_credential(organization=other_organization)
     key = add_key(application=application, actor=COMMAND_LINE, public_key=public_pem(private_key()))
+    federated = federated_credential(application, issuer.url)
     targets = {
         "credential": credential.public_id,
         "application": application.public_id,
         "rotated": application.public_id,
         "secret": secret.public_id,
         "key": key.public_id,
+        "federated": federated.public_id,
+        "issuer": issuer.url,
     }
     response = call(client, operation, targets, full_token)
     assert response.status_code == 404
@@ -127,12 +143,13 @@ def test_another_organizations_object_is_404(
     assert Application.objects.filter(pk=application.pk, description="").exists()
     assert application.secrets.filter(revoked_at__isnull=True).count() == 2
     assert list(application.keys.values_list("revoked_at", flat=True)) == [None]
+    assert list(application.federated_credentials.values_list("revoked_at", flat=True)) == [None]
 
 
 @pytest.mark.parametrize("operation", DETAIL_OPERATIONS, ids=str)
 def test_an_unknown_id_is_404(client, full_token, operation):
     unknown = "00000000-0000-4000-8000-000000000000"
-    targets = {"credential": unknown, "application": unknown, "rotated": unknown, "secret": unknown, "key": unknown}
+    targets = dict.fromkeys(["credential", "application", "rotated", "secret", "key", "federated"], unknown)
     response = call(client, operation, targets, full_token)
     assert response.status_code == 404
     assert_json(response)

@@ -48,6 +48,7 @@ def test_an_application_shows_the_view_pages_facts_and_never_a_secret(client, to
             }
         ],
         "keys": [],
+        "federatedCredentials": [],
     }
     assert target.client_secret not in response.content.decode()
     assert row.secret_hash not in response.content.decode()

@@ -7,6 +7,9 @@ validator       the toolkit's validator on its public hooks: the credentials the
                 (OAUTH2_VALIDATOR_CLASS)
 authentication  the one strict reading of a request's client credentials, and the ClientAuthentication handed
                 from the backend (which counts it) to its validator (which checks it)
+assertions      client assertions (private_key_jwt): the signature, each key family's algorithms, the claims
+federated       workload tokens (federated credentials): matched exactly against an application's, verified with
+                a key their issuer publishes (applications.issuers)
 request         token, revocation and introspection requests: strict body parsing and the brute-force limits
                 (OAUTH2_BACKEND_CLASS)
 reads           hand-written SELECTs for the token endpoint, the bearer check and introspection

@@ -62,12 +62,29 @@ def _parts(assertion: str) -> list[str] | None:
 
 
 @sensitive_variables()
-def unverified_subject(assertion: str) -> str | None:
-    """The `sub` an assertion claims, read without checking anything: only to name the client it counts against."""
+def unverified_claim(assertion: str, name: str) -> str | None:
+    """A claim of an assertion (a string), read without checking anything: only to name the client it counts against
+    (`sub`) and to tell a workload's token from a client's own assertion (`iss`)."""
     parts = _parts(assertion)
     claims = _segment_json(parts[1]) if parts else None
-    subject = claims.get("sub") if isinstance(claims, dict) else None
-    return subject if isinstance(subject, str) and subject else None
+    value = claims.get(name) if isinstance(claims, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def unverified_subject(assertion: str) -> str | None:
+    return unverified_claim(assertion, "sub")
+
+
+@sensitive_variables()
+def read_unverified(assertion: str) -> tuple[Header, dict]:
+    """The header and claims of a compact JWS, checked for shape only; AssertionRefused when it has none."""
+    parts = _parts(assertion)
+    if parts is None:
+        raise AssertionRefused("not a compact JWS")
+    header, claims = _header(parts), _segment_json(parts[1])
+    if not isinstance(claims, dict):
+        raise AssertionRefused("unreadable claims")
+    return header, claims
 
 
 @lru_cache(maxsize=512)
@@ -119,7 +136,7 @@ def verified_key(assertion: str, keys: list):
     raise AssertionRefused("bad signature")
 
 
-def _number(claims: dict, name: str) -> float | None:
+def number(claims: dict, name: str) -> float | None:
     value = claims.get(name)
     if value is None:
         return None
@@ -136,17 +153,17 @@ def check_claims(claims: dict, *, client_id: str, audiences: set[str], now: floa
     named = [audience] if isinstance(audience, str) else audience if isinstance(audience, list) else []
     if not any(isinstance(value, str) and value in audiences for value in named):
         raise AssertionRefused("aud names no endpoint of this server")
-    expires = _number(claims, "exp")
+    expires = number(claims, "exp")
     if expires is None:
         raise AssertionRefused("no exp")
     if expires <= now - LEEWAY:
         raise AssertionRefused("expired")
     if expires > now + MAX_LIFETIME + LEEWAY:
         raise AssertionRefused("exp too far ahead")
-    not_before = _number(claims, "nbf")
+    not_before = number(claims, "nbf")
     if not_before is not None and not_before > now + LEEWAY:
         raise AssertionRefused("not valid yet")
-    issued = _number(claims, "iat")
+    issued = number(claims, "iat")
     if issued is not None and issued > now + LEEWAY:
         raise AssertionRefused("issued in the future")
     jti = claims.get("jti")

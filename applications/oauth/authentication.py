@@ -16,10 +16,10 @@ from urllib.parse import unquote_plus
 from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2.rfc6749 import errors
 
-from applications.oauth.assertions import JWT_BEARER, unverified_subject
+from applications.oauth.assertions import JWT_BEARER, unverified_claim, unverified_subject
 
 if TYPE_CHECKING:
-    from applications.models import Application, ClientSecret, PublicKey
+    from applications.models import Application, ClientSecret, FederatedCredential, PublicKey
 
 
 class ClientAuthenticationError(Exception):
@@ -49,11 +49,15 @@ class ClientCredentials:
     client_secret: str | None = field(repr=False)
     # RFC 7523 §2.2: a signed JWT instead of a secret (contract §10).
     client_assertion: str | None = field(default=None, repr=False)
+    # The assertion is a workload's token from an external issuer (a federated credential's), not the client's own.
+    federated: bool = False
 
     @property
     def kind(self) -> str:
-        """Which check these credentials go to: "assertion" or "secret"."""
-        return "assertion" if self.client_assertion is not None else "secret"
+        """Which check these credentials go to: "federated", "assertion" or "secret"."""
+        if self.client_assertion is None:
+            return "secret"
+        return "federated" if self.federated else "assertion"
 
 
 @dataclass
@@ -72,10 +76,11 @@ class ClientAuthentication:
     # The credential that authenticated: one of these is set.
     secret: ClientSecret | None = None
     key: PublicKey | None = None
+    federated_credential: FederatedCredential | None = None
 
     @property
-    def credential(self) -> ClientSecret | PublicKey | None:
-        return self.secret or self.key
+    def credential(self) -> ClientSecret | PublicKey | FederatedCredential | None:
+        return self.secret or self.key or self.federated_credential
 
 
 @sensitive_variables()
@@ -151,5 +156,10 @@ def _assertion_credentials(authorization: str | None, body: dict[str, str]) -> C
     if authorization or "client_secret" in body:
         raise _malformed("Use one client authentication method: a client assertion alone, without a secret.")
     # The failures of a refused assertion count against the client it names: client_id, else its unverified sub.
-    client_id = body.get("client_id") or unverified_subject(body["client_assertion"])
-    return ClientCredentials(client_id, None, body["client_assertion"])
+    named = body.get("client_id")
+    client_id = named or unverified_subject(body["client_assertion"])
+    # A private_key_jwt assertion's iss is the client ID. A workload's token (contract §10) names its application with
+    # client_id, which it requires, and its iss is its issuer, an https URL, which no client ID is: either way the
+    # path chosen verifies everything it accepts, so choosing by an unverified claim opens nothing.
+    federated = bool(named) and unverified_claim(body["client_assertion"], "iss") != named
+    return ClientCredentials(client_id, None, body["client_assertion"], federated)

@@ -10,7 +10,7 @@ import re
 from django.db import connections, router
 from oauth2_provider.models import get_access_token_model, get_application_model
 
-from applications.models import ClientSecret, PublicKey
+from applications.models import ClientSecret, FederatedCredential, PublicKey
 from portal.models import Organization
 
 
@@ -142,6 +142,27 @@ _application_and_keys = RowQuery(
 def application_and_keys(client_id: str):
     """(the application with this client ID, its unrevoked public keys), or None when no application has it."""
     return _application_and_credentials(_application_and_keys, client_id)
+
+
+# The same for a workload's token: the client and its unrevoked federated credentials, oldest first (the first that
+# matches is the one the token is issued through).
+_application_and_federated_credentials = RowQuery(
+    [
+        (get_application_model(), "a", None),
+        (
+            FederatedCredential,
+            "f",
+            {"id", "application_id", "issuer", "subject", "audience", "last_used_at", "revoked_at"},
+        ),
+    ],
+    "FROM {a} LEFT OUTER JOIN {f} ON {f.application_id} = {a.id} AND {f.revoked_at} IS NULL WHERE {a.client_id} = %s "
+    "ORDER BY {f.id}",
+)
+
+
+def application_and_federated_credentials(client_id: str):
+    """(the application with this client ID, its live federated credentials), or None when no application has it."""
+    return _application_and_credentials(_application_and_federated_credentials, client_id)
 
 
 def _application_and_credentials(query: RowQuery, client_id: str):

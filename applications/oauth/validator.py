@@ -11,11 +11,18 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
 from applications.identifiers import refused_without_hashing
-from applications.models import ClientSecret, IssuedToken, PublicKey
-from applications.oauth import assertions
+from applications.issuers import KeysUnavailable
+from applications.models import ClientSecret, FederatedCredential, IssuedToken, PublicKey
+from applications.oauth import assertions, federated
 from applications.oauth.authentication import ClientAuthentication, ClientCredentials
 from applications.oauth.endpoints import token_endpoint
-from applications.oauth.reads import application_and_keys, application_and_secrets, introspected_token, token_checksum
+from applications.oauth.reads import (
+    application_and_federated_credentials,
+    application_and_keys,
+    application_and_secrets,
+    introspected_token,
+    token_checksum,
+)
 from applications.oauth.server import issuer
 from applications.services import record_use
 from throttle import once
@@ -23,7 +30,7 @@ from throttle import once
 logger = logging.getLogger(__name__)
 
 
-def record_issued_token(access_token_id: int, credential: ClientSecret | PublicKey) -> bool:
+def record_issued_token(access_token_id: int, credential: ClientSecret | PublicKey | FederatedCredential) -> bool:
     """Record the credential the token was issued with, unless it was revoked meanwhile; False then.
 
     One hand-written statement, as the reads are. The credential's row is read with a share lock where
@@ -120,6 +127,42 @@ def asserted_key(request, credentials: ClientCredentials, application, keys: lis
     return key
 
 
+class IssuerKeysUnavailable(errors.TemporarilyUnavailableError):
+    """A workload's token matches a federated credential, but no keys of its issuer are kept and none can be fetched
+    now: refused, and not counted as a failure (contract §10)."""
+
+    description = "The keys of the token's issuer cannot be had now; retry shortly."
+    status_code = 503
+
+    def __init__(self, *, retry_after: int, **kwargs):
+        super().__init__(**kwargs)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self):
+        return {**super().headers, "Retry-After": str(self.retry_after)}
+
+
+@sensitive_variables()
+def federated_credential_of(request, credentials: ClientCredentials, application, candidates):
+    """The live federated credential the request's workload token matches, its signature verified and its jti (when
+    it has one) not used before; None otherwise. 503 when the issuer's keys or the replay store cannot be had."""
+    try:
+        credential, jti, until = federated.verified_credential(
+            credentials.client_assertion, candidates, now=timezone.now().timestamp()
+        )
+        if jti is not None:
+            federated.accept_once(issuer=credential.issuer, jti=jti, until=until)
+    except assertions.AssertionRefused as refused:
+        logger.info("Workload token refused for client %s: %s", application.client_id, refused)
+        return None
+    except KeysUnavailable as unavailable:
+        raise IssuerKeysUnavailable(request=request, retry_after=unavailable.retry_after)
+    except once.Unavailable:
+        raise ClaimStoreUnavailable(request=request)
+    return credential
+
+
 @sensitive_variables()
 def secret_of(request, credentials: ClientCredentials, application, secrets: list[ClientSecret]):
     return matching_secret(credentials.client_secret or "", secrets)
@@ -130,6 +173,7 @@ def secret_of(request, credentials: ClientCredentials, application, secrets: lis
 CREDENTIAL_CHECKS = {
     "secret": (application_and_secrets, secret_of),
     "assertion": (application_and_keys, asserted_key),
+    "federated": (application_and_federated_credentials, federated_credential_of),
 }
 
 
@@ -148,7 +192,8 @@ class ApplicationValidator(OAuth2Validator):
     @sensitive_variables()
     def authenticate_client(self, request, *args, **kwargs):
         """Check the credentials the backend read and counts: the client and its unrevoked credentials of the kind
-        sent (secrets, or keys for an assertion) in one query, then the one they prove."""
+        sent (secrets; keys for an assertion; federated credentials for a workload's token) in one query, then the one
+        they prove."""
         authentication = self.authentication
         client_id = authentication.credentials.client_id if authentication else None
         if not client_id:

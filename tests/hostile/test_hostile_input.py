@@ -1,14 +1,21 @@
 """Property-based hostile input: whatever arrives, never a 5xx, never HTML from the API,
 never a secret echoed back."""
 
+import base64
 import json
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from applications.services import add_federated_credential
+from applications.tests.issuer_helpers import SUBJECT
+from applications.tests.key_helpers import post_assertion
 from applications.tests.oauth_helpers import basic_auth
+from portal.actors import COMMAND_LINE
 
 EXAMPLES = hypothesis_settings(
     max_examples=150,
@@ -300,3 +307,78 @@ def test_the_sign_in_page_never_fails_for_a_signed_in_user(client, admin_user, n
     response = client.get("/accounts/login/?next=" + quote(next_url, safe="", errors="surrogatepass"))
 
     assert response.status_code == 302, (next_url, response.status_code)
+
+
+# A workload's token as its issuer signs it, with claims of any JSON type where strings and numbers belong.
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), TEXT),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(TEXT, inner, max_size=3)),
+    max_leaves=6,
+)
+
+
+@pytest.fixture
+def federated_application(make_application, issuer, settings):
+    settings.FAILURE_LIMITS = {
+        **settings.FAILURE_LIMITS,
+        "TOKEN_PER_CLIENT_ADDRESS": (10**9, 60),
+        "TOKEN_PER_ADDRESS": (10**9, 60),
+    }
+    application, _ = make_application(name="Federated")
+    credential = add_federated_credential(
+        application=application,
+        actor=COMMAND_LINE,
+        name="CI",
+        issuer=issuer.url,
+        subject=SUBJECT,
+        audience="http://testserver",
+    )
+    return application, credential
+
+
+def signed_by(private, header: dict, claims: dict) -> str:
+    """A compact JWS signed with RS256 by `private`, whatever the header and claims hold (joserfc would refuse some)."""
+
+    def part(value) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    signing_input = f"{part(header)}.{part(claims)}"
+    signature = private.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+
+@EXAMPLES
+@given(
+    claims=st.dictionaries(st.sampled_from(["iss", "sub", "aud", "exp", "nbf", "iat", "jti"]), JSON_VALUES, max_size=7),
+    kid=st.one_of(st.none(), TEXT, st.integers()),
+    path=st.sampled_from(["/oauth/token", "/oauth/introspect"]),
+)
+def test_workload_tokens_with_odd_claims_never_fail(client, federated_application, issuer, claims, kid, path):
+    application, _ = federated_application
+    signing_kid, private = issuer.signing[-1]
+    # Signed by the issuer's own key: every rule gets its say, the signature's included.
+    header = {"alg": "RS256", "kid": signing_kid if kid is None else kid}
+    token = signed_by(private, header, {**issuer.claims("http://testserver"), **claims})
+
+    response = post_assertion(client, token, path=path, client_id=application.client_id, token="x")
+
+    assert response.status_code in (200, 400, 401), response.content[:500]
+    assert response["Content-Type"] == "application/json"
+
+
+@EXAMPLES
+@given(
+    token=st.one_of(TEXT, ASSERTIONS),
+    fields=st.dictionaries(st.sampled_from(["name", "issuer", "subject", "audience"]), TEXT, max_size=4),
+)
+def test_federated_credential_pages_never_fail(client, admin_user, federated_application, token, fields):
+    application, credential = federated_application
+    client.force_login(admin_user)
+    base = f"/integrations/applications/{application.public_id}/federated-credentials"
+
+    tested = client.post(f"{base}/{credential.public_id}/test/", {"token": token})
+    # No issuer URL a text strategy writes is fetched: only https ones at public addresses, or the local one.
+    added = client.post(f"{base}/new/", {**fields, "issuer": fields.get("issuer", "not a url")})
+
+    assert tested.status_code == 200, tested.content[:500]
+    assert added.status_code < 500, added.content[:500]
