@@ -6,7 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import pytest
 from django.conf import settings
+from django.db import connection
+
+# The suite's in-memory SQLite database is shared-cache: a second writer fails with 'table is locked' instead of
+# waiting (on a SQLite file, IMMEDIATE transactions would queue writers), so only PostgreSQL runs two requests at once.
+two_writers_at_once = pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="two writers at once need PostgreSQL: the suite's in-memory SQLite database is shared-cache",
+)
 
 
 @contextlib.contextmanager

@@ -1,20 +1,16 @@
 """Rotations that race each other or a deletion, on a database where two requests really run at once."""
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from api.tests.helpers import bearer
 from applications import services
 from applications.models import Application, ClientSecret
 from portal.tests.helpers import at_once, hold_first_call
+from testing.databases import two_writers_at_once
 
 pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor == "sqlite",
-        reason="the suite's in-memory SQLite database is shared-cache: a second writer fails with 'table is "
-        "locked' instead of waiting, so only PostgreSQL can run two requests at once here",
-    ),
+    two_writers_at_once,
     pytest.mark.django_db(transaction=True),
 ]
 

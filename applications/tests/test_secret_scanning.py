@@ -16,7 +16,6 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.core import mail
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, given
@@ -34,6 +33,7 @@ from portal.models import Membership
 from portal.tests.factories import MembershipFactory
 from portal.tests.helpers import at_once, hold_first_call, signed_in
 from portal.tests.storage import everything_stored
+from testing.databases import two_writers_at_once
 from testing.documents import DocumentServer
 
 ENDPOINT = "/secret-scanning/github"
@@ -639,11 +639,7 @@ def test_another_organizations_pages_never_show_the_leak(
 # --- Races and hostile reports -------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="the suite's in-memory SQLite database is shared-cache: a second writer fails with 'table is locked' "
-    "instead of waiting, so only PostgreSQL can run two requests at once here",
-)
+@two_writers_at_once
 @pytest.mark.django_db(transaction=True)
 def test_two_reports_of_one_secret_at_once_revoke_it_once(github, make_application, monkeypatch):
     application, secret = make_application()

@@ -3,7 +3,6 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.hashers import check_password, identify_hasher
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.utils import timezone
 
 from applications import services
@@ -14,6 +13,7 @@ from portal.models import Membership
 from portal.tests.factories import MembershipFactory
 from portal.tests.helpers import at_once, hold_first_call
 from portal.tests.storage import everything_stored
+from testing.databases import two_writers_at_once
 
 
 def test_create_returns_the_plaintext_once_and_stores_only_a_hash(organization, admin_membership):
@@ -94,11 +94,7 @@ def test_look_alike_names_are_the_same_name(make_application, admin_membership, 
     assert sorted(Application.objects.values_list("name", flat=True)) == sorted([first, "Something else"])
 
 
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="the suite's in-memory SQLite database is shared-cache: a second writer fails with 'table is locked' "
-    "instead of waiting, so only PostgreSQL can run two requests at once here",
-)
+@two_writers_at_once
 @pytest.mark.django_db(transaction=True)
 def test_two_look_alike_names_created_at_once_leave_one(organization, monkeypatch):
     # Both pass the name check before either inserts: the unique key settles it.

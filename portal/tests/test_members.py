@@ -3,7 +3,6 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -14,6 +13,7 @@ from portal.selectors import pending_invitations_for
 from portal.services import change_role, create_invitation, remove_member, revoke_invitation
 from portal.tests.factories import MembershipFactory
 from portal.tests.helpers import at_once, hold_first_call, signed_in
+from testing.databases import two_writers_at_once
 
 
 def test_members_and_other_organizations_admins_may_change_nothing(
@@ -146,12 +146,7 @@ def test_only_a_signed_in_admin_creates_invitations(organization, admin_membersh
     assert not MemberEvent.objects.exists()
 
 
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="the suite's in-memory SQLite database is shared-cache: a second writer fails with 'table is locked' "
-    "instead of waiting, so only PostgreSQL can run two requests at once here (on a SQLite file, IMMEDIATE "
-    "transactions queue writers)",
-)
+@two_writers_at_once
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("action", ["demote", "remove"])
 def test_two_admins_acting_on_each_other_at_once_leave_one_admin(organization, monkeypatch, action):
@@ -192,11 +187,7 @@ def test_a_change_whose_activity_record_cannot_be_written_does_not_happen(
     assert Membership.objects.get(pk=member_membership.pk).role == "member"
 
 
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="the suite's in-memory SQLite database is shared-cache: a second writer fails with 'table is locked' "
-    "instead of waiting, so only PostgreSQL can run two requests at once here",
-)
+@two_writers_at_once
 @pytest.mark.django_db(transaction=True)
 def test_two_look_alike_usernames_signing_up_at_once_leave_one_account(organization, monkeypatch):
     admin = Actor.for_member(MembershipFactory(organization=organization, role=Membership.Role.ADMIN))

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 import pyotp
 import pytest
-from django.db import connection
 from django.test import Client
 
 from applications.models import Application
@@ -16,6 +15,7 @@ from portal.tests.factories import PASSWORD, MembershipFactory, OrganizationFact
 from portal.tests.helpers import at_once, form_token_of, signed_in
 from portal.tests.storage import everything_stored
 from portal.twofactor import add_authenticator_app
+from testing.databases import two_writers_at_once
 
 SECURITY = "/accounts/security/"
 VERIFY = "/accounts/verify/"
@@ -133,11 +133,7 @@ def test_a_totp_code_is_accepted_once(admin_user):
     assert signed_in_as(second) is None
 
 
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="the suite's in-memory SQLite database is shared-cache: a second writer fails with 'table is locked' "
-    "instead of waiting, so only PostgreSQL can run two requests at once here",
-)
+@two_writers_at_once
 @pytest.mark.django_db(transaction=True)
 def test_the_same_code_sent_twice_at_once_signs_in_once(admin_user):
     secret, _ = with_app(admin_user)
