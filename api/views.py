@@ -1,3 +1,4 @@
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.cache import add_never_cache_headers
@@ -12,7 +13,7 @@ from api import postman, schema, serializers
 from api.pagination import Pagination
 from api.selectors import CREDENTIAL_PAGE_COLUMNS, credential_page, credentials_for, get_credential
 from api.services import create_credential, delete_credential, update_credential
-from applications.models import Application, ClientSecret, FederatedCredential, PublicKey
+from applications.models import Application
 from applications.selectors import (
     applications_for,
     get_application,
@@ -201,24 +202,45 @@ class SecretCreateApi(OrganizationScopedApi):
         return response
 
 
-@schema.application_secret
-class SecretDetailApi(OrganizationScopedApi):
+class ApplicationCredentialApi(OrganizationScopedApi):
+    """DELETE one credential of an application, a secret, a key or a federated credential (contract §6, §10): its
+    tokens too unless `?revokeTokens=false`; 409 for the last live credential, 404 once revoked."""
+
     scope_resource = "applications"
     scope_actions = {"DELETE": "update"}
     http_method_names = ["delete"]
+    # The URL's name for the credential's id.
+    lookup_url_kwarg = "credential_id"
 
-    def delete(self, request, public_id, secret_id):
+    def find(self, application, public_id):
+        raise NotImplementedError
+
+    def revoke(self, credential, *, revoke_tokens: bool) -> int:
+        raise NotImplementedError
+
+    def delete(self, request, public_id, **ids):
         revoke_tokens = _revoke_tokens(request)
         application = get_application(organization=self.organization, public_id=public_id)
-        # An expired secret too: revoking it ends the tokens it issued.
-        secret = get_unrevoked_secret(application=application, public_id=secret_id)
+        credential = self.find(application, ids[self.lookup_url_kwarg])
         try:
-            revoke_secret(secret=secret, actor=self.actor, revoke_tokens=revoke_tokens)
+            self.revoke(credential, revoke_tokens=revoke_tokens)
         except LastLiveCredential as refused:
             raise Conflict(str(refused))
-        except ClientSecret.DoesNotExist:  # revoked or deleted meanwhile
+        except ObjectDoesNotExist:  # revoked or deleted meanwhile
             raise Http404
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@schema.application_secret
+class SecretDetailApi(ApplicationCredentialApi):
+    lookup_url_kwarg = "secret_id"
+
+    def find(self, application, public_id):
+        # An expired secret too: revoking it ends the tokens it issued.
+        return get_unrevoked_secret(application=application, public_id=public_id)
+
+    def revoke(self, secret, *, revoke_tokens):
+        return revoke_secret(secret=secret, actor=self.actor, revoke_tokens=revoke_tokens)
 
 
 def _revoke_tokens(request) -> bool:
@@ -257,22 +279,14 @@ class KeyCreateApi(OrganizationScopedApi):
 
 
 @schema.application_key
-class KeyDetailApi(OrganizationScopedApi):
-    scope_resource = "applications"
-    scope_actions = {"DELETE": "update"}
-    http_method_names = ["delete"]
+class KeyDetailApi(ApplicationCredentialApi):
+    lookup_url_kwarg = "key_id"
 
-    def delete(self, request, public_id, key_id):
-        revoke_tokens = _revoke_tokens(request)
-        application = get_application(organization=self.organization, public_id=public_id)
-        key = get_unrevoked_key(application=application, public_id=key_id)
-        try:
-            revoke_key(key=key, actor=self.actor, revoke_tokens=revoke_tokens)
-        except LastLiveCredential as refused:
-            raise Conflict(str(refused))
-        except PublicKey.DoesNotExist:  # revoked or deleted meanwhile
-            raise Http404
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def find(self, application, public_id):
+        return get_unrevoked_key(application=application, public_id=public_id)
+
+    def revoke(self, key, *, revoke_tokens):
+        return revoke_key(key=key, actor=self.actor, revoke_tokens=revoke_tokens)
 
 
 @schema.application_federated_credentials
@@ -299,22 +313,12 @@ class FederatedCredentialCreateApi(OrganizationScopedApi):
 
 
 @schema.application_federated_credential
-class FederatedCredentialDetailApi(OrganizationScopedApi):
-    scope_resource = "applications"
-    scope_actions = {"DELETE": "update"}
-    http_method_names = ["delete"]
+class FederatedCredentialDetailApi(ApplicationCredentialApi):
+    def find(self, application, public_id):
+        return get_federated_credential(application=application, public_id=public_id)
 
-    def delete(self, request, public_id, credential_id):
-        revoke_tokens = _revoke_tokens(request)
-        application = get_application(organization=self.organization, public_id=public_id)
-        credential = get_federated_credential(application=application, public_id=credential_id)
-        try:
-            revoke_federated_credential(credential=credential, actor=self.actor, revoke_tokens=revoke_tokens)
-        except LastLiveCredential as refused:
-            raise Conflict(str(refused))
-        except FederatedCredential.DoesNotExist:  # revoked or deleted meanwhile
-            raise Http404
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def revoke(self, credential, *, revoke_tokens):
+        return revoke_federated_credential(credential=credential, actor=self.actor, revoke_tokens=revoke_tokens)
 
 
 @schema.organization_detail

@@ -131,12 +131,14 @@ class AllowedNetworksForm(forms.Form):
         return self.cleaned_data["allowed_networks"].splitlines()
 
 
-class RevokeSecretForm(forms.Form):
-    revoke_tokens = forms.BooleanField(
-        required=False,
-        initial=True,
-        label="Also revoke every access token issued with this secret",
-    )
+class RevokeCredentialForm(forms.Form):
+    """Revoking a secret, a key or a federated credential: `what` names the kind, `issued` how its tokens came."""
+
+    revoke_tokens = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args, what: str, issued: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["revoke_tokens"].label = f"Also revoke every access token issued {issued} this {what}"
 
 
 class UnechoedTextarea(forms.Textarea):
@@ -160,14 +162,6 @@ class AddKeyForm(forms.Form):
 class GenerateKeyForm(forms.Form):
     expires_in_days = ExpiresInDaysField(label="Key expires after")
     form_token = form_token_field(expired=_KEY_FORM_EXPIRED)
-
-
-class RevokeKeyForm(forms.Form):
-    revoke_tokens = forms.BooleanField(
-        required=False,
-        initial=True,
-        label="Also revoke every access token issued through this key",
-    )
 
 
 def _text_field(max_length: int, *, missing: str, **kwargs) -> forms.CharField:
@@ -201,14 +195,6 @@ class FederatedCredentialForm(forms.Form):
         missing="Enter the audience.",
         help_text="The tokens' aud claim must be this or hold it. The workload asks its platform for a token with "
         "this audience.",
-    )
-
-
-class RevokeFederatedCredentialForm(forms.Form):
-    revoke_tokens = forms.BooleanField(
-        required=False,
-        initial=True,
-        label="Also revoke every access token issued through this federated credential",
     )
 
 

@@ -1,7 +1,8 @@
 import base64
+from functools import partial
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,13 +19,11 @@ from applications.forms import (
     FederatedCredentialForm,
     GenerateKeyForm,
     NewApplicationForm,
-    RevokeFederatedCredentialForm,
-    RevokeKeyForm,
-    RevokeSecretForm,
+    RevokeCredentialForm,
     RotateSecretForm,
     TestTokenForm,
 )
-from applications.models import Application, ClientSecret, FederatedCredential, PublicKey
+from applications.models import Application, PublicKey
 from applications.oauth import federated
 from applications.oauth.endpoints import token_endpoint
 from applications.quickstarts import github_actions_job, key_quickstarts, quickstarts
@@ -304,29 +303,52 @@ def _rotate(request, application, form):
 @member_required
 def revoke_secret_view(request, public_id, secret_id):
     application = _administered_application(request, public_id)
+    # An expired secret too: revoking it ends the tokens it issued.
     secret = get_unrevoked_secret(application=application, public_id=secret_id)
-    expired = not secret.is_live()
+    return _revoke_credential(
+        request,
+        application,
+        secret,
+        partial(revoke_secret, secret=secret),
+        what="secret",
+        issued="with",
+        title=f"Secret {secret}",
+    )
+
+
+def _revoke_credential(request, application, credential, revoke, *, what: str, issued: str, title: str):
+    """The page that confirms revoking one credential (a secret, a key or a federated credential), and its POST:
+    `revoke` is the kind's service bound to it, `what` names the kind, `issued` says how its tokens came ("with",
+    "through"), `title` names the credential in the message."""
+    expired = not credential.is_live()
     # The service's own refusal, said before the admin confirms.
     refusal = str(LastLiveCredential()) if not expired and live_credential_count(application) <= 1 else None
-    form = RevokeSecretForm(request.POST if request.method == "POST" else None)
+    form = RevokeCredentialForm(request.POST if request.method == "POST" else None, what=what, issued=issued)
     if request.method == "POST" and form.is_valid():
+        revoke_tokens = form.cleaned_data["revoke_tokens"]
         try:
-            revoked = revoke_secret(
-                secret=secret, actor=Actor.member(request), revoke_tokens=form.cleaned_data["revoke_tokens"]
-            )
+            revoked = revoke(actor=Actor.member(request), revoke_tokens=revoke_tokens)
         except LastLiveCredential as refused:
             refusal = str(refused)
-        except ClientSecret.DoesNotExist:
-            raise Http404("The secret is revoked already.")
+        except ObjectDoesNotExist:
+            raise Http404(f"The {what} is revoked already.")
         else:
-            if form.cleaned_data["revoke_tokens"]:
-                tokens = f"{revoked} access token{'' if revoked == 1 else 's'} issued with it revoked too"
+            if revoke_tokens:
+                tokens = f"{revoked} access token{'' if revoked == 1 else 's'} issued {issued} it revoked too"
             else:
-                tokens = "the access tokens issued with it work until they expire"
-            messages.success(request, f"Secret {secret} revoked: it no longer works; {tokens}.")
+                tokens = f"the access tokens issued {issued} it work until they expire"
+            messages.success(request, f"{title} revoked: it no longer works; {tokens}.")
             return redirect("applications:detail", public_id=application.public_id)
-    context = {"application": application, "secret": secret, "expired": expired, "form": form, "refusal": refusal}
-    return render(request, "applications/confirm_revoke_secret.html", context)
+    context = {
+        "application": application,
+        "credential": credential,
+        "what": what,
+        "issued": issued,
+        "expired": expired,
+        "form": form,
+        "refusal": refusal,
+    }
+    return render(request, f"applications/confirm_revoke_{what.replace(' ', '_')}.html", context)
 
 
 # What was pasted may be a private key sent by mistake: no error report shows it.
@@ -395,25 +417,9 @@ def _reveal_key(request, application, key, private_pem):
 def revoke_key_view(request, public_id, key_id):
     application = _administered_application(request, public_id)
     key = get_unrevoked_key(application=application, public_id=key_id)
-    expired = not key.is_live()
-    refusal = str(LastLiveCredential()) if not expired and live_credential_count(application) <= 1 else None
-    form = RevokeKeyForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            revoked = revoke_key(key=key, actor=Actor.member(request), revoke_tokens=form.cleaned_data["revoke_tokens"])
-        except LastLiveCredential as refused:
-            refusal = str(refused)
-        except PublicKey.DoesNotExist:
-            raise Http404("The key is revoked already.")
-        else:
-            if form.cleaned_data["revoke_tokens"]:
-                tokens = f"{revoked} access token{'' if revoked == 1 else 's'} issued through it revoked too"
-            else:
-                tokens = "the access tokens issued through it work until they expire"
-            messages.success(request, f"Key {key.kid} revoked: it no longer works; {tokens}.")
-            return redirect("applications:detail", public_id=application.public_id)
-    context = {"application": application, "key": key, "expired": expired, "form": form, "refusal": refusal}
-    return render(request, "applications/confirm_revoke_key.html", context)
+    return _revoke_credential(
+        request, application, key, partial(revoke_key, key=key), what="key", issued="through", title=f"Key {key.kid}"
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -460,27 +466,15 @@ def add_federated_credential_view(request, public_id):
 def revoke_federated_credential_view(request, public_id, credential_id):
     application = _administered_application(request, public_id)
     credential = get_federated_credential(application=application, public_id=credential_id)
-    refusal = str(LastLiveCredential()) if live_credential_count(application) <= 1 else None
-    form = RevokeFederatedCredentialForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        revoke_tokens = form.cleaned_data["revoke_tokens"]
-        try:
-            revoked = revoke_federated_credential(
-                credential=credential, actor=Actor.member(request), revoke_tokens=revoke_tokens
-            )
-        except LastLiveCredential as refused:
-            refusal = str(refused)
-        except FederatedCredential.DoesNotExist:
-            raise Http404("The federated credential is revoked already.")
-        else:
-            if revoke_tokens:
-                tokens = f"{revoked} access token{'' if revoked == 1 else 's'} issued through it revoked too"
-            else:
-                tokens = "the access tokens issued through it work until they expire"
-            messages.success(request, f"Federated credential {credential} revoked: it no longer works; {tokens}.")
-            return redirect("applications:detail", public_id=application.public_id)
-    context = {"application": application, "credential": credential, "form": form, "refusal": refusal}
-    return render(request, "applications/confirm_revoke_federated_credential.html", context)
+    return _revoke_credential(
+        request,
+        application,
+        credential,
+        partial(revoke_federated_credential, credential=credential),
+        what="federated credential",
+        issued="through",
+        title=f"Federated credential {credential}",
+    )
 
 
 # The pasted token is a live credential of the workload: no error report shows it, and nothing keeps it.
