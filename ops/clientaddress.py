@@ -62,5 +62,15 @@ class ClientAddressMiddleware:
         meta = request.META
         peer = meta.get("REMOTE_ADDR") or ""
         meta[PEER_ADDR] = peer
-        meta["REMOTE_ADDR"] = client_address(peer, meta.get("HTTP_X_FORWARDED_FOR"), settings.TRUSTED_PROXIES)
+        proxies = settings.TRUSTED_PROXIES
+        meta["REMOTE_ADDR"] = client_address(peer, meta.get("HTTP_X_FORWARDED_FOR"), proxies)
+        if proxies and not _trusted_peer(peer, proxies):
+            # The scheme a proxy forwards (SECURE's SECURE_PROXY_SSL_HEADER) is heard only from a trusted proxy too:
+            # a client that reaches a server past the balancer cannot claim https for itself.
+            meta.pop("HTTP_X_FORWARDED_PROTO", None)
         return self.get_response(request)
+
+
+def _trusted_peer(peer: str, proxies: tuple[Network, ...]) -> bool:
+    address = parse_address(peer)
+    return address is not None and _trusted(address, proxies)

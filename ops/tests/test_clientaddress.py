@@ -124,6 +124,31 @@ def test_django_sees_the_client_address_and_keeps_the_peers(rf, behind_a_proxy):
     assert seen == {"remote": "198.51.100.7", "peer": "10.0.0.1"}
 
 
+@pytest.mark.parametrize(
+    ("proxies", "peer", "secure"),
+    [
+        (("10.0.0.0/8",), "10.0.0.1", True),
+        (("10.0.0.0/8",), "203.0.113.9", False),
+        # Without TRUSTED_PROXIES nothing tells a proxy from a client: SECURE trusts the header, as it always has.
+        ((), "203.0.113.9", True),
+    ],
+    ids=["trusted proxy", "untrusted peer", "no proxies set"],
+)
+def test_the_forwarded_scheme_is_heard_only_from_a_trusted_proxy(rf, settings, proxies, peer, secure):
+    from ops.clientaddress import ClientAddressMiddleware
+
+    settings.TRUSTED_PROXIES = trusted(*proxies)
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    seen = {}
+
+    def view(request):
+        seen["secure"] = request.is_secure()
+
+    ClientAddressMiddleware(view)(rf.get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_PROTO="https"))
+
+    assert seen["secure"] is secure
+
+
 def test_a_header_sent_as_peer_addr_cannot_set_the_record(client, db, behind_a_proxy, caplog):
     with caplog.at_level(logging.INFO, logger="portal.request"):
         client.get("/accounts/login/", REMOTE_ADDR="10.0.0.1", HTTP_PEER_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="")
