@@ -11,6 +11,7 @@ from django.db.models import Q
 from applications.lifetimes import EXPIRES_IN_DAYS
 from applications.oauth.endpoints import token_endpoint
 from applications.selectors import applications_for
+from portal.names import name_digest
 from portal.selectors import find_organization
 
 
@@ -31,8 +32,9 @@ def organization_named(name: str):
 
 
 def application_named(organization, name: str):
-    """The organization's application with this name (in any case) or client ID."""
-    found = applications_for(organization).filter(Q(name__iexact=name) | Q(client_id=name)).first()
+    """The organization's application with this name, as the portal tells names apart (NFKC, any case), or client
+    ID."""
+    found = applications_for(organization).filter(Q(name_key=name_digest(name)) | Q(client_id=name)).first()
     if found is None:
         raise CommandError(f"No application named {name!r} in {organization.name!r}.")
     return found

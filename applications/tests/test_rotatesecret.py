@@ -59,6 +59,15 @@ def test_the_application_may_be_named_by_client_id_and_keep_current_for_zero_end
     assert request_token(client, application, result["client_secret"]).status_code == 200
 
 
+@pytest.mark.parametrize("spelled", ["STRASSE-SYNC", "straße-sync", "ＳＴＲＡＳＳＥ-sync"])
+def test_the_application_is_found_by_its_name_as_the_portal_tells_names_apart(make_application, spelled):
+    application, _ = make_application(name="Straße-Sync")
+
+    result = json.loads(run("--organization", "acme-corp", "--application", spelled, "--json"))
+
+    assert result["client_id"] == application.client_id
+
+
 def test_plain_output_names_the_secret_and_says_it_is_shown_once(make_application):
     make_application()
     output = run("--organization", "acme-corp", "--application", "nightly sync", "--keep-current-for", "forever")
