@@ -9,7 +9,6 @@ before it is checked says the same thing.
 import base64
 import binascii
 import hashlib
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 from redis.exceptions import RedisError
 
+from applications import strictjson
 from applications.leaks import Revoked, mail_revoked, revoke_reported
 from applications.oauth.reads import token_checksum
 from applications.remote import FetchError, fetch_json
@@ -134,7 +134,7 @@ class Entry:
 def parse_report(body: bytes) -> list[Entry]:
     """The report's entries, in order; InvalidReport, naming the problem, for anything but GitHub's format."""
     try:
-        report = json.loads(body.decode("utf-8"), object_pairs_hook=_object, parse_constant=_no_constant)
+        report = strictjson.loads(body.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise InvalidReport("The body is not JSON (UTF-8, each key once).")
     if not isinstance(report, list):
@@ -142,13 +142,6 @@ def parse_report(body: bytes) -> list[Entry]:
     if len(report) > MAX_ENTRIES:
         raise InvalidReport(f"A report holds at most {MAX_ENTRIES} entries.")
     return [_entry(number, entry) for number, entry in enumerate(report, start=1)]
-
-
-def _object(pairs: list[tuple]) -> dict:
-    data = dict(pairs)
-    if len(data) != len(pairs):
-        raise ValueError("a repeated key")
-    return data
 
 
 def _no_constant(name: str):

@@ -110,6 +110,20 @@ def test_patch_with_a_bad_value_names_the_field_and_changes_nothing(client, toke
 
 
 @pytest.mark.parametrize(
+    "raw",
+    ['{"name": "Innocent", "name": "Renamed"}', '{"name": "Renamed", "allowedNetworks": [], "allowedNetworks": []}'],
+)
+def test_a_body_that_repeats_a_key_is_a_400_and_changes_nothing(client, token, target, raw):
+    # json.loads keeps the last of a repeated key; a proxy or a log may keep the first: neither reading is taken.
+    response = patch(client, token, target, raw)
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "JSON parse error - A key is repeated in the JSON body."}
+    target.refresh_from_db()
+    assert target.name == "Nightly sync"
+
+
+@pytest.mark.parametrize(
     "first, second", [("Weekly sync", "Ｗｅｅｋｌｙ sync"), ("FILE", "ﬁle"), ("Straße", "STRASSE")]
 )
 def test_patch_to_a_look_alike_name_is_a_400_and_changes_nothing(

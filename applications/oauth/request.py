@@ -12,6 +12,7 @@ from oauthlib.common import urlencode
 from oauthlib.oauth2 import OAuth2Error
 from oauthlib.oauth2.rfc6749 import errors
 
+from applications import strictjson
 from applications.oauth.authentication import ClientAuthentication, ClientAuthenticationError, client_credentials
 from applications.services import record_lockout
 from portal.actors import client_address
@@ -60,7 +61,9 @@ def parse_token_body(request) -> list[tuple[str, str]]:
             raise MalformedTokenRequest("The request body is not valid form encoding.")
     elif request.content_type == "application/json":
         try:
-            data = json.loads(text, object_pairs_hook=_object_without_repeated_keys)
+            data = strictjson.loads(text)
+        except strictjson.RepeatedKey as repeated:
+            raise MalformedTokenRequest(str(repeated))
         except ValueError:
             raise MalformedTokenRequest("The request body is not valid JSON.")
         if not isinstance(data, dict):
@@ -79,15 +82,6 @@ def parse_token_body(request) -> list[tuple[str, str]]:
     except UnicodeEncodeError:  # a lone surrogate, which JSON's \ud800 escapes can spell
         raise MalformedTokenRequest("The request contains text that is not valid Unicode.")
     return [_normalise(key, value) for key, value in params if not (key == "scope" and not value.split())]
-
-
-def _object_without_repeated_keys(pairs: list[tuple]) -> dict:
-    # json.loads keeps the last of a repeated key: {"client_secret": "x", "client_secret": "<right>"} must not
-    # pass where the same field twice in a form body is refused.
-    data = dict(pairs)
-    if len(data) != len(pairs):
-        raise MalformedTokenRequest("A key is repeated in the JSON body.")
-    return data
 
 
 def _normalise(key: str, value: str) -> tuple[str, str]:

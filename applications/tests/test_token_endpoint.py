@@ -308,6 +308,20 @@ def test_json_that_is_not_an_object_of_strings_is_invalid_request(client, basic,
     assert_error(post_raw(client, body, content_type="application/json", **basic), 400, "invalid_request")
 
 
+def test_json_that_repeats_a_key_is_invalid_request_whichever_copy_is_right(client, app_and_secret):
+    application, secret = app_and_secret
+    for first, last in [("wrong", secret), (secret, "wrong")]:
+        body = (
+            f'{{"grant_type": "client_credentials", "client_id": "{application.client_id}", '
+            f'"client_secret": "{first}", "client_secret": "{last}"}}'
+        )
+
+        response = post_raw(client, body, content_type="application/json")
+
+        assert_error(response, 400, "invalid_request")
+        assert response.json()["error_description"] == "A key is repeated in the JSON body."
+
+
 def test_a_one_megabyte_body_is_invalid_request(client, basic):
     body = "grant_type=client_credentials&padding=" + "a" * (1024 * 1024)
 
